@@ -1,0 +1,131 @@
+"""Argument checks that run before anything is sent, and the ``UNSET`` sentinel.
+
+Every check names the argument, so ``ValueError("client_id: ...")`` tells the caller which
+one to fix. A request is built only after all of its arguments pass.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Final, Literal, TypeAlias
+from uuid import UUID
+
+__all__ = [
+    "UNSET",
+    "Id",
+    "Unset",
+    "amount",
+    "aware_datetime",
+    "integer",
+    "non_empty_str",
+    "string_list",
+    "uuid_arg",
+]
+
+Id: TypeAlias = str | UUID
+"""An identifier: a ``uuid.UUID`` or its string form."""
+
+
+class Unset(enum.Enum):
+    """Type of :data:`UNSET`: "argument not given", distinct from ``None``."""
+
+    UNSET = "UNSET"
+
+    def __bool__(self) -> Literal[False]:
+        return False
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = Unset.UNSET
+
+_SHOWN = 40
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
+
+
+def uuid_arg(name: str, value: object) -> str:
+    """A UUID (or its string) as the canonical lowercase string the API expects."""
+    if isinstance(value, UUID):
+        return str(value)
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: expected a UUID or UUID string, got {type(value).__name__}")
+    try:
+        parsed = UUID(value)
+    except ValueError:
+        raise ValueError(f"{name}: expected a UUID, got {_show(value)}") from None
+    # UUID() also accepts braces, "urn:uuid:" and hex without dashes; the API wants one form.
+    if str(parsed) != value.lower():
+        raise ValueError(f"{name}: expected a UUID like 123e4567-e89b-…, got {_show(value)}")
+    return str(parsed)
+
+
+def non_empty_str(name: str, value: object) -> str:
+    """A string with at least one non-space character."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: expected a string, got {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{name}: must not be empty")
+    if "\x00" in value:
+        raise ValueError(f"{name}: must not contain NUL characters")
+    return value
+
+
+def string_list(name: str, value: object) -> list[str]:
+    """A list of non-empty strings (a bare string is refused, not split into characters)."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise TypeError(f"{name}: expected a list of strings, got {type(value).__name__}")
+    items = list(value)
+    for index, item in enumerate(items):
+        non_empty_str(f"{name}[{index}]", item)
+    return items
+
+
+def amount(name: str, value: object, *, integral: bool = False) -> Decimal:
+    """A non-negative, finite credit amount as ``Decimal``. Floats are refused: they are inexact."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        hint = " (use Decimal or int: floats are inexact)" if isinstance(value, float) else ""
+        raise TypeError(f"{name}: expected an int or Decimal, got {type(value).__name__}{hint}")
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"{name}: not a number: {_show(value)}") from None
+    if not number.is_finite():
+        raise ValueError(f"{name}: must be finite, got {number}")
+    if number < 0:
+        raise ValueError(f"{name}: must not be negative, got {number}")
+    if integral and number != number.to_integral_value():
+        raise ValueError(f"{name}: must be a whole number, got {number}")
+    if number.adjusted() > 30:
+        raise ValueError(f"{name}: too large ({_show(value)})")
+    return number
+
+
+def integer(name: str, value: object, *, minimum: int = 0) -> int:
+    """A whole number no smaller than ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name}: must be at least {minimum}, got {value}")
+    if value > 2**53:
+        raise ValueError(f"{name}: too large ({value})")
+    return value
+
+
+def aware_datetime(name: str, value: object) -> datetime:
+    """A timezone-aware datetime; a naive one is ambiguous, so it is refused."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name}: expected a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name}: must be timezone-aware (e.g. tzinfo=datetime.UTC)")
+    if not math.isfinite(value.timestamp()):  # pragma: no cover - datetime bounds this
+        raise ValueError(f"{name}: out of range")
+    return value

@@ -1,0 +1,361 @@
+"""``Client``: configuration, session lifecycle, the retry loop and the one aiohttp call."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import platform
+import sys
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import cached_property
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import aiohttp
+import attrs
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from ._converter import dumps, loads
+from ._credits import CreditAccounts, CreditActions, CreditBatches
+from ._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    ResponseValidationError,
+    error_from_response,
+)
+from ._ratelimit import ClientStats, RateLimit, Throttle
+from ._retry import RetryPolicy, retrying
+from ._version import version
+
+__all__ = ["DEFAULT_TIMEOUT", "Client", "Response", "build_url", "normalize_base_url"]
+
+logger = logging.getLogger("thoughtcredits")
+
+DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10, sock_read=30)
+"""60 s per attempt in all, 10 s to connect, 30 s between reads. Never infinite."""
+
+_API_PATH = "/incoming/v2"
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+_ENV_BASE_URL = "THOUGHTCREDITS_BASE_URL"
+_ENV_API_KEY = "THOUGHTCREDITS_API_KEY"
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_base_url(base_url: str) -> str:
+    """Validate ``base_url`` and return it ending in ``/incoming/v2`` with no trailing slash."""
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"base_url: expected an absolute https:// URL, got {base_url!r}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError(
+            "base_url: plain http:// would send the API key in clear text; "
+            "use https:// (http:// is allowed only for loopback hosts)"
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError("base_url: must not contain a query, fragment or credentials")
+    path = parts.path.rstrip("/")
+    if not path.endswith(_API_PATH):
+        path += _API_PATH
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def build_url(base: str, segments: Sequence[str], query: Mapping[str, str] | None = None) -> str:
+    """Join quoted path segments and an encoded query onto ``base``."""
+    url = base + "/" + "/".join(quote(segment, safe="") for segment in segments)
+    if query:
+        url += "?" + urlencode(query, quote_via=quote, safe="")
+    return url
+
+
+@attrs.frozen
+class Response:
+    """A decoded 2xx response: the JSON body plus where it came from."""
+
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: Any
+    method: str
+    url: str
+
+
+def _user_agent(extra: str | None) -> str:
+    agent = (
+        f"thoughtcredits/{version()} "
+        f"{platform.python_implementation()}/{sys.version_info.major}.{sys.version_info.minor} "
+        f"aiohttp/{aiohttp.__version__}"
+    )
+    return f"{agent} {extra}" if extra else agent
+
+
+class Client:
+    """The async client for the Thought Industries credits API.
+
+    Use one client for the whole application and share it between tasks::
+
+        async with thoughtcredits.Client() as client:
+            async for batch in client.credit_batches.list(client_id):
+                ...
+
+    Args:
+        base_url: your instance, e.g. ``https://acme.thoughtindustries.com`` (``/incoming/v2``
+            is added when missing). Defaults to ``$THOUGHTCREDITS_BASE_URL``.
+        api_key: the REST API key. Defaults to ``$THOUGHTCREDITS_API_KEY``. Never logged.
+        session: an ``aiohttp.ClientSession`` to borrow; it is never closed by the client.
+            Without one, the client creates its own and closes it in :meth:`aclose`.
+        timeout: per-attempt timeout in seconds, or an ``aiohttp.ClientTimeout``.
+        retry: the :class:`RetryPolicy`; ``None`` disables retries.
+        default_headers: extra headers sent with every request.
+        user_agent: text appended to the SDK's ``User-Agent``.
+        rate_limit: a client-side :class:`RateLimit` shared by every task on this client.
+        max_concurrency: the most requests in flight at once across all tasks.
+        sleep: the coroutine used to wait (a test can inject one that records delays).
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = RetryPolicy(),  # noqa: B008 - frozen, so sharing is safe
+        default_headers: Mapping[str, str] | None = None,
+        user_agent: str | None = None,
+        rate_limit: RateLimit | None = None,
+        max_concurrency: int | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        base_url = base_url or os.environ.get(_ENV_BASE_URL)
+        api_key = api_key or os.environ.get(_ENV_API_KEY)
+        if not base_url or not api_key:
+            missing = [
+                f"{arg} (or ${env})"
+                for arg, env, value in (
+                    ("base_url", _ENV_BASE_URL, base_url),
+                    ("api_key", _ENV_API_KEY, api_key),
+                )
+                if not value
+            ]
+            raise ValueError(
+                f"missing {' and '.join(missing)}: pass base_url= and api_key=, "
+                f"or set {_ENV_BASE_URL} and {_ENV_API_KEY}"
+            )
+        if any(ch in api_key for ch in "\r\n\x00") or not api_key.strip():
+            raise ValueError("api_key: must be a non-empty single-line string")
+        if isinstance(timeout, int | float):
+            if not timeout > 0:
+                raise ValueError(f"timeout: must be positive, got {timeout!r}")
+            timeout = aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout))
+        self.base_url = normalize_base_url(base_url)
+        self._authorization = f"Bearer {api_key.strip()}"
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+        self.timeout = timeout
+        self.retry = retry
+        self._sleep = sleep
+        self._headers = {
+            **(default_headers or {}),
+            "Accept": "application/json",
+            "User-Agent": _user_agent(user_agent),
+        }
+        self._throttle = Throttle(
+            rate_limit,
+            max_concurrency,
+            sleep=sleep,
+            max_pause=(retry or RetryPolicy()).max_retry_after,
+        )
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.stats = ClientStats()
+        """Counters for this client: requests, retries, 429s, time waited on the limiter."""
+
+    def __repr__(self) -> str:
+        return f"Client(base_url={self.base_url!r}, api_key='***')"
+
+    @cached_property
+    def credit_batches(self) -> CreditBatches:
+        """List, create and update credit batches."""
+        return CreditBatches(self)
+
+    @cached_property
+    def credit_actions(self) -> CreditActions:
+        """List credit actions."""
+        return CreditActions(self)
+
+    @cached_property
+    def credit_accounts(self) -> CreditAccounts:
+        """Create credit accounts."""
+        return CreditAccounts(self)
+
+    async def __aenter__(self) -> Client:
+        self._check_open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`aclose` has run; requests then raise ``RuntimeError``."""
+        return self._closed
+
+    async def aclose(self) -> None:
+        """Close the client and its own session (a borrowed session is left open)."""
+        if self._closed:
+            return
+        self._closed = True
+        tasks = [task for task in self._tasks if not task.done()]
+        for task in tasks:
+            task.cancel()
+        # Prefetches end before the session closes, so none reads from a closed connection.
+        await asyncio.gather(*tasks, return_exceptions=True)
+        session, self._session = self._session, None
+        if self._owns_session and session is not None and not session.closed:
+            await session.close()
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        # Only warn: scheduling a close here is what makes other SDKs print
+        # "Event loop is closed" at interpreter shutdown.
+        session = getattr(self, "_session", None)
+        if getattr(self, "_owns_session", False) and session is not None and not session.closed:
+            _warn(
+                "thoughtcredits.Client was not closed; use 'async with' or 'await aclose()'",
+                ResourceWarning,
+                stacklevel=2,
+                source=self,
+            )
+
+    def _track(self, task: asyncio.Task[Any]) -> None:
+        """Remember a background task (a page prefetch) so aclose() can cancel it."""
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("this thoughtcredits.Client is closed; create a new one")
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        self._check_open()
+        if self._session is None:
+            # Created lazily inside the running loop; no await between check and set,
+            # so concurrent first requests share one session.
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def _request(
+        self,
+        method: str,
+        segments: Sequence[str],
+        *,
+        query: Mapping[str, str] | None = None,
+        json: object = None,
+    ) -> Response:
+        """Send one API request with retries; return the decoded 2xx body."""
+        self._check_open()
+        url = build_url(self.base_url, segments, query)
+        body = None if json is None else dumps(json)
+        describe = f"{method} {URL(url, encoded=True).path}"
+        if self.retry is None:
+            return await self._attempt(method, url, body, describe, 1)
+        attempt_number = 0
+        async for attempt in retrying(
+            self.retry, method, sleep=self._sleep, describe=describe, on_retry=self._on_retry
+        ):
+            with attempt:
+                attempt_number += 1
+                return await self._attempt(method, url, body, describe, attempt_number)
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    def _on_retry(self, error: BaseException, delay: float) -> None:
+        self.stats.retries += 1
+
+    async def _attempt(
+        self, method: str, url: str, body: bytes | None, describe: str, attempt: int
+    ) -> Response:
+        async with self._throttle.slot(self.stats):
+            self._check_open()
+            status, headers, raw = await self._send(method, url, body)
+        self.stats.requests += 1
+        self._throttle.observe(status, headers)
+        logger.debug(
+            "%s -> %d (attempt %d)",
+            describe,
+            status,
+            attempt,
+            extra={"tc_request": describe, "tc_status": status, "tc_attempt": attempt},
+        )
+        if status >= 300:
+            error = error_from_response(status, headers, raw, method=method, url=url)
+            if status == 429:
+                self.stats.rate_limited += 1
+            self._throttle.pause(error.retry_after)
+            raise error
+        try:
+            decoded = loads(raw) if raw.strip() else None
+        except ValueError as exc:
+            raise ResponseValidationError(
+                f"response is not valid JSON: {exc}", method=method, url=url, body=raw[:200]
+            ) from exc
+        return Response(status=status, headers=headers, body=decoded, method=method, url=url)
+
+    async def _send(
+        self, method: str, url: str, body: bytes | None
+    ) -> tuple[int, CIMultiDictProxy[str], bytes]:
+        """The only code that touches aiohttp: one exchange, mapped to our errors."""
+        headers = {**self._headers, "Authorization": self._authorization}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        session = self._get_session()
+        started = time.monotonic()
+        try:
+            async with session.request(
+                method,
+                URL(url, encoded=True),
+                headers=headers,
+                data=body,
+                timeout=self.timeout,
+                # POST/PUT must not be silently re-sent as GET by a 301/302.
+                allow_redirects=method == "GET",
+            ) as response:
+                raw = await response.read()
+                return response.status, response.headers, raw
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise APITimeoutError(
+                f"timed out connecting after {time.monotonic() - started:.1f}s",
+                method=method,
+                url=url,
+                request_sent=False,
+            ) from exc
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise APITimeoutError(
+                f"timed out after {time.monotonic() - started:.1f}s", method=method, url=url
+            ) from exc
+        except aiohttp.ClientSSLError as exc:
+            raise APIConnectionError(f"TLS error: {exc}", method=method, url=url) from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise APIConnectionError(
+                f"could not connect: {exc}", method=method, url=url, request_sent=False
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(
+                f"connection failed: {type(exc).__name__}: {exc}", method=method, url=url
+            ) from exc

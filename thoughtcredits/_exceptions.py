@@ -1,0 +1,321 @@
+"""The exception tree, and the pure function that maps an HTTP response to it.
+
+::
+
+    ThoughtCreditsError
+    ├── APIConnectionError            the request failed before a response arrived
+    │   └── APITimeoutError           connect or read time ran out
+    ├── APIStatusError                the server answered 4xx or 5xx
+    │   ├── BadRequestError           400
+    │   ├── AuthenticationError       401
+    │   ├── PermissionDeniedError     403
+    │   ├── NotFoundError             404
+    │   ├── ConflictError             409
+    │   ├── UnprocessableEntityError  422
+    │   ├── RateLimitError            429 (and a server delay over the cap)
+    │   └── InternalServerError       5xx
+    ├── ResponseValidationError       a 2xx body that does not match the models
+    └── PaginationError               the server's paging metadata cannot be followed safely
+
+Bad arguments never reach the wire: they raise ``ValueError`` or ``TypeError`` naming the
+argument before anything is sent.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "PaginationError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "ThoughtCreditsError",
+    "UnprocessableEntityError",
+    "error_from_response",
+    "parse_retry_after",
+]
+
+# Bodies are kept for debugging but never grow an exception without bound.
+_MAX_BODY_IN_MESSAGE = 200
+
+
+class ThoughtCreditsError(Exception):
+    """Base class of every error this SDK raises."""
+
+
+class APIConnectionError(ThoughtCreditsError):
+    """The request failed before a complete response arrived (DNS, refused, reset, drop).
+
+    ``request_sent`` is False only when the SDK knows the request never left the machine
+    (for example the TCP connect failed). Only then is a POST retried by default.
+    """
+
+    def __init__(self, message: str, *, method: str, url: str, request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = url
+        self.request_sent = request_sent
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), (self.message,), self._state()))
+
+    def _state(self) -> dict[str, object]:
+        return {"method": self.method, "url": self.url, "request_sent": self.request_sent}
+
+
+class APITimeoutError(APIConnectionError):
+    """The connect or read timeout ran out before the response was complete."""
+
+
+class APIStatusError(ThoughtCreditsError):
+    """The server answered with a 4xx or 5xx status.
+
+    Attributes:
+        status: the HTTP status code.
+        message: the server's ``message`` (or ``error``) field, else a short text summary.
+        body: the decoded JSON body, or the raw text when it is not JSON, or None when empty.
+        headers: the response headers (never the request's, so never the API key).
+        method: the request method.
+        url: the request URL.
+        retry_after: the server's requested delay in seconds (429, or 503 with
+            ``Retry-After``), from ``Retry-After``, then ``X-RateLimit-Reset``, then the body's
+            ``retryAfter``; None when it gave none.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        body: object,
+        headers: Mapping[str, str],
+        method: str,
+        url: str,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(f"{status} {message} ({method} {url})")
+        self.message = message
+        self.status = status
+        self.body = body
+        self.headers = dict(headers)
+        self.method = method
+        self.url = url
+        self.retry_after = retry_after
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's request id header, when it sent one."""
+        for name in ("X-Request-Id", "x-request-id", "X-Request-ID"):
+            if name in self.headers:
+                return self.headers[name]
+        return None
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), (self.message,), self._state()))
+
+    def _state(self) -> dict[str, object]:
+        return {
+            "status": self.status,
+            "body": self.body,
+            "headers": self.headers,
+            "method": self.method,
+            "url": self.url,
+            "retry_after": self.retry_after,
+        }
+
+
+class BadRequestError(APIStatusError):
+    """400: the request body or parameters were rejected."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing or invalid."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key is valid but lacks permission."""
+
+
+class NotFoundError(APIStatusError):
+    """404: the resource does not exist."""
+
+
+class ConflictError(APIStatusError):
+    """409: the resource is in a conflicting state."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the request was well formed but semantically invalid."""
+
+
+class RateLimitError(APIStatusError):
+    """429: the rate limit was exceeded; ``retry_after`` says how long the server asked for."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the server failed. GET and PUT retry it; POST does not unless asked."""
+
+
+class ResponseValidationError(ThoughtCreditsError):
+    """A successful response whose body is not valid JSON or does not match the models."""
+
+    def __init__(
+        self, message: str, *, method: str = "", url: str = "", body: object = None
+    ) -> None:
+        super().__init__(f"{message} ({method} {url})" if method else message)
+        self.message = message
+        self.method = method
+        self.url = url
+        self.body = body
+
+    def __reduce__(self) -> tuple[object, ...]:
+        state = {"method": self.method, "url": self.url, "body": self.body}
+        return (_rebuild, (type(self), (self.message,), state))
+
+
+class PaginationError(ThoughtCreditsError):
+    """The server's ``pageInfo`` cannot be followed without looping or skipping items."""
+
+
+def _rebuild(cls: type[Exception], args: tuple[object, ...], state: dict[str, object]) -> Exception:
+    """Unpickle an exception whose constructor takes keyword-only arguments."""
+    return cls(*args, **state)
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def _decode_body(raw: bytes) -> object:
+    """JSON if it parses, else the text, else None for an empty body."""
+    if not raw.strip():
+        return None
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _message(body: object, status: int) -> str:
+    if isinstance(body, dict):
+        for key in ("message", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+    if isinstance(body, str):
+        text = " ".join(body.split())
+        return text if len(text) <= _MAX_BODY_IN_MESSAGE else text[:_MAX_BODY_IN_MESSAGE] + "…"
+    if body is None:
+        return "(empty body)"
+    return f"HTTP {status}"
+
+
+def parse_retry_after(value: str | None, *, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or HTTP date), else None.
+
+    Garbage, negative, NaN and infinite values give None so the caller falls back to backoff.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - now
+        return max(seconds, 0.0)
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return seconds
+
+
+def _retry_after(headers: Mapping[str, str], body: object, now: float) -> float | None:
+    """Server delay: ``Retry-After``, then ``X-RateLimit-Reset`` (epoch seconds), then body."""
+    header = parse_retry_after(_header(headers, "Retry-After"), now=now)
+    if header is not None:
+        return header
+    reset = _header(headers, "X-RateLimit-Reset")
+    if reset is not None:
+        try:
+            at = float(reset)
+        except ValueError:
+            at = math.nan
+        if math.isfinite(at):
+            return max(at - now, 0.0)
+    if isinstance(body, dict):
+        value = body.get("retryAfter")
+        if (
+            isinstance(value, int | float | Decimal)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and value >= 0
+        ):
+            return float(value)
+    return None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    # aiohttp's CIMultiDict is case-insensitive; plain dicts in tests may not be.
+    value = headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        for key, candidate in headers.items():
+            if key.lower() == lowered:
+                return candidate
+    return value
+
+
+def error_from_response(
+    status: int,
+    headers: Mapping[str, str],
+    raw_body: bytes,
+    *,
+    method: str,
+    url: str,
+    now: float | None = None,
+) -> APIStatusError:
+    """Build the typed error for a 4xx/5xx response. Never fails on empty or non-JSON bodies."""
+    body = _decode_body(raw_body)
+    cls = _STATUS_ERRORS.get(status)
+    if cls is None:
+        cls = InternalServerError if status >= 500 else APIStatusError
+    delay = None
+    if status == 429 or (status == 503 and _header(headers, "Retry-After") is not None):
+        delay = _retry_after(headers, body, datetime.now(UTC).timestamp() if now is None else now)
+    return cls(
+        _message(body, status),
+        status=status,
+        body=body,
+        headers=headers,
+        method=method,
+        url=url,
+        retry_after=delay,
+    )

@@ -1,0 +1,179 @@
+"""Frozen models for the credits API, with snake_case fields that transliterate the wire names.
+
+The wire format (camelCase, envelopes, timestamps) lives in ``_converter``, never here.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from datetime import datetime
+from decimal import Decimal
+from typing import Generic, TypeVar
+from uuid import UUID
+
+import attrs
+
+__all__ = [
+    "CreditAccount",
+    "CreditAccountStatus",
+    "CreditAccountType",
+    "CreditAction",
+    "CreditBatch",
+    "CreditBatchStatus",
+    "Page",
+    "PageInfo",
+    "Sublicense",
+]
+
+logger = logging.getLogger("thoughtcredits")
+
+T = TypeVar("T")
+
+
+class _OpenEnum(enum.StrEnum):
+    """A str enum that keeps values it does not know instead of failing.
+
+    The API may add a status tomorrow; a reconciliation job must keep running and see it.
+    An unknown value becomes a pseudo-member whose ``value`` is the raw string and whose
+    ``known`` is False. It is logged once per value as a drift alarm.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> _OpenEnum | None:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = f"UNKNOWN_{value}"
+        member._value_ = value
+        # Cache so every later parse of the same value returns the same object.
+        cls._value2member_map_[value] = member
+        logger.warning("%s: unknown value %r from the API; passing it through", cls.__name__, value)
+        return member
+
+    @property
+    def known(self) -> bool:
+        """False for a value this SDK version does not know."""
+        return self._name_ in type(self).__members__
+
+
+class CreditBatchStatus(_OpenEnum):
+    """Status of a credit batch. Unknown values pass through with ``known == False``."""
+
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class CreditAccountStatus(_OpenEnum):
+    """Status of a credit account. Unknown values pass through with ``known == False``."""
+
+    ACTIVE = "active"
+    DELETED = "deleted"
+
+
+class CreditAccountType(_OpenEnum):
+    """Classification of a credit account. Unknown values pass through with ``known == False``."""
+
+    CLIENT = "client"
+    COMPANY = "company"
+
+
+@attrs.frozen
+class CreditBatch:
+    """A batch of credits issued to a credit account (``CreditBatch`` on the wire)."""
+
+    id: UUID
+    starting_balance: Decimal
+    """Credits originally issued in the batch."""
+    current_balance: Decimal
+    """Credits remaining after allocations and usage."""
+    credit_account_id: UUID
+    allocated_credits: Decimal
+    """Credits from this batch that have been allocated."""
+    status: CreditBatchStatus
+    created_at: datetime
+    updated_at: datetime
+    name: str | None = None
+    expires_on: datetime | None = None
+    """When the batch expires; None means it does not."""
+    client_id: UUID | None = None
+
+
+@attrs.frozen
+class CreditAction:
+    """One ledger entry: credits moving from a source to a target (``CreditAction``)."""
+
+    id: UUID
+    client: UUID
+    action: str
+    """Open string, e.g. ``"debit"`` or ``"credit"``."""
+    amount: Decimal
+    timestamp: datetime
+    updated_at: datetime
+    target: UUID | None = None
+    target_type: str | None = None
+    target_balance_in: Decimal | None = None
+    """The target's balance before the action."""
+    target_balance_out: Decimal | None = None
+    """The target's balance after the action."""
+    initiator: UUID | None = None
+    initiator_type: str | None = None
+    credit_account_name: str | None = None
+    source: UUID | None = None
+    source_type: str | None = None
+    source_balance_in: Decimal | None = None
+    """The source's balance before the action."""
+    source_balance_out: Decimal | None = None
+    """The source's balance after the action."""
+
+
+@attrs.frozen
+class Sublicense:
+    """A sublicense tied to a credit account. Deleted ones can appear: check ``deleted``."""
+
+    id: UUID
+    deleted: bool
+
+
+@attrs.frozen
+class CreditAccount:
+    """A credit account of a client (``CreditAccount`` on the wire)."""
+
+    id: UUID
+    current_balance: Decimal
+    status: CreditAccountStatus
+    type: CreditAccountType
+    notify_emails: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    client_id: UUID | None = None
+    name: str | None = None
+    sublicenses: tuple[Sublicense, ...] | None = None
+    batch_days_until_expire: int | None = None
+    minimum_batch_amount: int | None = None
+
+
+@attrs.frozen
+class PageInfo:
+    """Cursor pagination metadata (``CursorPageInfo``). Every field may be missing."""
+
+    has_more: bool = False
+    cursor: str | None = None
+    per_page: int | None = None
+    total: int | None = None
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page of a listing.
+
+    Attributes:
+        items: the page's items, in server order.
+        page_info: the server's pagination metadata for this page.
+        request_cursor: the cursor this page was requested with (None for the first page).
+            Saving it and passing it as ``cursor=`` later fetches this same page again.
+    """
+
+    items: tuple[T, ...]
+    page_info: PageInfo
+    request_cursor: str | None = None

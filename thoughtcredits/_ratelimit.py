@@ -1,0 +1,156 @@
+"""Client-side throttling shared by every task on one client.
+
+Three gates, passed in order before each request is sent:
+
+1. a **pause**: after a 429 (or ``X-RateLimit-Remaining: 0``) every task waits until the
+   server's window resets, not only the task that was refused;
+2. a **rate limit** (aiolimiter's leaky bucket) of ``per_minute`` with a ``burst``;
+3. a **concurrency cap** on requests in flight.
+
+Waiting here is not a retry: it uses up no attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import attrs
+from aiolimiter import AsyncLimiter
+
+__all__ = ["ClientStats", "RateLimit", "Throttle", "header_pause"]
+
+logger = logging.getLogger("thoughtcredits")
+
+
+def _positive(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"RateLimit.{attribute.name}: must be positive, got {value!r}")
+
+
+@attrs.frozen
+class RateLimit:
+    """A client-side request rate shared by every task on a client.
+
+    Args:
+        per_minute: the sustained rate, e.g. 120 (standard plan) or 600 (enterprise).
+        burst: how many requests may go at once before the sustained rate applies.
+            Defaults to one sixth of ``per_minute`` (TI's plans: 120/20, 600/100).
+    """
+
+    per_minute: float = attrs.field(validator=_positive)
+    burst: int = attrs.field(validator=_positive)
+
+    @burst.default
+    def _default_burst(self) -> int:
+        return max(1, int(self.per_minute) // 6)
+
+
+@attrs.define
+class ClientStats:
+    """Counters for one client; read them at any time (they only grow).
+
+    Attributes:
+        requests: HTTP exchanges completed (every attempt counts).
+        retries: attempts that were retried.
+        rate_limited: 429 responses received.
+        throttle_wait: seconds spent waiting on the client-side limiter and 429 pauses.
+    """
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    throttle_wait: float = 0.0
+
+
+def header_pause(headers: Mapping[str, str], *, now: float) -> float | None:
+    """Seconds until ``X-RateLimit-Reset`` when ``X-RateLimit-Remaining`` is 0, else None."""
+    remaining = headers.get("X-RateLimit-Remaining")
+    reset = headers.get("X-RateLimit-Reset")
+    if remaining is None or reset is None or remaining.strip() != "0":
+        return None
+    try:
+        delay = float(reset) - now
+    except ValueError:
+        return None
+    return delay if 0 < delay < float("inf") else None
+
+
+class Throttle:
+    """The pause gate, rate limiter and concurrency cap of one client."""
+
+    def __init__(
+        self,
+        rate_limit: RateLimit | None,
+        max_concurrency: int | None,
+        *,
+        sleep: Callable[[float], Awaitable[None]],
+        max_pause: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_concurrency is not None and max_concurrency < 1:
+            raise ValueError(f"max_concurrency: must be at least 1, got {max_concurrency}")
+        self.rate_limit = rate_limit
+        self._limiter = (
+            AsyncLimiter(rate_limit.burst, rate_limit.burst * 60.0 / rate_limit.per_minute)
+            if rate_limit is not None
+            else None
+        )
+        self._semaphore = asyncio.Semaphore(max_concurrency) if max_concurrency else None
+        self._sleep = sleep
+        # A bad clock or a hostile header must not freeze a job for hours; a request whose
+        # server delay is over the cap fails instead (RetryPolicy.max_retry_after).
+        self._max_pause = max_pause
+        self._clock = clock
+        self._resume_at = 0.0
+        self._generation = 0
+
+    def pause(self, seconds: float | None) -> None:
+        """Hold every task on this client for ``seconds`` (capped), e.g. after a 429."""
+        if seconds is None or seconds <= 0:
+            return
+        resume_at = self._clock() + min(seconds, self._max_pause)
+        if resume_at > self._resume_at:
+            self._resume_at = resume_at
+            self._generation += 1
+            logger.info(
+                "rate limited: pausing all requests on this client for %.2fs",
+                seconds,
+                extra={"tc_pause": seconds},
+            )
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        """Learn from a response's rate-limit headers."""
+        if status < 300:
+            self.pause(header_pause(headers, now=time.time()))
+
+    async def _wait_for_pause(self) -> None:
+        while (delay := self._resume_at - self._clock()) > 0:
+            generation = self._generation
+            await self._sleep(delay)
+            if generation == self._generation:
+                # This pause has been served; a new 429 starts a new one. Clearing it here
+                # also keeps an injected, non-advancing test sleep from waiting twice.
+                self._resume_at = 0.0
+                return
+
+    @asynccontextmanager
+    async def slot(self, stats: ClientStats) -> AsyncIterator[None]:
+        """Wait for the pause, the rate limit and a concurrency slot; hold the slot."""
+        started = time.monotonic()
+        if self._resume_at:
+            await self._wait_for_pause()
+        if self._limiter is not None:
+            await self._limiter.acquire()
+        if self._semaphore is not None:
+            await self._semaphore.acquire()
+        stats.throttle_wait += time.monotonic() - started
+        try:
+            yield
+        finally:
+            if self._semaphore is not None:
+                self._semaphore.release()
