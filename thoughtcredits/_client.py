@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import os
-import platform
-import sys
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import cached_property
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
-import attrs
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from ._converter import dumps, loads
+from ._config import ENV_API_KEY, ENV_BASE_URL, build_url, normalize_base_url
+from ._config import user_agent as _user_agent
 from ._credits import CreditAccounts, CreditActions, CreditBatches
 from ._exceptions import (
     APIConnectionError,
@@ -30,75 +26,16 @@ from ._exceptions import (
     error_from_response,
 )
 from ._ratelimit import ClientStats, RateLimit, Throttle
+from ._resource import Response
 from ._retry import RetryPolicy, retrying
-from ._version import version
+from ._wire import dumps, loads
 
-__all__ = ["DEFAULT_TIMEOUT", "Client", "Response", "build_url", "normalize_base_url"]
+__all__ = ["DEFAULT_TIMEOUT", "Client", "build_url", "normalize_base_url"]
 
 logger = logging.getLogger("thoughtcredits")
 
 DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10, sock_read=30)
 """60 s per attempt in all, 10 s to connect, 30 s between reads. Never infinite."""
-
-_API_PATH = "/incoming/v2"
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
-_ENV_BASE_URL = "THOUGHTCREDITS_BASE_URL"
-_ENV_API_KEY = "THOUGHTCREDITS_API_KEY"
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def normalize_base_url(base_url: str) -> str:
-    """Validate ``base_url`` and return it ending in ``/incoming/v2`` with no trailing slash."""
-    parts = urlsplit(base_url.strip())
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError(f"base_url: expected an absolute https:// URL, got {base_url!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError(
-            "base_url: plain http:// would send the API key in clear text; "
-            "use https:// (http:// is allowed only for loopback hosts)"
-        )
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError("base_url: must not contain a query, fragment or credentials")
-    path = parts.path.rstrip("/")
-    if not path.endswith(_API_PATH):
-        path += _API_PATH
-    return f"{parts.scheme}://{parts.netloc}{path}"
-
-
-def build_url(base: str, segments: Sequence[str], query: Mapping[str, str] | None = None) -> str:
-    """Join quoted path segments and an encoded query onto ``base``."""
-    url = base + "/" + "/".join(quote(segment, safe="") for segment in segments)
-    if query:
-        url += "?" + urlencode(query, quote_via=quote, safe="")
-    return url
-
-
-@attrs.frozen
-class Response:
-    """A decoded 2xx response: the JSON body plus where it came from."""
-
-    status: int
-    headers: CIMultiDictProxy[str]
-    body: Any
-    method: str
-    url: str
-
-
-def _user_agent(extra: str | None) -> str:
-    agent = (
-        f"thoughtcredits/{version()} "
-        f"{platform.python_implementation()}/{sys.version_info.major}.{sys.version_info.minor} "
-        f"aiohttp/{aiohttp.__version__}"
-    )
-    return f"{agent} {extra}" if extra else agent
 
 
 class Client:
@@ -139,20 +76,20 @@ class Client:
         max_concurrency: int | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        base_url = base_url or os.environ.get(_ENV_BASE_URL)
-        api_key = api_key or os.environ.get(_ENV_API_KEY)
+        base_url = base_url or os.environ.get(ENV_BASE_URL)
+        api_key = api_key or os.environ.get(ENV_API_KEY)
         if not base_url or not api_key:
             missing = [
                 f"{arg} (or ${env})"
                 for arg, env, value in (
-                    ("base_url", _ENV_BASE_URL, base_url),
-                    ("api_key", _ENV_API_KEY, api_key),
+                    ("base_url", ENV_BASE_URL, base_url),
+                    ("api_key", ENV_API_KEY, api_key),
                 )
                 if not value
             ]
             raise ValueError(
                 f"missing {' and '.join(missing)}: pass base_url= and api_key=, "
-                f"or set {_ENV_BASE_URL} and {_ENV_API_KEY}"
+                f"or set {ENV_BASE_URL} and {ENV_API_KEY}"
             )
         if any(ch in api_key for ch in "\r\n\x00") or not api_key.strip():
             raise ValueError("api_key: must be a non-empty single-line string")
@@ -315,7 +252,9 @@ class Client:
             raise ResponseValidationError(
                 f"response is not valid JSON: {exc}", method=method, url=url, body=raw[:200]
             ) from exc
-        return Response(status=status, headers=headers, body=decoded, method=method, url=url)
+        return Response(
+            status=status, headers=headers, body=decoded, raw=raw, method=method, url=url
+        )
 
     async def _send(
         self, method: str, url: str, body: bytes | None

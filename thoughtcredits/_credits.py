@@ -6,20 +6,19 @@ show, and leaves unset optional arguments out of the body.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
 from . import _args
 from ._args import UNSET, Id, Unset
-from ._converter import parse_page_info, structure, structure_many, unwrap_envelope
-from ._exceptions import ResponseValidationError
-from ._models import CreditAccount, CreditAccountType, CreditAction, CreditBatch, Page
+from ._models import CreditAccount, CreditAccountType, CreditAction, CreditBatch
 from ._pagination import AsyncPaginator
+from ._resource import Resource, single
 
 if TYPE_CHECKING:
-    from ._client import Client, Response
+    pass
 
 __all__ = ["CreditAccounts", "CreditActions", "CreditBatches"]
 
@@ -28,68 +27,7 @@ T = TypeVar("T")
 Amount = int | Decimal
 
 
-def _single(response: Response, cls: type[T]) -> T:
-    payload = unwrap_envelope(response.body)
-    return structure(payload, cls, method=response.method, url=response.url)
-
-
-def _page(response: Response, items_key: str, cls: type[T], cursor: str | None) -> Page[T]:
-    payload = unwrap_envelope(response.body, items_key)
-    items = payload.get(items_key) if isinstance(payload, dict) else None
-    if not isinstance(payload, dict) or not isinstance(items, list):
-        raise ResponseValidationError(
-            f"expected a {items_key!r} array in the response",
-            method=response.method,
-            url=response.url,
-            body=response.body,
-        )
-    return Page(
-        items=structure_many(items, cls, method=response.method, url=response.url),
-        page_info=parse_page_info(
-            payload.get("pageInfo"), method=response.method, url=response.url
-        ),
-        request_cursor=cursor,
-    )
-
-
-class _Resource:
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def _paginate(
-        self,
-        segments: Sequence[str],
-        query: dict[str, str],
-        items_key: str,
-        cls: type[T],
-        *,
-        cursor: str | None,
-        resume_from: str | None,
-        max_items: int | None,
-        page_size: int | None,
-        prefetch: bool,
-    ) -> AsyncPaginator[T]:
-        if page_size is not None:
-            query["perPage"] = str(_args.integer("page_size", page_size, minimum=1))
-        if cursor is not None:
-            _args.non_empty_str("cursor", cursor)
-
-        async def fetch(page_cursor: str | None) -> Page[T]:
-            page_query = query if page_cursor is None else {**query, "cursor": page_cursor}
-            response = await self._client._request("GET", segments, query=page_query)
-            return _page(response, items_key, cls, page_cursor)
-
-        return AsyncPaginator(
-            fetch,
-            cursor=cursor,
-            resume_from=resume_from,
-            max_items=max_items,
-            prefetch=prefetch,
-            track=self._client._track,
-        )
-
-
-class CreditBatches(_Resource):
+class CreditBatches(Resource):
     """``client.credit_batches``: list, create and update credit batches."""
 
     def list(
@@ -161,7 +99,7 @@ class CreditBatches(_Resource):
         if expires_on is not UNSET:
             body["expiresOn"] = _args.aware_datetime("expires_on", expires_on)
         response = await self._client._request("POST", ("clients", cid, "creditBatches"), json=body)
-        return _single(response, CreditBatch)
+        return single(response, CreditBatch)
 
     async def update(
         self,
@@ -186,10 +124,10 @@ class CreditBatches(_Resource):
         if not body:
             raise ValueError("update: give at least one of name, expires_on, current_balance")
         response = await self._client._request("PUT", ("clients", "creditBatches", bid), json=body)
-        return _single(response, CreditBatch)
+        return single(response, CreditBatch)
 
 
-class CreditActions(_Resource):
+class CreditActions(Resource):
     """``client.credit_actions``: list the ledger of a credit account."""
 
     def list(
@@ -229,7 +167,7 @@ class CreditActions(_Resource):
         )
 
 
-class CreditAccounts(_Resource):
+class CreditAccounts(Resource):
     """``client.credit_accounts``: create credit accounts."""
 
     async def create(
@@ -270,7 +208,7 @@ class CreditAccounts(_Resource):
         response = await self._client._request(
             "POST", ("clients", cid, "creditAccounts"), json=body
         )
-        return _single(response, CreditAccount)
+        return single(response, CreditAccount)
 
 
 def _account_type(value: object) -> str:

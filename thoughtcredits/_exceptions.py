@@ -30,6 +30,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from multidict import CIMultiDict
+
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
@@ -56,6 +58,12 @@ _MAX_BODY_IN_MESSAGE = 200
 class ThoughtCreditsError(Exception):
     """Base class of every error this SDK raises."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # The constructors take keyword-only arguments, which default pickling cannot replay.
+        state = {k: v for k, v in vars(self).items() if k != "message" and not k.startswith("_")}
+        args = (getattr(self, "message", ""),) if state else self.args[:1]
+        return (_rebuild, (type(self), args, state))
+
 
 class APIConnectionError(ThoughtCreditsError):
     """The request failed before a complete response arrived (DNS, refused, reset, drop).
@@ -70,12 +78,6 @@ class APIConnectionError(ThoughtCreditsError):
         self.method = method
         self.url = url
         self.request_sent = request_sent
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (type(self), (self.message,), self._state()))
-
-    def _state(self) -> dict[str, object]:
-        return {"method": self.method, "url": self.url, "request_sent": self.request_sent}
 
 
 class APITimeoutError(APIConnectionError):
@@ -112,31 +114,15 @@ class APIStatusError(ThoughtCreditsError):
         self.message = message
         self.status = status
         self.body = body
-        self.headers = dict(headers)
+        self.headers: CIMultiDict[str] = CIMultiDict(headers)
         self.method = method
         self.url = url
         self.retry_after = retry_after
 
     @property
     def request_id(self) -> str | None:
-        """The server's request id header, when it sent one."""
-        for name in ("X-Request-Id", "x-request-id", "X-Request-ID"):
-            if name in self.headers:
-                return self.headers[name]
-        return None
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (type(self), (self.message,), self._state()))
-
-    def _state(self) -> dict[str, object]:
-        return {
-            "status": self.status,
-            "body": self.body,
-            "headers": self.headers,
-            "method": self.method,
-            "url": self.url,
-            "retry_after": self.retry_after,
-        }
+        """The server's ``X-Request-Id`` header, when it sent one."""
+        return self.headers.get("X-Request-Id")
 
 
 class BadRequestError(APIStatusError):
@@ -182,10 +168,6 @@ class ResponseValidationError(ThoughtCreditsError):
         self.method = method
         self.url = url
         self.body = body
-
-    def __reduce__(self) -> tuple[object, ...]:
-        state = {"method": self.method, "url": self.url, "body": self.body}
-        return (_rebuild, (type(self), (self.message,), state))
 
 
 class PaginationError(ThoughtCreditsError):
@@ -257,12 +239,12 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     return seconds
 
 
-def _retry_after(headers: Mapping[str, str], body: object, now: float) -> float | None:
+def _retry_after(headers: CIMultiDict[str], body: object, now: float) -> float | None:
     """Server delay: ``Retry-After``, then ``X-RateLimit-Reset`` (epoch seconds), then body."""
-    header = parse_retry_after(_header(headers, "Retry-After"), now=now)
+    header = parse_retry_after(headers.get("Retry-After"), now=now)
     if header is not None:
         return header
-    reset = _header(headers, "X-RateLimit-Reset")
+    reset = headers.get("X-RateLimit-Reset")
     if reset is not None:
         try:
             at = float(reset)
@@ -282,17 +264,6 @@ def _retry_after(headers: Mapping[str, str], body: object, now: float) -> float 
     return None
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    # aiohttp's CIMultiDict is case-insensitive; plain dicts in tests may not be.
-    value = headers.get(name)
-    if value is None:
-        lowered = name.lower()
-        for key, candidate in headers.items():
-            if key.lower() == lowered:
-                return candidate
-    return value
-
-
 def error_from_response(
     status: int,
     headers: Mapping[str, str],
@@ -304,11 +275,12 @@ def error_from_response(
 ) -> APIStatusError:
     """Build the typed error for a 4xx/5xx response. Never fails on empty or non-JSON bodies."""
     body = _decode_body(raw_body)
+    headers = CIMultiDict(headers)  # case-insensitive, whatever mapping the caller passed
     cls = _STATUS_ERRORS.get(status)
     if cls is None:
         cls = InternalServerError if status >= 500 else APIStatusError
     delay = None
-    if status == 429 or (status == 503 and _header(headers, "Retry-After") is not None):
+    if status == 429 or (status == 503 and "Retry-After" in headers):
         delay = _retry_after(headers, body, datetime.now(UTC).timestamp() if now is None else now)
     return cls(
         _message(body, status),

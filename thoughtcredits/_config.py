@@ -1,0 +1,71 @@
+"""Client configuration: base URL checks, URL building, environment and User-Agent."""
+
+from __future__ import annotations
+
+import ipaddress
+import platform
+import sys
+from collections.abc import Mapping, Sequence
+from urllib.parse import quote, urlencode, urlsplit
+
+import aiohttp
+
+from ._version import version
+
+__all__ = [
+    "ENV_API_KEY",
+    "ENV_BASE_URL",
+    "build_url",
+    "normalize_base_url",
+    "user_agent",
+]
+
+_API_PATH = "/incoming/v2"
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+ENV_BASE_URL = "THOUGHTCREDITS_BASE_URL"
+ENV_API_KEY = "THOUGHTCREDITS_API_KEY"
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_base_url(base_url: str) -> str:
+    """Validate ``base_url`` and return it ending in ``/incoming/v2`` with no trailing slash."""
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"base_url: expected an absolute https:// URL, got {base_url!r}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError(
+            "base_url: plain http:// would send the API key in clear text; "
+            "use https:// (http:// is allowed only for loopback hosts)"
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError("base_url: must not contain a query, fragment or credentials")
+    path = parts.path.rstrip("/")
+    if not path.endswith(_API_PATH):
+        path += _API_PATH
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def build_url(base: str, segments: Sequence[str], query: Mapping[str, str] | None = None) -> str:
+    """Join quoted path segments and an encoded query onto ``base``."""
+    url = base + "/" + "/".join(quote(segment, safe="") for segment in segments)
+    if query:
+        url += "?" + urlencode(query, quote_via=quote, safe="")
+    return url
+
+
+def user_agent(extra: str | None) -> str:
+    """The SDK's User-Agent, with ``extra`` appended."""
+    agent = (
+        f"thoughtcredits/{version()} "
+        f"{platform.python_implementation()}/{sys.version_info.major}.{sys.version_info.minor} "
+        f"aiohttp/{aiohttp.__version__}"
+    )
+    return f"{agent} {extra}" if extra else agent

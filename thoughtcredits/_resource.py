@@ -1,0 +1,116 @@
+"""Plumbing shared by the resources: one page or one object from a response."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+from multidict import CIMultiDictProxy
+
+from . import _args
+from ._converter import parse_page_info, structure, structure_many
+from ._exceptions import ResponseValidationError
+from ._models import Page
+from ._pagination import AsyncPaginator
+from ._wire import InexactNumber, loads_exact, unwrap_envelope
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+__all__ = ["Resource", "Response", "single"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Response:
+    """A decoded 2xx response: the JSON body plus where it came from."""
+
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: Any
+    raw: bytes
+    method: str
+    url: str
+
+
+def _decoded(response: Response, build: Callable[[object], T]) -> T:
+    try:
+        return build(response.body)
+    except InexactNumber:
+        # The fast decoder turned a fractional amount into a float; decode it exactly.
+        return build(loads_exact(response.raw))
+
+
+def single(response: Response, cls: type[T]) -> T:
+    """The one object in a create/update response."""
+
+    def build(body: object) -> T:
+        return structure(unwrap_envelope(body), cls, method=response.method, url=response.url)
+
+    return _decoded(response, build)
+
+
+def _page(response: Response, items_key: str, cls: type[T], cursor: str | None) -> Page[T]:
+    return _decoded(response, lambda body: _build_page(body, response, items_key, cls, cursor))
+
+
+def _build_page(
+    body: object, response: Response, items_key: str, cls: type[T], cursor: str | None
+) -> Page[T]:
+    payload = unwrap_envelope(body, items_key)
+    items = payload.get(items_key) if isinstance(payload, dict) else None
+    if not isinstance(payload, dict) or not isinstance(items, list):
+        raise ResponseValidationError(
+            f"expected a {items_key!r} array in the response",
+            method=response.method,
+            url=response.url,
+            body=body,
+        )
+    return Page(
+        items=structure_many(items, cls, method=response.method, url=response.url),
+        page_info=parse_page_info(
+            payload.get("pageInfo"), method=response.method, url=response.url
+        ),
+        request_cursor=cursor,
+    )
+
+
+class Resource:
+    """Base of the resource namespaces: holds the client."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def _paginate(
+        self,
+        segments: Sequence[str],
+        query: dict[str, str],
+        items_key: str,
+        cls: type[T],
+        *,
+        cursor: str | None,
+        resume_from: str | None,
+        max_items: int | None,
+        page_size: int | None,
+        prefetch: bool,
+    ) -> AsyncPaginator[T]:
+        if page_size is not None:
+            query["perPage"] = str(_args.integer("page_size", page_size, minimum=1))
+        if cursor is not None:
+            _args.non_empty_str("cursor", cursor)
+
+        async def fetch(page_cursor: str | None) -> Page[T]:
+            page_query = query if page_cursor is None else {**query, "cursor": page_cursor}
+            response = await self._client._request("GET", segments, query=page_query)
+            return _page(response, items_key, cls, page_cursor)
+
+        return AsyncPaginator(
+            fetch,
+            cursor=cursor,
+            resume_from=resume_from,
+            max_items=max_items,
+            prefetch=prefetch,
+            track=self._client._track,
+        )

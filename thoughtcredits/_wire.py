@@ -1,0 +1,118 @@
+"""JSON on the wire: exact decoding and encoding, timestamps, and the API's envelopes.
+
+Amounts never pass through ``float``: bodies are decoded fast with orjson, and a fractional
+number makes the structure hooks ask for an exact re-decode (:class:`InexactNumber`).
+Request bodies are encoded by :func:`dumps`, which writes Decimals digit for digit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson is a dependency, but the SDK works without it
+    _orjson = None  # type: ignore[assignment]
+
+__all__ = [
+    "InexactNumber",
+    "camel",
+    "dumps",
+    "format_datetime",
+    "loads",
+    "loads_exact",
+    "unwrap_envelope",
+]
+
+
+def camel(name: str) -> str:
+    """``starting_balance`` -> ``startingBalance``."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"non-finite number {name} in JSON")
+
+
+class InexactNumber(Exception):  # noqa: N818 - a signal, not an error users see
+    """A float reached a Decimal or int field: decode the body again with :func:`loads_exact`."""
+
+
+def loads_exact(raw: bytes | str) -> Any:
+    """Decode JSON with every non-integer number as an exact ``Decimal``."""
+    return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+
+
+def loads(raw: bytes | str) -> Any:
+    """Decode JSON fast. Integers are exact; a fractional number may come back as a float.
+
+    orjson is about twice as fast as ``json`` but has no ``parse_float``. The structure hooks
+    never accept a float: they raise :class:`InexactNumber`, and the caller decodes the same
+    bytes again with :func:`loads_exact`. Amounts therefore never pass through ``float``.
+    """
+    if _orjson is not None:
+        try:
+            return _orjson.loads(raw)
+        except _orjson.JSONDecodeError:
+            pass  # e.g. an integer past 64 bits: the exact decoder decides
+    return loads_exact(raw)
+
+
+def format_datetime(value: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and ``Z``, as the API writes timestamps."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _format_decimal(value: Decimal) -> str:
+    if value == value.to_integral_value():
+        return str(int(value))
+    return format(value.normalize(), "f")
+
+
+def _encode(value: object) -> str:
+    if isinstance(value, Decimal):
+        return _format_decimal(value)
+    if isinstance(value, Mapping):
+        return "{" + ",".join(f"{json.dumps(str(k))}:{_encode(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_encode(v) for v in value) + "]"
+    if isinstance(value, datetime):
+        return json.dumps(format_datetime(value))
+    if isinstance(value, UUID):
+        return f'"{value}"'
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def dumps(value: object) -> bytes:
+    """Compact JSON; an integral Decimal is written as an integer, others digit for digit."""
+    return _encode(value).encode()
+
+
+def unwrap_envelope(body: object, items_key: str | None = None) -> object:
+    """Find the payload inside the shapes the API uses (``research/ti-api.md`` §5).
+
+    1. ``{"data": {"<Operation>": {...}}}``: the single inner object.
+    2. ``{"data": {...payload...}}``: the object (when it holds ``items_key`` or has many keys).
+    3. ``{"data": [...], "pageInfo": ...}``: a list payload, re-keyed under ``items_key``.
+    4. anything else: the body as it is.
+    """
+    if not isinstance(body, dict):
+        return body
+    data = body.get("data")
+    if isinstance(data, dict):
+        if items_key is not None and items_key in data:
+            return data
+        if len(data) == 1:
+            (inner,) = data.values()
+            if isinstance(inner, dict):
+                return inner
+        return data
+    if isinstance(data, list) and items_key is not None:
+        return {items_key: data, "pageInfo": body.get("pageInfo")}
+    return body
