@@ -37,13 +37,16 @@ from ._models import (
 )
 from ._pagination import AsyncPaginator
 from ._ratelimit import ClientStats, RateLimit
+from ._reconcile import AccountReport, ReconciliationReport, reconcile
+from ._reconcile_checks import AccountTotals, Discrepancy
 from ._retry import RetryPolicy
 
 __all__ = [
-    "DEFAULT_TIMEOUT",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AccountReport",
+    "AccountTotals",
     "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
@@ -56,6 +59,8 @@ __all__ = [
     "CreditAction",
     "CreditBatch",
     "CreditBatchStatus",
+    "DEFAULT_TIMEOUT",
+    "Discrepancy",
     "InternalServerError",
     "NotFoundError",
     "Page",
@@ -64,12 +69,14 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "ReconciliationReport",
     "ResponseValidationError",
     "RetryPolicy",
     "Sublicense",
     "ThoughtCreditsError",
     "UnprocessableEntityError",
     "__version__",
+    "reconcile",
 ]
 
 
