@@ -39,6 +39,7 @@ from ._pagination import AsyncPaginator
 from ._ratelimit import ClientStats, RateLimit
 from ._reconcile import AccountReport, ReconciliationReport, reconcile
 from ._reconcile_checks import AccountTotals, Discrepancy
+from ._resource import RequestContext
 from ._retry import RetryPolicy
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "ReconciliationReport",
+    "RequestContext",
     "ResponseValidationError",
     "RetryPolicy",
     "Sublicense",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -16,7 +15,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from ._config import ENV_API_KEY, ENV_BASE_URL, build_url, normalize_base_url
+from ._config import build_url, client_timeout, normalize_base_url, resolve_credentials
 from ._config import user_agent as _user_agent
 from ._credits import CreditAccounts, CreditActions, CreditBatches
 from ._exceptions import (
@@ -26,7 +25,7 @@ from ._exceptions import (
     error_from_response,
 )
 from ._ratelimit import ClientStats, RateLimit, Throttle
-from ._resource import Response
+from ._resource import RequestContext, Response
 from ._retry import RetryPolicy, retrying
 from ._wire import dumps, loads
 
@@ -59,6 +58,8 @@ class Client:
         user_agent: text appended to the SDK's ``User-Agent``.
         rate_limit: a client-side :class:`RateLimit` shared by every task on this client.
         max_concurrency: the most requests in flight at once across all tasks.
+        trace_configs: ``aiohttp.TraceConfig``s for the client's own session (OpenTelemetry,
+            metrics); each request's ``trace_request_ctx`` is a :class:`RequestContext`.
         sleep: the coroutine used to wait (a test can inject one that records delays).
     """
 
@@ -74,35 +75,18 @@ class Client:
         user_agent: str | None = None,
         rate_limit: RateLimit | None = None,
         max_concurrency: int | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        base_url = base_url or os.environ.get(ENV_BASE_URL)
-        api_key = api_key or os.environ.get(ENV_API_KEY)
-        if not base_url or not api_key:
-            missing = [
-                f"{arg} (or ${env})"
-                for arg, env, value in (
-                    ("base_url", ENV_BASE_URL, base_url),
-                    ("api_key", ENV_API_KEY, api_key),
-                )
-                if not value
-            ]
-            raise ValueError(
-                f"missing {' and '.join(missing)}: pass base_url= and api_key=, "
-                f"or set {ENV_BASE_URL} and {ENV_API_KEY}"
-            )
-        if any(ch in api_key for ch in "\r\n\x00") or not api_key.strip():
-            raise ValueError("api_key: must be a non-empty single-line string")
-        if isinstance(timeout, int | float):
-            if not timeout > 0:
-                raise ValueError(f"timeout: must be positive, got {timeout!r}")
-            timeout = aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout))
-        self.base_url = normalize_base_url(base_url)
-        self._authorization = f"Bearer {api_key.strip()}"
+        self.base_url, api_key = resolve_credentials(base_url, api_key)
+        if session is not None and trace_configs:
+            raise ValueError("trace_configs: give them to your own session, not the client")
+        self._authorization = f"Bearer {api_key}"
+        self._trace_configs = list(trace_configs or ())
         self._session = session
         self._owns_session = session is None
         self._closed = False
-        self.timeout = timeout
+        self.timeout = client_timeout(timeout)
         self.retry = retry
         self._sleep = sleep
         self._headers = {
@@ -195,7 +179,7 @@ class Client:
         if self._session is None:
             # Created lazily inside the running loop; no await between check and set,
             # so concurrent first requests share one session.
-            self._session = aiohttp.ClientSession()
+            self._session = aiohttp.ClientSession(trace_configs=self._trace_configs or None)
         return self._session
 
     async def _request(
@@ -228,17 +212,27 @@ class Client:
     async def _attempt(
         self, method: str, url: str, body: bytes | None, describe: str, attempt: int
     ) -> Response:
+        context = RequestContext(method, URL(url, encoded=True).path, attempt)
         async with self._throttle.slot(self.stats):
             self._check_open()
-            status, headers, raw = await self._send(method, url, body)
+            started = time.monotonic()
+            status, headers, raw = await self._send(method, url, body, context)
         self.stats.requests += 1
         self._throttle.observe(status, headers)
         logger.debug(
-            "%s -> %d (attempt %d)",
+            "%s -> %d (attempt %d, %.0f ms)",
             describe,
             status,
             attempt,
-            extra={"tc_request": describe, "tc_status": status, "tc_attempt": attempt},
+            (time.monotonic() - started) * 1000,
+            extra={
+                "tc_method": method,
+                "tc_path": context.path,
+                "tc_status": status,
+                "tc_attempt": attempt,
+                "tc_elapsed": time.monotonic() - started,
+                "tc_ratelimit_remaining": headers.get("X-RateLimit-Remaining"),
+            },
         )
         if status >= 300:
             error = error_from_response(status, headers, raw, method=method, url=url)
@@ -257,7 +251,7 @@ class Client:
         )
 
     async def _send(
-        self, method: str, url: str, body: bytes | None
+        self, method: str, url: str, body: bytes | None, context: RequestContext
     ) -> tuple[int, CIMultiDictProxy[str], bytes]:
         """The only code that touches aiohttp: one exchange, mapped to our errors."""
         headers = {**self._headers, "Authorization": self._authorization}
@@ -274,6 +268,7 @@ class Client:
                 timeout=self.timeout,
                 # POST/PUT must not be silently re-sent as GET by a 301/302.
                 allow_redirects=method == "GET",
+                trace_request_ctx=context,
             ) as response:
                 raw = await response.read()
                 return response.status, response.headers, raw

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import platform
 import sys
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,9 @@ __all__ = [
     "ENV_API_KEY",
     "ENV_BASE_URL",
     "build_url",
+    "client_timeout",
     "normalize_base_url",
+    "resolve_credentials",
     "user_agent",
 ]
 
@@ -51,6 +54,41 @@ def normalize_base_url(base_url: str) -> str:
     if not path.endswith(_API_PATH):
         path += _API_PATH
     return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def resolve_credentials(base_url: str | None, api_key: str | None) -> tuple[str, str]:
+    """The normalized base URL and the key, from the arguments or the environment."""
+    base_url = base_url or os.environ.get(ENV_BASE_URL)
+    api_key = api_key or os.environ.get(ENV_API_KEY)
+    if not base_url or not api_key:
+        missing = [
+            f"{arg} (or ${env})"
+            for arg, env, value in (
+                ("base_url", ENV_BASE_URL, base_url),
+                ("api_key", ENV_API_KEY, api_key),
+            )
+            if not value
+        ]
+        raise ValueError(
+            f"missing {' and '.join(missing)}: pass base_url= and api_key=, "
+            f"or set {ENV_BASE_URL} and {ENV_API_KEY}"
+        )
+    api_key = api_key.strip()
+    # A newline would let the key smuggle extra headers; never echo the key itself.
+    if not api_key or any(ch in api_key for ch in "\r\n\x00"):
+        raise ValueError("api_key: must be a non-empty single-line string")
+    return normalize_base_url(base_url), api_key
+
+
+def client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
+    """Seconds, or an ``aiohttp.ClientTimeout``, as a finite ``ClientTimeout``."""
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        if timeout.total is None and timeout.sock_read is None:
+            raise ValueError("timeout: set total or sock_read; an infinite wait can hang a job")
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ValueError(f"timeout: must be a positive number of seconds, got {timeout!r}")
+    return aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout))
 
 
 def build_url(base: str, segments: Sequence[str], query: Mapping[str, str] | None = None) -> str:

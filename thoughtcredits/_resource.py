@@ -18,9 +18,24 @@ from ._wire import InexactNumber, loads_exact, unwrap_envelope
 if TYPE_CHECKING:
     from ._client import Client
 
-__all__ = ["Resource", "Response", "single"]
+__all__ = ["RequestContext", "Resource", "Response", "single"]
 
 T = TypeVar("T")
+
+
+@attrs.frozen
+class RequestContext:
+    """What the SDK is doing, handed to aiohttp trace configs as ``trace_request_ctx``.
+
+    Attributes:
+        method: the HTTP method.
+        path: the URL path, e.g. ``/incoming/v2/clients/…/creditBatches``.
+        attempt: 1 for the first try, 2 for the first retry, and so on.
+    """
+
+    method: str
+    path: str
+    attempt: int
 
 
 @attrs.frozen
