@@ -43,6 +43,7 @@ from ._resource import RequestContext
 from ._retry import RetryPolicy
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -60,7 +61,6 @@ __all__ = [
     "CreditAction",
     "CreditBatch",
     "CreditBatchStatus",
-    "DEFAULT_TIMEOUT",
     "Discrepancy",
     "InternalServerError",
     "NotFoundError",

@@ -25,7 +25,7 @@ from ._exceptions import (
     error_from_response,
 )
 from ._ratelimit import ClientStats, RateLimit, Throttle
-from ._resource import RequestContext, Response
+from ._resource import RequestContext, Response, log_exchange
 from ._retry import RetryPolicy, retrying
 from ._wire import dumps, loads
 
@@ -154,16 +154,20 @@ class Client:
             await session.close()
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
-        # Only warn: scheduling a close here is what makes other SDKs print
-        # "Event loop is closed" at interpreter shutdown.
+        # Only warn and drop sockets synchronously: scheduling a close here is what makes
+        # other SDKs print "Event loop is closed" at interpreter shutdown.
         session = getattr(self, "_session", None)
-        if getattr(self, "_owns_session", False) and session is not None and not session.closed:
-            _warn(
-                "thoughtcredits.Client was not closed; use 'async with' or 'await aclose()'",
-                ResourceWarning,
-                stacklevel=2,
-                source=self,
-            )
+        if not getattr(self, "_owns_session", False) or session is None or session.closed:
+            return
+        _warn(
+            "thoughtcredits.Client was not closed; use 'async with' or 'await aclose()'",
+            ResourceWarning,
+            source=self,
+        )
+        connector = session.connector
+        session.detach()  # aiohttp would warn a second time about the same leak
+        if connector is not None:
+            connector._close()
 
     def _track(self, task: asyncio.Task[Any]) -> None:
         """Remember a background task (a page prefetch) so aclose() can cancel it."""
@@ -199,7 +203,12 @@ class Client:
             return await self._attempt(method, url, body, describe, 1)
         attempt_number = 0
         async for attempt in retrying(
-            self.retry, method, sleep=self._sleep, describe=describe, on_retry=self._on_retry
+            self.retry,
+            method,
+            sleep=self._sleep,
+            describe=describe,
+            on_retry=self._on_retry,
+            active=lambda: not self._closed,
         ):
             with attempt:
                 attempt_number += 1
@@ -216,24 +225,20 @@ class Client:
         async with self._throttle.slot(self.stats):
             self._check_open()
             started = time.monotonic()
-            status, headers, raw = await self._send(method, url, body, context)
+            try:
+                status, headers, raw = await self._send(method, url, body, context)
+            except APIConnectionError as exc:
+                if not self._closed:
+                    raise
+                raise APIConnectionError(
+                    "the client was closed while this request was in flight",
+                    method=method,
+                    url=url,
+                    request_sent=exc.request_sent,
+                ) from exc
         self.stats.requests += 1
         self._throttle.observe(status, headers)
-        logger.debug(
-            "%s -> %d (attempt %d, %.0f ms)",
-            describe,
-            status,
-            attempt,
-            (time.monotonic() - started) * 1000,
-            extra={
-                "tc_method": method,
-                "tc_path": context.path,
-                "tc_status": status,
-                "tc_attempt": attempt,
-                "tc_elapsed": time.monotonic() - started,
-                "tc_ratelimit_remaining": headers.get("X-RateLimit-Remaining"),
-            },
-        )
+        log_exchange(context, status, time.monotonic() - started, headers)
         if status >= 300:
             error = error_from_response(status, headers, raw, method=method, url=url)
             if status == 429:

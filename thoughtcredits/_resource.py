@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -18,7 +19,9 @@ from ._wire import InexactNumber, loads_exact, unwrap_envelope
 if TYPE_CHECKING:
     from ._client import Client
 
-__all__ = ["RequestContext", "Resource", "Response", "single"]
+__all__ = ["RequestContext", "Resource", "Response", "log_exchange", "single"]
+
+logger = logging.getLogger("thoughtcredits")
 
 T = TypeVar("T")
 
@@ -36,6 +39,28 @@ class RequestContext:
     method: str
     path: str
     attempt: int
+
+
+def log_exchange(
+    context: RequestContext, status: int, elapsed: float, headers: Mapping[str, str]
+) -> None:
+    """One DEBUG record per HTTP exchange, with structured fields (never headers or keys)."""
+    logger.debug(
+        "%s %s -> %d (attempt %d, %.0f ms)",
+        context.method,
+        context.path,
+        status,
+        context.attempt,
+        elapsed * 1000,
+        extra={
+            "tc_method": context.method,
+            "tc_path": context.path,
+            "tc_status": status,
+            "tc_attempt": context.attempt,
+            "tc_elapsed": elapsed,
+            "tc_ratelimit_remaining": headers.get("X-RateLimit-Remaining"),
+        },
+    )
 
 
 @attrs.frozen

@@ -105,6 +105,7 @@ def retrying(
     sleep: Callable[[float], Awaitable[None]],
     describe: str,
     on_retry: Callable[[BaseException, float], None] | None = None,
+    active: Callable[[], bool] = lambda: True,
 ) -> AsyncRetrying:
     """A fresh tenacity loop for one request; ``reraise`` so users see our errors only."""
 
@@ -140,7 +141,8 @@ def retrying(
     return AsyncRetrying(
         stop=stop_after_attempt(policy.attempts) | stop_before_delay(policy.timeout),
         wait=wait,
-        retry=retry_if_exception(lambda error: should_retry(error, method, policy)),
+        # ``active`` turns False when the client is closed: nothing is retried after that.
+        retry=retry_if_exception(lambda error: active() and should_retry(error, method, policy)),
         reraise=True,
         sleep=sleep,
         before_sleep=before_sleep,
