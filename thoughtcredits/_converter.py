@@ -21,7 +21,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._exceptions import ResponseValidationError
-from ._models import PageInfo
+from ._models import PageInfo, _OpenEnum
 from ._wire import (
     InexactNumber,
     camel,
@@ -168,6 +168,8 @@ def _configure(converter: cattrs.Converter, *, detailed: bool) -> cattrs.Convert
     converter.register_structure_hook(Decimal, _decimal)
     converter.register_structure_hook(UUID, _uuid)
     converter.register_structure_hook(datetime, _datetime)
+    # The enums are str subclasses; without this the str hook wins and drops the enum type.
+    converter.register_structure_hook(_OpenEnum, lambda v, cls: cls(_str(v, cls)))
 
     def tuple_factory(cls: Any) -> Callable[[object, object], tuple[object, ...]]:
         item = converter.get_structure_hook(get_args(cls)[0])
@@ -283,7 +285,11 @@ def parse_page_info(data: object, *, method: str = "", url: str = "") -> PageInf
     """``pageInfo`` as a model; a missing block means a single, final page."""
     if data is None:
         return PageInfo()
-    if isinstance(data, dict):
-        # Every CursorPageInfo field is nullable (S10); null means "not given".
-        data = {key: value for key, value in data.items() if value is not None}
+    if not isinstance(data, dict):
+        # Reading garbage as "last page" would silently drop the rest of the listing.
+        raise ResponseValidationError(
+            f"pageInfo: expected an object, got {type(data).__name__}", method=method, url=url
+        )
+    # Every CursorPageInfo field is nullable (S10); null means "not given".
+    data = {key: value for key, value in data.items() if value is not None}
     return structure(data, PageInfo, method=method, url=url)

@@ -30,6 +30,8 @@ logger = logging.getLogger("thoughtcredits")
 
 T = TypeVar("T")
 
+_MAX_UNKNOWN_VALUES = 32
+
 
 class _OpenEnum(enum.StrEnum):
     """A str enum that keeps values it does not know instead of failing.
@@ -46,9 +48,15 @@ class _OpenEnum(enum.StrEnum):
         member = str.__new__(cls, value)
         member._name_ = f"UNKNOWN_{value}"
         member._value_ = value
-        # Cache so every later parse of the same value returns the same object.
-        cls._value2member_map_[value] = member
-        logger.warning("%s: unknown value %r from the API; passing it through", cls.__name__, value)
+        # Cache (and log) a bounded number of new values, so a hostile server cannot grow
+        # memory or flood the log; later parses of a cached value return the same object.
+        if len(cls._value2member_map_) < len(cls.__members__) + _MAX_UNKNOWN_VALUES:
+            cls._value2member_map_[value] = member
+            logger.warning(
+                "%s: unknown value %r from the API; passing it through",
+                cls.__name__,
+                value[:64],
+            )
         return member
 
     @property

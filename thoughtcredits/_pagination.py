@@ -9,7 +9,8 @@ cursor, or a cursor seen before, raises ``PaginationError`` at once instead of l
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from typing import Generic, TypeVar
 
 from ._exceptions import PaginationError
@@ -101,21 +102,24 @@ class AsyncPaginator(Generic[T]):
     def __aiter__(self) -> AsyncIterator[T]:
         return self._items()
 
-    async def _items(self) -> AsyncIterator[T]:
+    async def _items(self) -> AsyncGenerator[T, None]:
         remaining = self._max_items
         skip = self._skip
-        async for page in self.pages():
-            items = page.items
-            for index in range(skip, len(items)):
-                if remaining is not None:
-                    if remaining <= 0:
-                        return
-                    remaining -= 1
-                self._checkpoint = _make_checkpoint(page.request_cursor, index + 1)
-                yield items[index]
-            skip = 0
+        # aclosing: when the caller stops early, the page generator (and its prefetch) is
+        # closed now, not whenever garbage collection gets to it.
+        async with aclosing(self.pages()) as pages:
+            async for page in pages:
+                items = page.items
+                for index in range(skip, len(items)):
+                    if remaining is not None:
+                        if remaining <= 0:
+                            return
+                        remaining -= 1
+                    self._checkpoint = _make_checkpoint(page.request_cursor, index + 1)
+                    yield items[index]
+                skip = 0
 
-    async def pages(self) -> AsyncIterator[Page[T]]:
+    async def pages(self) -> AsyncGenerator[Page[T], None]:
         """Yield each :class:`Page` in order, following cursors until ``hasMore`` is false."""
         seen: set[str] = set()
         if self._start is not None:

@@ -110,10 +110,14 @@ class Throttle:
         self._generation = 0
 
     def pause(self, seconds: float | None) -> None:
-        """Hold every task on this client for ``seconds`` (capped), e.g. after a 429."""
-        if seconds is None or seconds <= 0:
+        """Hold every task on this client for ``seconds``, e.g. after a 429.
+
+        A delay over the cap is not waited out by anyone: the request that got it fails
+        with ``RateLimitError``, and so will the others, each on its own server answer.
+        """
+        if seconds is None or seconds <= 0 or seconds > self._max_pause:
             return
-        resume_at = self._clock() + min(seconds, self._max_pause)
+        resume_at = self._clock() + seconds
         if resume_at > self._resume_at:
             self._resume_at = resume_at
             self._generation += 1

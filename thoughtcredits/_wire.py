@@ -70,9 +70,12 @@ def format_datetime(value: datetime) -> str:
 
 
 def _format_decimal(value: Decimal) -> str:
+    if not value.is_finite():
+        raise ValueError(f"cannot send a non-finite number ({value}) as JSON")
     if value == value.to_integral_value():
         return str(int(value))
-    return format(value.normalize(), "f")
+    # format(..., "f") keeps every digit; normalize() would round to the context precision.
+    return format(value, "f").rstrip("0")
 
 
 def _encode(value: object) -> str:

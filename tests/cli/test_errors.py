@@ -1,0 +1,230 @@
+"""Errors end a command with one line on stderr, the right exit code, and no traceback."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from thoughtcredits.testing import Fault
+
+from .conftest import API_KEY, ClockSleep, Result, ThreadedServer
+
+Cli = Callable[..., Result]
+
+
+def _one_error_line(result: Result) -> str:
+    """The single stderr line starting with ``error:`` (and assert there is no traceback)."""
+    assert "Traceback" not in result.err
+    errors = [line for line in result.err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.err
+    return errors[0]
+
+
+def test_bad_key_is_a_401_message(fake: ThreadedServer, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rejected key exits 1 with a 401 message that never echoes the key."""
+    cid = str(fake.call(fake.server.ledger.add_client))
+    monkeypatch.setenv("THOUGHTCREDITS_API_KEY", "wrong-secret-key")
+    result = cli("batches", "list", cid)
+    assert (result.code, result.out) == (1, "")
+    line = _one_error_line(result)
+    assert line.startswith("error: 401 Unauthorized: the API key was rejected")
+    assert "wrong-secret-key" not in result.err
+    assert [r.status for r in fake.server.requests] == [401]  # never retried
+
+
+def test_bad_uuid_is_refused_before_sending(fake: ThreadedServer, cli: Cli) -> None:
+    """A malformed id exits 2 naming the argument, and nothing reaches the server."""
+    cid = str(fake.call(fake.server.ledger.add_client))
+    for argv in (
+        ("batches", "list", "not-a-uuid"),
+        ("batches", "list", cid, "--account", "{" + cid + "}"),
+        ("batches", "update", "1234", "--name", "x"),
+        ("actions", "list", cid, cid.replace("-", ""), "--type", "debit"),
+    ):
+        result = cli(*argv)
+        assert (result.code, result.out) == (2, ""), argv
+        assert "expected a UUID" in _one_error_line(result)
+    assert fake.server.requests == []
+
+
+def test_unknown_batch_is_a_404_message(fake: ThreadedServer, cli: Cli) -> None:
+    """Updating a batch that does not exist exits 1 with the server's 404 message."""
+    missing = str(uuid.uuid4())
+    result = cli("batches", "update", missing, "--current-balance", "5")
+    assert result.code == 1
+    line = _one_error_line(result)
+    assert line.startswith("error: 404 Not Found: ")
+    assert f"PUT /incoming/v2/clients/creditBatches/{missing}" in line
+
+
+def test_server_validation_is_a_400_message(fake: ThreadedServer, cli: Cli) -> None:
+    """A change the server refuses exits 1 with its 400 message."""
+    cid = str(fake.call(fake.server.ledger.add_client))
+    account = fake.call(
+        lambda: fake.server.ledger.create_account(
+            cid, name="A", starting_balance=100, minimum_batch_amount=50
+        )
+    )
+    result = cli("batches", "create", cid, "--account", account.id, "--starting-balance", "5")
+    assert result.code == 1
+    line = _one_error_line(result)
+    assert line.startswith("error: 400 Bad Request: startingBalance")
+    assert [r.status for r in fake.server.requests] == [400]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ((), "the following arguments are required: COMMAND"),
+        (("batches",), "the following arguments are required: ACTION"),
+        (("batches", "frobnicate"), "invalid choice: 'frobnicate'"),
+        (("batches", "update", str(uuid.UUID(int=1))), "give at least one of --name"),
+        (("batches", "create", str(uuid.UUID(int=1)), "--starting-balance", "-1"), "negative"),
+        (("batches", "create", str(uuid.UUID(int=1)), "--starting-balance", "1e999999"), "large"),
+        (("batches", "create", str(uuid.UUID(int=1)), "--starting-balance", "abc"), "number"),
+        (("batches", "update", str(uuid.UUID(int=1)), "--current-balance", "1.5"), "whole"),
+        (("batches", "update", str(uuid.UUID(int=1)), "--expires-on", "soon"), "ISO 8601"),
+        (("batches", "list", str(uuid.UUID(int=1)), "--format", "xml"), "invalid choice"),
+        (("batches", "list", str(uuid.UUID(int=1)), "--page-size", "0"), "at least 1"),
+        (("actions", "list", str(uuid.UUID(int=1)), str(uuid.UUID(int=2))), "--type"),
+        (("serve-fake", "--rate-limit", "fast"), "PER_MIN"),
+    ],
+)
+def test_usage_errors_exit_2(
+    fake: ThreadedServer, cli: Cli, argv: tuple[str, ...], message: str
+) -> None:
+    """A bad command line exits 2 with one error line naming the problem; nothing is sent."""
+    result = cli(*argv)
+    assert (result.code, result.out) == (2, "")
+    assert message in _one_error_line(result)
+    assert fake.server.requests == []
+
+
+def test_missing_configuration_exits_2(cli: Cli) -> None:
+    """Without a base URL or key, the command says which variable to set and exits 2."""
+    result = cli("batches", "list", str(uuid.UUID(int=1)))
+    assert result.code == 2
+    assert _one_error_line(result) == (
+        "error: no API address: pass --base-url or set THOUGHTCREDITS_BASE_URL"
+    )
+    plain = cli(
+        "batches", "list", str(uuid.UUID(int=1)), "--base-url", "http://example.com",
+        "--api-key", "k",
+    )  # fmt: skip
+    assert plain.code == 2
+    assert "--base-url: plain http://" in _one_error_line(plain)
+
+
+def test_connection_refused_is_one_line(cli: Cli, free_port: int) -> None:
+    """A server that is not there exits 1 with a one-line connection error."""
+    result = cli(
+        "batches", "list", str(uuid.UUID(int=1)), "--base-url", f"http://127.0.0.1:{free_port}",
+        "--api-key", API_KEY,
+    )  # fmt: skip
+    assert result.code == 1
+    assert "could not connect" in _one_error_line(result)
+
+
+def test_rate_limit_is_waited_out_with_a_note(
+    make_server: Callable[..., ThreadedServer], cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 429 from the server's rate limiter is waited out (Retry-After), noted, and the listing completes."""
+    sleep = ClockSleep()
+    fake = make_server(rate_limit=(60, 1), clock=sleep.clock)
+    for name, value in fake.env().items():
+        monkeypatch.setenv(name, value)
+
+    def build() -> str:
+        ledger = fake.server.ledger
+        cid = ledger.add_client()
+        account = ledger.create_account(cid, name="A", starting_balance=1)
+        for amount in (2, 3):
+            ledger.create_batch(cid, starting_balance=amount, credit_account_id=account.id)
+        return str(cid)
+
+    cid = fake.call(build)
+    # Another consumer of the same key takes the only token, so the CLI's first call gets 429.
+    drain = urllib.request.Request(
+        f"{fake.url}/incoming/v2/clients/{cid}/creditBatches?clientId={cid}",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    )
+    urllib.request.urlopen(drain, timeout=10).close()  # noqa: S310 - loopback only
+    fake.server.reset_requests()
+    result = cli("batches", "list", cid, "--format", "json", sleep=sleep)
+    assert result.code == 0, result
+    assert [item["startingBalance"] for item in json.loads(result.out)] == [1, 2, 3]
+    assert result.err == "note: rate limited; waiting 1 s\n"  # the server's Retry-After: 1
+    assert [r.status for r in fake.server.requests] == [429, 200]
+    assert [delay for delay in sleep.calls if delay] == [pytest.approx(1.0, abs=0.05)]
+
+
+def test_retried_server_error_is_noted(fake: ThreadedServer, cli: Cli) -> None:
+    """A 503 on a listing is retried after a note saying what failed, then succeeds."""
+    cid = str(fake.call(fake.server.ledger.add_client))
+    fake.server.inject(Fault(kind="status", status=503, route="list_credit_batches"))
+    result = cli("batches", "list", cid, "--format", "json", sleep=ClockSleep())
+    assert (result.code, result.out) == (0, "[]\n")
+    (note,) = result.err.splitlines()
+    assert note.startswith(f"note: retrying GET /incoming/v2/clients/{cid}/creditBatches in ")
+    assert note.endswith("(attempt 1 of 4 failed: HTTP 503)")
+
+
+def test_failure_mid_listing_prints_a_resume_cursor(fake: ThreadedServer, cli: Cli) -> None:
+    """Items already streamed stay written; the --cursor printed continues after them exactly."""
+    from thoughtcredits.testing import seed_ledger
+
+    seeded = fake.call(lambda: seed_ledger(fake.server.ledger, 1, 400, seed=5))
+    cid, aid = str(seeded.client_ids[0]), str(seeded.account_ids[0])
+    route = "list_credit_actions"
+    # Two pages answer normally (a zero delay), then page 3 fails on every attempt.
+    fake.server.inject(
+        Fault(kind="delay", delay=0.0, count=2, route=route),
+        Fault(kind="status", status=500, count=4, route=route),
+    )
+    argv = ("actions", "list", cid, aid, "--type", "debit", "--page-size", "100")
+    failed = cli(*argv, sleep=ClockSleep())
+    assert failed.code == 1
+    assert _one_error_line(failed).startswith("error: 500 Internal Server Error")
+    first = [json.loads(line)["id"] for line in failed.out.splitlines()]
+    assert len(first) == 200
+    (hint,) = [line for line in failed.err.splitlines() if "--cursor" in line]
+    assert hint.startswith("note: 200 items were written before the error; add --cursor ")
+    cursor = hint.split("--cursor ", 1)[1].split()[0]
+    rest = cli(*argv, "--cursor", cursor)
+    assert rest.code == 0, rest
+    ledger = fake.server.ledger
+    expected = [ledger.action_id(row) for row in ledger.actions(aid, "debit")]
+    assert first + [json.loads(line)["id"] for line in rest.out.splitlines()] == expected
+
+
+def test_failed_export_leaves_no_file(fake: ThreadedServer, cli: Cli, tmp_path: object) -> None:
+    """With -o, a listing that fails leaves neither the file nor its .part behind."""
+    from pathlib import Path
+
+    cid = str(fake.call(fake.server.ledger.add_client))
+    fake.server.inject(Fault(kind="status", status=500, count=4, route="list_credit_batches"))
+    target = Path(str(tmp_path)) / "batches.jsonl"
+    result = cli("batches", "list", cid, "-o", str(target), sleep=ClockSleep())
+    assert result.code == 1
+    assert list(target.parent.iterdir()) == []
+
+
+def test_unexpected_exception_is_one_line(
+    fake: ThreadedServer, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug inside a command still ends with one line and exit 1, not a traceback."""
+    from thoughtcredits._cli import _context
+
+    def broken(self: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(_context.Env, "client", broken)
+    result = cli("batches", "list", str(uuid.UUID(int=1)))
+    assert result.code == 1
+    assert _one_error_line(result) == (
+        "error: unexpected RuntimeError: boom (run with --debug for details)"
+    )

@@ -1,0 +1,212 @@
+"""Shared fixtures: a clean environment, seed samples, a recording sleep and a scripted server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from multidict import CIMultiDict, MultiDict
+
+import thoughtcredits as tc
+
+SAMPLES = Path(__file__).parent / "samples"
+API_KEY = "sk-test-0123456789abcdef"
+CLIENT_ID = "7b0f8a9c-1d2e-4f30-8a41-5b6c7d8e9f01"
+ACCOUNT_ID = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+BATCH_ID = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
+
+
+def sample(name: str) -> Any:
+    """The JSON of ``tests/samples/<name>.json`` (a fresh copy each call)."""
+    return json.loads((SAMPLES / f"{name}.json").read_text())
+
+
+def payload(name: str) -> Any:
+    """The single object inside a seed sample's ``{"data": {"<Operation>": ...}}`` envelope."""
+    (inner,) = sample(name)["data"].values()
+    return inner
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No THOUGHTCREDITS_* variable from the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("THOUGHTCREDITS_"):
+            monkeypatch.delenv(name)
+
+
+class RecordingSleep:
+    """An injectable ``sleep`` that records each requested delay and returns at once."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+        await asyncio.sleep(0)
+
+    @property
+    def waits(self) -> list[float]:
+        """The non-zero delays (tenacity also asks for 0 s when the server set the wait)."""
+        return [delay for delay in self.calls if delay > 0]
+
+
+@pytest.fixture
+def sleeps() -> RecordingSleep:
+    """A fresh recording sleep."""
+    return RecordingSleep()
+
+
+@dataclass
+class Reply:
+    """One scripted answer of :class:`ScriptedServer`."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+
+
+@dataclass
+class Seen:
+    """One request as it arrived at :class:`ScriptedServer`."""
+
+    method: str
+    raw_path: str
+    path: str
+    query_string: str
+    query: MultiDict[str]
+    headers: CIMultiDict[str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        """The request body decoded as JSON."""
+        return json.loads(self.body)
+
+
+class ScriptedServer:
+    """An in-process aiohttp server on 127.0.0.1 that answers from a script and records requests.
+
+    Replies are consumed in order; when the script is empty every request gets ``default``,
+    or, when ``respond`` is set, the reply it computes from the request.
+    A reply with ``drop=True`` closes the connection after reading the request, without answering.
+    A reply with ``delay`` answers late (released at teardown, so nothing hangs).
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[Seen] = []
+        self.script: deque[Reply] = deque()
+        self.default = Reply(200, {})
+        self.release = asyncio.Event()
+        self.respond: Callable[[Seen], Reply] | None = None
+        self._server: TestServer | None = None
+
+    def reply(
+        self,
+        status: int = 200,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+        drop: bool = False,
+        times: int = 1,
+    ) -> None:
+        """Queue ``times`` identical replies."""
+        for _ in range(times):
+            self.script.append(Reply(status, body, dict(headers or {}), delay, drop))
+
+    @property
+    def url(self) -> str:
+        """The server's root URL, e.g. ``http://127.0.0.1:PORT``."""
+        assert self._server is not None
+        return str(self._server.make_url("")).rstrip("/")
+
+    def client(self, **kwargs: Any) -> tc.Client:
+        """A client for this server with the test key (no real sleeping unless overridden)."""
+        return tc.Client(self.url, API_KEY, **kwargs)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append(
+            Seen(
+                method=request.method,
+                raw_path=request.raw_path,
+                path=request.path,
+                query_string=request.query_string,
+                query=MultiDict(request.query),
+                headers=CIMultiDict(request.headers),
+                body=await request.read(),
+            )
+        )
+        seen = self.requests[-1]
+        if self.script:
+            reply = self.script.popleft()
+        elif self.respond is not None:
+            reply = self.respond(seen)
+        else:
+            reply = self.default
+        if reply.drop:
+            assert request.transport is not None
+            request.transport.close()
+            await asyncio.sleep(0.05)  # let the client see the close first
+            raise asyncio.CancelledError
+        if reply.delay:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.release.wait(), reply.delay)
+        if isinstance(reply.body, bytes):
+            return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+        if reply.body is None and reply.status >= 300:
+            return web.Response(status=reply.status, headers=reply.headers)
+        return web.json_response(reply.body, status=reply.status, headers=reply.headers)
+
+    async def start(self, port: int = 0) -> None:
+        """Serve on ``port`` (0: a free port)."""
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._server = TestServer(app, host="127.0.0.1", port=port)
+        await self._server.start_server()
+
+    async def close(self) -> None:
+        """Release delayed handlers and stop serving."""
+        self.release.set()
+        if self._server is not None:
+            await self._server.close()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[ScriptedServer]:
+    """A running :class:`ScriptedServer`, stopped after the test."""
+    scripted = ScriptedServer()
+    await scripted.start()
+    try:
+        yield scripted
+    finally:
+        await scripted.close()
+
+
+@pytest.fixture
+async def client(server: ScriptedServer, sleeps: RecordingSleep) -> AsyncIterator[tc.Client]:
+    """A client for the scripted server whose waits are recorded, not slept."""
+    async with server.client(sleep=sleeps) as api:
+        yield api
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A loopback port with nothing listening on it (connections are refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port

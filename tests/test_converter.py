@@ -1,0 +1,579 @@
+"""Wire JSON <-> models: seed round trips, strictness, envelopes and exact number encoding."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from multidict import CIMultiDict, CIMultiDictProxy
+
+import thoughtcredits as tc
+from tests.conftest import payload, sample
+from thoughtcredits._converter import parse_page_info, structure, structure_many, unstructure
+from thoughtcredits._resource import Response, single
+from thoughtcredits._wire import dumps, loads, loads_exact, unwrap_envelope
+
+ZERO = UUID(int=0)
+JAN_1 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def batch_payload() -> dict[str, Any]:
+    """The seed CreditBatch object."""
+    return payload("create_credit_batch")  # type: ignore[no-any-return]
+
+
+def action_payload() -> dict[str, Any]:
+    """The seed CreditAction object."""
+    return payload("list_credit_actions")["creditActions"][0]  # type: ignore[no-any-return]
+
+
+def account_payload() -> dict[str, Any]:
+    """The seed CreditAccount object."""
+    return payload("create_credit_account")  # type: ignore[no-any-return]
+
+
+def response(raw: bytes) -> Response:
+    """A 2xx response as the client hands it to the resources."""
+    return Response(
+        status=200,
+        headers=CIMultiDictProxy(CIMultiDict()),
+        body=loads(raw),
+        raw=raw,
+        method="POST",
+        url="https://acme.test/incoming/v2/x",
+    )
+
+
+@pytest.mark.parametrize("name", ["create_credit_batch", "update_credit_batch"])
+def test_seed_credit_batch(name: str) -> None:
+    """The create and update seed responses structure into an exact CreditBatch."""
+    batch = structure(unwrap_envelope(sample(name)), tc.CreditBatch)
+    assert batch == tc.CreditBatch(
+        id=ZERO,
+        name="string",
+        expires_on=JAN_1,
+        starting_balance=Decimal(0),
+        current_balance=Decimal(0),
+        client_id=ZERO,
+        status=tc.CreditBatchStatus.ACTIVE,
+        created_at=JAN_1,
+        updated_at=JAN_1,
+        credit_account_id=ZERO,
+        allocated_credits=Decimal(0),
+    )
+    for amount in (batch.starting_balance, batch.current_balance, batch.allocated_credits):
+        assert type(amount) is Decimal
+    for stamp in (batch.created_at, batch.updated_at, batch.expires_on):
+        assert stamp is not None
+        assert stamp.utcoffset() == timedelta(0)
+    assert type(batch.id) is UUID
+
+
+def test_seed_credit_batch_status_is_the_enum_member() -> None:
+    """A known status comes back as the enum member itself, with ``known`` True."""
+    batch = structure(batch_payload(), tc.CreditBatch)
+    assert batch.status is tc.CreditBatchStatus.ACTIVE
+    assert batch.status.known is True
+
+
+def test_seed_credit_action() -> None:
+    """The credit-actions seed item structures into an exact CreditAction."""
+    action = structure(action_payload(), tc.CreditAction)
+    assert action == tc.CreditAction(
+        id=ZERO,
+        client=ZERO,
+        action="string",
+        amount=Decimal(0),
+        target=ZERO,
+        target_type="string",
+        target_balance_in=Decimal(0),
+        target_balance_out=Decimal(0),
+        initiator=ZERO,
+        initiator_type="string",
+        credit_account_name="string",
+        source=ZERO,
+        source_type="string",
+        source_balance_in=Decimal(0),
+        source_balance_out=Decimal(0),
+        timestamp=JAN_1,
+        updated_at=JAN_1,
+    )
+    assert type(action.amount) is Decimal
+    assert type(action.source_balance_out) is Decimal
+
+
+def test_seed_credit_account() -> None:
+    """The create-account seed structures into an exact CreditAccount with sublicenses."""
+    account = structure(account_payload(), tc.CreditAccount)
+    assert account == tc.CreditAccount(
+        id=ZERO,
+        client_id=ZERO,
+        sublicenses=(tc.Sublicense(id=ZERO, deleted=True),),
+        current_balance=Decimal(0),
+        status=tc.CreditAccountStatus.ACTIVE,
+        notify_emails=("string",),
+        batch_days_until_expire=0,
+        minimum_batch_amount=0,
+        created_at=JAN_1,
+        updated_at=JAN_1,
+        type=tc.CreditAccountType.CLIENT,
+        name="string",
+    )
+    assert account.status is tc.CreditAccountStatus.ACTIVE
+    assert account.type is tc.CreditAccountType.CLIENT
+    assert type(account.notify_emails) is tuple
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("list_credit_batches", "creditBatches"),
+        ("list_credit_actions", "creditActions"),
+    ],
+)
+def test_seed_page_info(name: str, key: str) -> None:
+    """The seed pageInfo structures with every field."""
+    body = unwrap_envelope(sample(name), key)
+    assert isinstance(body, dict)
+    assert parse_page_info(body["pageInfo"]) == tc.PageInfo(
+        has_more=True, cursor="string", per_page=0, total=0
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (None, tc.PageInfo()),
+        ({}, tc.PageInfo()),
+        ({"hasMore": False}, tc.PageInfo(has_more=False)),
+        ({"hasMore": None, "cursor": None, "total": None}, tc.PageInfo()),
+        ({"hasMore": True, "cursor": "Mg", "perPage": 25}, tc.PageInfo(True, "Mg", 25)),
+    ],
+)
+def test_page_info_missing_and_null_fields(data: object, expected: tc.PageInfo) -> None:
+    """A missing pageInfo or null fields mean 'not given' (no more pages)."""
+    assert parse_page_info(data) == expected
+
+
+@pytest.mark.parametrize(
+    ("cls", "make"),
+    [
+        (tc.CreditBatch, batch_payload),
+        (tc.CreditAction, action_payload),
+        (tc.CreditAccount, account_payload),
+    ],
+)
+def test_round_trip_to_wire(cls: type[Any], make: Any) -> None:
+    """structure -> unstructure -> dumps gives back exactly the seed JSON."""
+    original = make()
+    model = structure(original, cls)
+    assert loads(dumps(unstructure(model))) == original
+    assert structure(loads(dumps(unstructure(model))), cls) == model
+
+
+def test_sublicense_round_trip() -> None:
+    """A Sublicense structures and unstructures with its wire names."""
+    sub = structure({"id": str(ZERO), "deleted": False}, tc.Sublicense)
+    assert sub == tc.Sublicense(id=ZERO, deleted=False)
+    assert unstructure(sub) == {"id": str(ZERO), "deleted": False}
+
+
+def test_exact_fractional_amounts_through_the_client_path() -> None:
+    """Fractional amounts arrive as exact Decimals even though the fast decoder makes floats."""
+    body = sample("create_credit_batch")
+    raw = (
+        json.dumps(body)
+        .replace('"startingBalance": 0', '"startingBalance": 1000.10')
+        .replace('"currentBalance": 0', '"currentBalance": 0.1')
+        .replace('"allocatedCredits": 0', '"allocatedCredits": 12345678901234567890.123456789')
+        .encode()
+    )
+    batch = single(response(raw), tc.CreditBatch)
+    assert str(batch.starting_balance) == "1000.10"
+    assert batch.current_balance == Decimal("0.1")
+    assert batch.allocated_credits == Decimal("12345678901234567890.123456789")
+
+
+def test_huge_integer_amount_is_exact() -> None:
+    """An integer past 64 bits is kept exactly."""
+    body = batch_payload()
+    body["startingBalance"] = 2**70
+    batch = single(response(json.dumps(body).encode()), tc.CreditBatch)
+    assert batch.starting_balance == Decimal(2**70)
+
+
+def test_unknown_fields_are_ignored() -> None:
+    """Fields the SDK does not know (new API fields) are ignored."""
+    body = batch_payload()
+    body["newField"] = {"nested": [1, 2]}
+    body["anotherOne"] = None
+    assert structure(body, tc.CreditBatch) == structure(batch_payload(), tc.CreditBatch)
+
+
+@pytest.mark.parametrize(
+    ("make", "cls", "field", "attr", "enum"),
+    [
+        (batch_payload, tc.CreditBatch, "status", "status", tc.CreditBatchStatus),
+        (account_payload, tc.CreditAccount, "status", "status", tc.CreditAccountStatus),
+        (account_payload, tc.CreditAccount, "type", "type", tc.CreditAccountType),
+    ],
+)
+def test_unknown_enum_values_pass_through(
+    make: Any, cls: type[Any], field: str, attr: str, enum: type[Any]
+) -> None:
+    """An enum value the SDK does not know keeps its raw value, with ``known`` False."""
+    body = make()
+    body[field] = "frozen-by-support"
+    value = getattr(structure(body, cls), attr)
+    assert isinstance(value, enum)
+    assert value.value == "frozen-by-support"
+    assert value == "frozen-by-support"
+    assert value.known is False
+    assert enum("frozen-by-support") is value
+
+
+@pytest.mark.parametrize(
+    ("enum", "values"),
+    [
+        (tc.CreditBatchStatus, ["active", "archived"]),
+        (tc.CreditAccountStatus, ["active", "deleted"]),
+        (tc.CreditAccountType, ["client", "company"]),
+    ],
+)
+def test_known_enum_values(enum: type[Any], values: list[str]) -> None:
+    """The documented enum values are members with ``known`` True."""
+    assert [member.value for member in enum] == values
+    for value in values:
+        assert enum(value).known is True
+
+
+@pytest.mark.parametrize("action", ["debit", "credit", "refund", "transfer:expired", ""])
+def test_action_is_an_open_string(action: str) -> None:
+    """A credit action's ``action`` is any string, passed through unchanged."""
+    body = action_payload()
+    body["action"] = action
+    parsed = structure(body, tc.CreditAction)
+    assert parsed.action == action
+    assert type(parsed.action) is str
+
+
+def test_optional_fields_may_be_null_or_missing() -> None:
+    """Nullable fields accept null and absence; they become None."""
+    body = action_payload()
+    for key in ("target", "targetType", "targetBalanceIn", "initiator", "source", "sourceType"):
+        body[key] = None
+    del body["creditAccountName"]
+    del body["sourceBalanceOut"]
+    action = structure(body, tc.CreditAction)
+    assert action.target is None
+    assert action.target_balance_in is None
+    assert action.credit_account_name is None
+    assert action.source_balance_out is None
+
+
+def test_naive_timestamp_is_read_as_utc() -> None:
+    """A timestamp without an offset is taken as UTC, so every datetime is aware."""
+    body = batch_payload()
+    body["createdAt"] = "2024-05-06T07:08:09.123"
+    created = structure(body, tc.CreditBatch).created_at
+    assert created == datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
+
+
+def test_offset_timestamp_keeps_the_instant() -> None:
+    """A timestamp with an offset keeps its instant."""
+    body = batch_payload()
+    body["updatedAt"] = "2024-01-01T02:00:00+02:00"
+    assert structure(body, tc.CreditBatch).updated_at == JAN_1
+
+
+def with_value(make: Any, path: tuple[Any, ...], value: object) -> Any:
+    """A copy of ``make()`` with ``value`` at ``path`` (a missing value deletes the key)."""
+    body = make()
+    target = body
+    for key in path[:-1]:
+        target = target[key]
+    if value is MISSING:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return body
+
+
+MISSING = object()
+
+
+@pytest.mark.parametrize(
+    ("make", "cls", "path", "value", "where"),
+    [
+        (batch_payload, tc.CreditBatch, ("startingBalance",), "10", "starting_balance"),
+        (batch_payload, tc.CreditBatch, ("currentBalance",), True, "current_balance"),
+        (batch_payload, tc.CreditBatch, ("currentBalance",), None, "current_balance"),
+        (batch_payload, tc.CreditBatch, ("name",), 5, "name"),
+        (batch_payload, tc.CreditBatch, ("name",), ["a"], "name"),
+        (batch_payload, tc.CreditBatch, ("id",), MISSING, "id"),
+        (batch_payload, tc.CreditBatch, ("status",), MISSING, "status"),
+        (batch_payload, tc.CreditBatch, ("id",), None, "id"),
+        (batch_payload, tc.CreditBatch, ("id",), "not-a-uuid", "id"),
+        (batch_payload, tc.CreditBatch, ("id",), "{" + str(ZERO) + "}", "id"),
+        (batch_payload, tc.CreditBatch, ("id",), ZERO.hex, "id"),
+        (batch_payload, tc.CreditBatch, ("id",), 0, "id"),
+        (batch_payload, tc.CreditBatch, ("status",), 5, "status"),
+        (batch_payload, tc.CreditBatch, ("createdAt",), "yesterday", "created_at"),
+        (batch_payload, tc.CreditBatch, ("createdAt",), 1704067200000, "created_at"),
+        (batch_payload, tc.CreditBatch, ("expiresOn",), 17, "expires_on"),
+        (action_payload, tc.CreditAction, ("amount",), "5", "amount"),
+        (action_payload, tc.CreditAction, ("action",), 1, "action"),
+        (action_payload, tc.CreditAction, ("targetBalanceIn",), "0", "target_balance_in"),
+        (action_payload, tc.CreditAction, ("timestamp",), MISSING, "timestamp"),
+        (account_payload, tc.CreditAccount, ("notifyEmails",), "ops@acme.test", "notify_emails"),
+        (account_payload, tc.CreditAccount, ("notifyEmails",), {"a": 1}, "notify_emails"),
+        (account_payload, tc.CreditAccount, ("notifyEmails",), [1], "notify_emails"),
+        (account_payload, tc.CreditAccount, ("sublicenses",), {"id": "x"}, "sublicenses"),
+        (account_payload, tc.CreditAccount, ("sublicenses", 0, "deleted"), "false", "deleted"),
+        (account_payload, tc.CreditAccount, ("sublicenses", 0, "deleted"), 0, "deleted"),
+        (account_payload, tc.CreditAccount, ("sublicenses", 0, "id"), MISSING, "id"),
+        (account_payload, tc.CreditAccount, ("batchDaysUntilExpire",), "30", "batch_days"),
+        (account_payload, tc.CreditAccount, ("minimumBatchAmount",), True, "minimum_batch"),
+        (account_payload, tc.CreditAccount, ("type",), None, "type"),
+    ],
+)
+def test_wrong_types_raise_response_validation_error(
+    make: Any, cls: type[Any], path: tuple[Any, ...], value: object, where: str
+) -> None:
+    """A field of the wrong JSON type is a ResponseValidationError naming the field."""
+    body = with_value(make, path, value)
+    with pytest.raises(tc.ResponseValidationError) as caught:
+        structure(body, cls, method="GET", url="https://acme.test/incoming/v2/x")
+    assert where in caught.value.message
+    assert caught.value.body == body
+    assert caught.value.url == "https://acme.test/incoming/v2/x"
+
+
+def test_fractional_integer_field_is_a_validation_error() -> None:
+    """A fractional number in an integer field is refused, not truncated."""
+    body = account_payload()
+    body["batchDaysUntilExpire"] = 1.5
+    with pytest.raises(tc.ResponseValidationError, match="batch_days_until_expire"):
+        single(response(json.dumps(body).encode()), tc.CreditAccount)
+
+
+@pytest.mark.parametrize("data", [None, [], "x", 5, True, [{}]])
+@pytest.mark.parametrize("cls", [tc.CreditBatch, tc.CreditAction, tc.CreditAccount])
+def test_non_object_payload(data: object, cls: type[Any]) -> None:
+    """A payload that is not a JSON object is a ResponseValidationError."""
+    with pytest.raises(tc.ResponseValidationError):
+        structure(data, cls)
+
+
+@pytest.mark.parametrize("data", [[], "x", "", 5, True, [{"hasMore": True}]])
+def test_non_object_page_info(data: object) -> None:
+    """A pageInfo that is not an object is refused, not read as 'last page' (losing items)."""
+    with pytest.raises(tc.ResponseValidationError):
+        parse_page_info(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        ({"hasMore": "true"}, "has_more"),
+        ({"hasMore": 1}, "has_more"),
+        ({"perPage": "25"}, "per_page"),
+        ({"cursor": 12}, "cursor"),
+        ({"total": 1.5}, "total"),
+    ],
+)
+def test_bad_page_info(data: object, where: str) -> None:
+    """pageInfo fields of the wrong type are refused, never coerced."""
+    raw = json.dumps(data).encode()
+    with pytest.raises(tc.ResponseValidationError, match=where):
+        parse_page_info(loads_exact(raw))
+
+
+def test_structure_many_names_the_bad_item() -> None:
+    """A bad item in a list is reported with its index."""
+    good = action_payload()
+    bad = action_payload()
+    bad["amount"] = "lots"
+    with pytest.raises(tc.ResponseValidationError, match=r"item 1: .*amount"):
+        structure_many([good, bad, good], tc.CreditAction)
+
+
+def test_structure_many_gives_a_tuple() -> None:
+    """A list of items becomes a tuple of models, in order."""
+    first, second = action_payload(), action_payload()
+    second["action"] = "credit"
+    actions = structure_many([first, second], tc.CreditAction)
+    assert [a.action for a in actions] == ["string", "credit"]
+    assert type(actions) is tuple
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@pytest.mark.parametrize(
+    ("make", "cls"),
+    [
+        (batch_payload, tc.CreditBatch),
+        (action_payload, tc.CreditAction),
+        (account_payload, tc.CreditAccount),
+    ],
+)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_field_value_gives_a_model_or_validation_error(
+    make: Any, cls: type[Any], data: st.DataObject
+) -> None:
+    """Whatever JSON a field holds, parsing returns a model or raises ResponseValidationError."""
+    body = make()
+    key = data.draw(st.sampled_from(sorted(body)))
+    body[key] = data.draw(JSON)
+    with contextlib.suppress(tc.ResponseValidationError):
+        single(response(json.dumps(body).encode()), cls)
+
+
+# --- envelopes ---------------------------------------------------------------------------
+
+ITEM = {"id": "1"}
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "expected"),
+    [
+        # 1. {"data": {"<Operation>": {...}}}
+        ({"data": {"CreateCreditBatch": ITEM}}, None, ITEM),
+        (
+            {"data": {"APICreditBatchesByClientAndCreditAccount": {"creditBatches": []}}},
+            "creditBatches",
+            {"creditBatches": []},
+        ),
+        # 2. {"data": {...payload...}}
+        (
+            {"data": {"creditBatches": [ITEM], "pageInfo": {}}},
+            "creditBatches",
+            {"creditBatches": [ITEM], "pageInfo": {}},
+        ),
+        ({"data": {"id": "1", "name": "x"}}, None, {"id": "1", "name": "x"}),
+        # 3. {"data": [...], "pageInfo": ...}
+        (
+            {"data": [ITEM], "pageInfo": {"hasMore": False}},
+            "creditBatches",
+            {"creditBatches": [ITEM], "pageInfo": {"hasMore": False}},
+        ),
+        ({"data": []}, "creditActions", {"creditActions": [], "pageInfo": None}),
+        # 4. top level
+        (
+            {"creditBatches": [ITEM], "pageInfo": {}},
+            "creditBatches",
+            {"creditBatches": [ITEM], "pageInfo": {}},
+        ),
+        (ITEM, None, ITEM),
+        ([ITEM], None, [ITEM]),
+        (None, None, None),
+    ],
+)
+def test_unwrap_envelope(body: object, key: str | None, expected: object) -> None:
+    """Every documented envelope shape unwraps to the payload."""
+    assert unwrap_envelope(body, key) == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        sample("create_credit_batch"),
+        {"data": payload("create_credit_batch")},
+        payload("create_credit_batch"),
+    ],
+    ids=["data-op", "data", "top-level"],
+)
+def test_single_object_envelopes_give_the_same_model(body: object) -> None:
+    """A create/update response parses the same in each envelope shape."""
+    raw = json.dumps(body).encode()
+    assert single(response(raw), tc.CreditBatch) == structure(batch_payload(), tc.CreditBatch)
+
+
+# --- dumps ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "wire"),
+    [
+        (Decimal(0), b"0"),
+        (Decimal("-0"), b"0"),
+        (Decimal(1000), b"1000"),
+        (Decimal("1000.00"), b"1000"),
+        (Decimal("1E+3"), b"1000"),
+        (Decimal("1E+30"), b"1" + b"0" * 30),
+        (Decimal("10.50"), b"10.5"),
+        (Decimal("0.1"), b"0.1"),
+        (Decimal("0.1") + Decimal("0.2"), b"0.3"),
+        (Decimal("1E-7"), b"0.0000001"),
+        (Decimal("12345678901234567890.123456789"), b"12345678901234567890.123456789"),
+        (Decimal("9007199254740993"), b"9007199254740993"),  # not representable as a float
+        (Decimal("-2.50"), b"-2.5"),
+    ],
+)
+def test_dumps_decimals_exactly(value: Decimal, wire: bytes) -> None:
+    """Decimals are written digit for digit, integral ones as integers, never via float."""
+    assert dumps(value) == wire
+    assert dumps({"startingBalance": value}) == b'{"startingBalance":' + wire + b"}"
+
+
+def test_dumps_request_body() -> None:
+    """A request body is compact JSON with UTC millisecond timestamps and lowercase UUIDs."""
+    body = {
+        "clientId": UUID("7B0F8A9C-1D2E-4F30-8A41-5B6C7D8E9F01"),
+        "startingBalance": Decimal("100"),
+        "name": 'Café "Q3"',
+        "expiresOn": datetime(2027, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=1))),
+        "notifyEmails": ["ops@acme.test"],
+        "licenseIds": ("lic-1", "lic-2"),
+        "flag": True,
+        "nothing": None,
+    }
+    assert (
+        dumps(body)
+        == (
+            '{"clientId":"7b0f8a9c-1d2e-4f30-8a41-5b6c7d8e9f01","startingBalance":100,'
+            '"name":"Café \\"Q3\\"","expiresOn":"2027-01-01T00:00:00.000Z",'
+            '"notifyEmails":["ops@acme.test"],"licenseIds":["lic-1","lic-2"],'
+            '"flag":true,"nothing":null}'
+        ).encode()
+    )
+
+
+@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity")])
+def test_dumps_refuses_non_finite_decimals(value: Decimal) -> None:
+    """A non-finite Decimal is refused with ValueError rather than written as invalid JSON."""
+    with pytest.raises(ValueError, match=r"(?i)finite|nan|infinity"):
+        dumps({"startingBalance": value})
+
+
+def test_loads_exact_keeps_decimal_digits() -> None:
+    """The exact decoder keeps every digit of a fractional number."""
+    assert loads_exact(b'{"a": 0.10, "b": 3}') == {"a": Decimal("0.10"), "b": 3}
+
+
+@pytest.mark.parametrize("raw", [b"NaN", b'{"a": Infinity}', b'{"a": -Infinity}'])
+def test_loads_refuses_non_finite(raw: bytes) -> None:
+    """NaN and Infinity are not JSON and are refused by both decoders."""
+    with pytest.raises(ValueError):  # noqa: PT011 - any ValueError subclass is the contract
+        loads(raw)
+    with pytest.raises(ValueError):  # noqa: PT011
+        loads_exact(raw)

@@ -1,0 +1,162 @@
+"""The public contract: one sorted ``__all__``, the version, and docstrings on everything public."""
+
+from __future__ import annotations
+import __future__
+
+import importlib
+import inspect
+import types
+from importlib.metadata import version
+from typing import Any
+
+import pytest
+
+import thoughtcredits as tc
+
+PUBLIC_MODULES = ["thoughtcredits", "thoughtcredits.testing", "thoughtcredits.fastapi"]
+
+
+def load(name: str) -> types.ModuleType:
+    """Import a public module, skipping when it (or its optional dependency) is absent."""
+    if name == "thoughtcredits":
+        return tc
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        pytest.skip(f"{name} not available: {exc}")
+
+
+def public_names(module: types.ModuleType) -> set[str]:
+    """Public-looking names bound in ``module``, minus submodules and import idioms."""
+    return {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and name != "TYPE_CHECKING"  # the typing idiom, not an export
+        and not isinstance(value, types.ModuleType)
+        and not isinstance(value, __future__._Feature)
+    }
+
+
+def isort_key(name: str) -> tuple[int, str]:
+    """Ruff's RUF022 "isort-style" order: CONSTANTS, then CamelCase, then everything else."""
+    if name.isupper():
+        return (0, name)
+    if name[0].isupper():
+        return (1, name)
+    return (2, name)
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_all_is_sorted(name: str) -> None:
+    """``__all__`` is sorted (isort-style, as ruff enforces), so additions are easy to review."""
+    module = load(name)
+    assert list(module.__all__) == sorted(module.__all__, key=isort_key)
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_all_matches_the_public_names(name: str) -> None:
+    """Every name in ``__all__`` resolves, and every public name bound in the module is in it."""
+    module = load(name)
+    assert len(module.__all__) == len(set(module.__all__)), "duplicates in __all__"
+    for item in module.__all__:
+        assert getattr(module, item) is not None, item
+    assert public_names(module) - set(module.__all__) == set()
+
+
+def test_issue_names_are_exported() -> None:
+    """Every name the design promises is importable from ``thoughtcredits``."""
+    promised = {
+        "Client", "RetryPolicy", "AsyncPaginator", "Page", "PageInfo",
+        "CreditBatch", "CreditAction", "CreditAccount", "Sublicense",
+        "CreditBatchStatus", "CreditAccountStatus", "CreditAccountType",
+        "ThoughtCreditsError", "APIConnectionError", "APITimeoutError", "APIStatusError",
+        "BadRequestError", "AuthenticationError", "PermissionDeniedError", "NotFoundError",
+        "ConflictError", "UnprocessableEntityError", "RateLimitError", "InternalServerError",
+        "ResponseValidationError", "PaginationError", "__version__",
+    }  # fmt: skip
+    assert promised <= set(tc.__all__)
+
+
+def test_version_matches_metadata() -> None:
+    """``__version__`` is the installed distribution's version."""
+    assert tc.__version__ == version("thoughtcredits")
+    assert isinstance(tc.__version__, str)
+
+
+def test_unknown_attribute_raises_attribute_error() -> None:
+    """A misspelt name raises AttributeError, as for any module."""
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        tc.no_such_thing  # type: ignore[attr-defined]  # noqa: B018
+
+
+def own_doc(obj: Any) -> str | None:
+    """The object's own docstring (a class does not inherit its base's)."""
+    if inspect.isclass(obj):
+        return obj.__dict__.get("__doc__")
+    return inspect.getdoc(obj)
+
+
+def members(cls: type) -> list[tuple[str, Any]]:
+    """Public methods and properties defined by a class of this package."""
+    found = []
+    for name, value in vars(cls).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(value, staticmethod | classmethod):
+            value = value.__func__
+        if inspect.isfunction(value) or isinstance(value, property):
+            found.append((name, value))
+        elif hasattr(value, "func") and inspect.isfunction(value.func):  # cached_property
+            found.append((name, value.func))
+    return found
+
+
+def documented_objects(module: types.ModuleType) -> list[tuple[str, Any]]:
+    """Every public class and function of ``module``, and their public members."""
+    found: list[tuple[str, Any]] = []
+    for name in module.__all__:
+        obj = getattr(module, name)
+        if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+            continue
+        found.append((name, obj))
+        if inspect.isclass(obj) and obj.__module__.startswith("thoughtcredits"):
+            found += [(f"{name}.{member}", value) for member, value in members(obj)]
+    return found
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_every_public_name_has_a_docstring(name: str) -> None:
+    """Every public class, function, method and property has a docstring."""
+    module = load(name)
+    assert module.__doc__
+    missing = [label for label, obj in documented_objects(module) if not own_doc(obj)]
+    assert missing == []
+
+
+def test_resource_namespaces_are_documented() -> None:
+    """The resource objects reached through the client document every method."""
+    client = tc.Client("https://acme.test", "k")
+    for namespace in (client.credit_batches, client.credit_actions, client.credit_accounts):
+        assert own_doc(type(namespace))
+        for label, obj in members(type(namespace)):
+            assert own_doc(obj), label
+
+
+def test_models_are_frozen() -> None:
+    """Models and the retry policy are immutable."""
+    import attrs
+
+    policy = tc.RetryPolicy()
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        policy.attempts = 10  # type: ignore[misc]
+    info = tc.PageInfo()
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        info.cursor = "x"  # type: ignore[misc]
+
+
+def test_py_typed_is_shipped() -> None:
+    """The package ships its PEP 561 marker."""
+    from importlib.resources import files
+
+    assert files("thoughtcredits").joinpath("py.typed").is_file()

@@ -1,0 +1,134 @@
+# ruff: noqa: F841 - annotated assignments are the type assertions
+"""Never executed: ``mypy --strict`` checks that realistic use of the public API type-checks.
+
+Each annotated assignment asserts a type; each ``# type: ignore[code]`` asserts a type error
+(``warn_unused_ignores`` in strict mode fails if the error disappears).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal
+from uuid import UUID
+
+import aiohttp
+
+import thoughtcredits as tc
+
+CLIENT_ID = "7b0f8a9c-1d2e-4f30-8a41-5b6c7d8e9f01"
+
+
+async def records(tokens: list[str]) -> None:
+    """Client construction, resources, models, pagination and errors."""
+    policy: tc.RetryPolicy = tc.RetryPolicy(
+        attempts=5, timeout=60.0, max_retry_after=30.0, retry_unsafe_methods=False
+    )
+    async with aiohttp.ClientSession() as session:
+        client: tc.Client = tc.Client(
+            "https://acme.thoughtindustries.com",
+            "key",
+            session=session,
+            timeout=aiohttp.ClientTimeout(total=30),
+            retry=policy,
+            default_headers={"X-Team": "billing"},
+            user_agent="reconciler/1.0",
+        )
+    no_retry: tc.Client = tc.Client(retry=None, timeout=10)
+    await no_retry.aclose()
+
+    async with tc.Client() as client:
+        account: tc.CreditAccount = await client.credit_accounts.create(
+            UUID(CLIENT_ID),
+            name="Training",
+            starting_balance=1000,
+            notify_emails=["ops@acme.test"],
+            license_ids=("lic-1",),
+            batch_days_until_expire=365,
+            minimum_batch_amount=10,
+            type=tc.CreditAccountType.CLIENT,
+            credit_batch_name="Q1",
+        )
+        account_id: UUID = account.id
+        balance: Decimal = account.current_balance
+        emails: tuple[str, ...] = account.notify_emails
+        subs: tuple[tc.Sublicense, ...] | None = account.sublicenses
+        kind: tc.CreditAccountType = account.type
+        known: bool = kind.known
+        status: tc.CreditAccountStatus = account.status
+
+        batch: tc.CreditBatch = await client.credit_batches.create(
+            CLIENT_ID,
+            starting_balance=Decimal("100.50"),
+            credit_account_id=account_id,
+            name="Q3",
+            expires_on=datetime(2027, 1, 1, tzinfo=UTC),
+        )
+        batch = await client.credit_batches.update(batch.id, name="Q3b", current_balance=90)
+        expires: datetime | None = batch.expires_on
+        batch_status: tc.CreditBatchStatus = batch.status
+        name: str | None = batch.name
+
+        batches: tc.AsyncPaginator[tc.CreditBatch] = client.credit_batches.list(
+            CLIENT_ID, credit_account_id=account_id, max_items=100, page_size=50
+        )
+        async for one in batches:
+            starting: Decimal = one.starting_balance
+        checkpoint: str | None = batches.checkpoint
+
+        actions: tc.AsyncPaginator[tc.CreditAction] = client.credit_actions.list(
+            CLIENT_ID, account_id, action_type="debit", cursor="Mg", prefetch=False
+        )
+        async for action in actions:
+            verb: str = action.action
+            amount: Decimal = action.amount
+            when: datetime = action.timestamp
+            target_in: Decimal | None = action.target_balance_in
+
+        async for page in client.credit_actions.list(
+            CLIENT_ID, account_id, action_type="credit"
+        ).pages():
+            items: tuple[tc.CreditAction, ...] = page.items
+            info: tc.PageInfo = page.page_info
+            cursor: str | None = info.cursor
+            has_more: bool = info.has_more
+            total: int | None = info.total
+            request_cursor: str | None = page.request_cursor
+
+        resumed: tc.AsyncPaginator[tc.CreditBatch] = client.credit_batches.list(
+            CLIENT_ID, resume_from=checkpoint
+        )
+
+        try:
+            await client.credit_batches.update(batch.id, current_balance=5)
+        except tc.RateLimitError as exc:
+            delay: float | None = exc.retry_after
+        except tc.APIStatusError as exc:
+            code: int = exc.status
+            message: str = exc.message
+            body: object = exc.body
+            url: str = exc.url
+            request_id: str | None = exc.request_id
+        except tc.APITimeoutError as exc:
+            sent: bool = exc.request_sent
+        except tc.APIConnectionError as exc:
+            method: str = exc.method
+        except (tc.ResponseValidationError, tc.PaginationError) as exc:
+            base: tc.ThoughtCreditsError = exc
+
+        results: list[tc.CreditBatch] = await asyncio.gather(
+            *(client.credit_batches.update(batch.id, name=t) for t in tokens)
+        )
+        version: str = tc.__version__
+        timeout: aiohttp.ClientTimeout = tc.DEFAULT_TIMEOUT
+
+
+async def misuse(client: tc.Client) -> None:
+    """Mistakes the type checker catches."""
+    await client.credit_batches.create(CLIENT_ID, starting_balance=1.5)  # type: ignore[arg-type]
+    await client.credit_batches.list(CLIENT_ID)  # type: ignore[misc]
+    page: tc.AsyncPaginator[tc.CreditAction] = client.credit_batches.list(CLIENT_ID)  # type: ignore[assignment]
+    batch = await client.credit_batches.update(CLIENT_ID, name="x")
+    batch.name = "y"  # type: ignore[misc]
+    tc.Client(timeout="30")  # type: ignore[arg-type]
+    tc.RetryPolicy(attempts="3")  # type: ignore[arg-type]

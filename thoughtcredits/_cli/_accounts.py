@@ -1,0 +1,80 @@
+"""``thoughtcredits accounts create``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._models import CreditAccount
+from . import _types
+from ._context import Env
+from ._parser import ArgumentParser, Subcommands, api_command
+
+__all__ = ["register"]
+
+
+def register(commands: Subcommands) -> None:
+    """Add ``accounts create``."""
+    accounts: ArgumentParser = commands.add_parser("accounts", help="create credit accounts")
+    sub = accounts.add_subparsers(title="actions", metavar="ACTION", required=True)
+    create = api_command(
+        sub, "create", _create, help="create a credit account (and its first credit batch)"
+    )
+    create.add_argument("client_id", metavar="CLIENT_ID", type=_types.uuid)
+    create.add_argument("--name", required=True)
+    create.add_argument("--starting-balance", type=_types.amount, required=True, metavar="N")
+    create.add_argument(
+        "--notify-email",
+        dest="notify_emails",
+        action="append",
+        required=True,
+        metavar="EMAIL",
+        help="notified of account activity; repeat for several",
+    )
+    create.add_argument(
+        "--license-id",
+        dest="license_ids",
+        action="append",
+        required=True,
+        metavar="ID",
+        help="a license to associate; repeat for several",
+    )
+    create.add_argument("--type", dest="account_type", choices=("client", "company"))
+    create.add_argument(
+        "--batch-days-until-expire",
+        type=_types.positive_int,
+        metavar="N",
+        help="days after issue before each batch expires",
+    )
+    create.add_argument(
+        "--minimum-batch-amount",
+        type=_types.non_negative_int,
+        metavar="N",
+        help="the fewest credits a batch may hold",
+    )
+    create.add_argument("--credit-batch-name", metavar="NAME", help="name of the first batch")
+
+
+async def _create(env: Env) -> int:
+    args = env.args
+    options: dict[str, Any] = {}
+    for flag, keyword in (
+        ("account_type", "type"),
+        ("batch_days_until_expire", "batch_days_until_expire"),
+        ("minimum_batch_amount", "minimum_batch_amount"),
+        ("credit_batch_name", "credit_batch_name"),
+    ):
+        value = getattr(args, flag)
+        if value is not None:
+            options[keyword] = value
+    async with env.client() as client:
+        account = await client.credit_accounts.create(
+            args.client_id,
+            name=args.name,
+            starting_balance=args.starting_balance,
+            notify_emails=args.notify_emails,
+            license_ids=args.license_ids,
+            **options,
+        )
+    with env.output(CreditAccount, single=True) as writer:
+        writer.write(account)
+    return 0

@@ -1,0 +1,117 @@
+"""The ``thoughtcredits`` parser and runner: exit codes, one-line errors, never a traceback.
+
+Exit codes: 0 success, 1 an API or I/O error, 2 a bad command line or configuration,
+130 interrupted (Ctrl-C).
+
+To add a command, write a module with a ``register(commands)`` function and list it in
+:data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+
+from .._version import version
+from . import _accounts, _actions, _batches, _serve
+from ._context import Env
+from ._errors import describe
+from ._parser import ArgumentParser, Subcommands, UsageError, add_api_options
+
+__all__ = ["COMMANDS", "build_parser", "main", "run"]
+
+COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
+    _batches.register,
+    _actions.register,
+    _accounts.register,
+    _serve.register,
+)
+"""Each command's ``register`` function, in the order ``--help`` lists them."""
+
+EXAMPLES = """\
+examples:
+  export THOUGHTCREDITS_BASE_URL=https://acme.thoughtindustries.com
+  export THOUGHTCREDITS_API_KEY=...
+  thoughtcredits batches list CLIENT_ID --account ACCOUNT_ID
+  thoughtcredits actions list CLIENT_ID ACCOUNT_ID --type debit -o debits.jsonl
+  thoughtcredits serve-fake --seed-demo        # a local server to try it all on
+
+exit codes: 0 ok, 1 API or I/O error, 2 bad arguments or configuration, 130 interrupted
+"""
+
+
+def build_parser() -> ArgumentParser:
+    """The whole command line: global options and every command in :data:`COMMANDS`."""
+    parser = ArgumentParser(
+        prog="thoughtcredits",
+        description="The Thought Industries credits API from the command line.",
+        epilog=EXAMPLES,
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    add_api_options(parser, defaults=True)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for register in COMMANDS:
+        register(commands)
+    return parser
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the epilog's line breaks."""
+
+
+def run(
+    argv: Sequence[str] | None = None,
+    *,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+) -> int:
+    """Parse ``argv`` and run the command; return the exit code. Never raises.
+
+    Args:
+        argv: the arguments after the program name (default ``sys.argv[1:]``).
+        sleep: the coroutine the client waits with; tests inject one that records delays.
+    """
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        return _fail(f"error: {exc}", 2)
+    except SystemExit as exc:  # --help and --version exit 0 after printing
+        return exc.code if isinstance(exc.code, int) else 0
+    env = Env(args, sleep=sleep)
+    try:
+        with env.sdk_notes():
+            return int(asyncio.run(args.handler(env)))
+    except KeyboardInterrupt:
+        return _fail("error: interrupted", 130)
+    except BrokenPipeError:
+        # The reader (e.g. `head`) has gone: stop quietly, and keep Python's own flush at exit
+        # from failing on the same closed pipe.
+        _silence_stdout()
+        return 0
+    except Exception as exc:
+        code, message = describe(exc)
+        if getattr(args, "debug", False) and code == 1:
+            traceback.print_exc()
+        return _fail(f"error: {message}", code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``thoughtcredits`` console script: run the command line and return its exit code."""
+    return run(argv)
+
+
+def _fail(message: str, code: int) -> int:
+    print(message, file=sys.stderr, flush=True)
+    return code
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

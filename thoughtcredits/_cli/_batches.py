@@ -1,0 +1,97 @@
+"""``thoughtcredits batches list|create|update``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._args import UNSET
+from .._models import CreditBatch
+from . import _types
+from ._context import Env
+from ._listing import stream_listing
+from ._parser import ArgumentParser, Subcommands, UsageError, add_list_options, api_command
+
+__all__ = ["register"]
+
+
+def register(commands: Subcommands) -> None:
+    """Add ``batches`` and its three actions."""
+    batches: ArgumentParser = commands.add_parser(
+        "batches", help="list, create and update credit batches"
+    )
+    actions = batches.add_subparsers(title="actions", metavar="ACTION", required=True)
+
+    listing = api_command(actions, "list", _list, help="list a client's credit batches")
+    listing.add_argument("client_id", metavar="CLIENT_ID", type=_types.uuid)
+    listing.add_argument("--account", type=_types.uuid, metavar="ID", help="only this account")
+    add_list_options(listing)
+
+    create = api_command(actions, "create", _create, help="issue a new credit batch")
+    create.add_argument("client_id", metavar="CLIENT_ID", type=_types.uuid)
+    create.add_argument("--starting-balance", type=_types.amount, required=True, metavar="N")
+    create.add_argument("--account", type=_types.uuid, metavar="ID", help="the credit account")
+    create.add_argument("--name")
+    create.add_argument(
+        "--expires-on", type=_types.iso_datetime, metavar="ISO", help="e.g. 2027-01-01 (UTC)"
+    )
+
+    update = api_command(
+        actions, "update", _update, help="rename, re-date or set the balance of a batch"
+    )
+    update.add_argument("batch_id", metavar="BATCH_ID", type=_types.uuid)
+    update.add_argument("--name")
+    update.add_argument("--expires-on", type=_types.iso_datetime, metavar="ISO")
+    update.add_argument(
+        "--current-balance",
+        type=_types.whole_amount,
+        metavar="N",
+        help="the new balance; lower writes a debit action, higher a credit",
+    )
+
+
+async def _list(env: Env) -> int:
+    args = env.args
+    async with env.client() as client:
+        listing = client.credit_batches.list(
+            args.client_id,
+            credit_account_id=args.account,
+            cursor=args.cursor,
+            page_size=args.page_size,
+        )
+        return await stream_listing(env, listing, CreditBatch, "batches")
+
+
+async def _create(env: Env) -> int:
+    args = env.args
+    options: dict[str, Any] = {}
+    if args.account is not None:
+        options["credit_account_id"] = args.account
+    if args.name is not None:
+        options["name"] = args.name
+    if args.expires_on is not None:
+        options["expires_on"] = args.expires_on
+    async with env.client() as client:
+        batch = await client.credit_batches.create(
+            args.client_id, starting_balance=args.starting_balance, **options
+        )
+    with env.output(CreditBatch, single=True) as writer:
+        writer.write(batch)
+    return 0
+
+
+async def _update(env: Env) -> int:
+    args = env.args
+    if args.name is None and args.expires_on is None and args.current_balance is None:
+        raise UsageError(
+            "batches update: give at least one of --name, --expires-on, --current-balance"
+        )
+    async with env.client() as client:
+        batch = await client.credit_batches.update(
+            args.batch_id,
+            name=UNSET if args.name is None else args.name,
+            expires_on=UNSET if args.expires_on is None else args.expires_on,
+            current_balance=UNSET if args.current_balance is None else args.current_balance,
+        )
+    with env.output(CreditBatch, single=True) as writer:
+        writer.write(batch)
+    return 0

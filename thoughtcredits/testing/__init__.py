@@ -1,0 +1,93 @@
+"""thoughtcredits.testing: a faithful local credits server for tests, demos and benchmarks.
+
+``FakeCreditsServer`` serves the five credit endpoints of ``/incoming/v2`` from an in-memory
+:class:`Ledger` over real HTTP on 127.0.0.1, with bearer auth, validation, pagination, an
+optional rate limiter, a request log and injectable faults::
+
+    from thoughtcredits.testing import FakeCreditsServer, Fault, RecordingSleep
+
+    async with FakeCreditsServer(api_key="test-key") as server:
+        client_id = server.ledger.add_client()
+        server.inject(Fault(kind="status", status=503, count=1, route="create_credit_account"))
+        async with server.client(sleep=RecordingSleep()) as client:
+            account = await client.credit_accounts.create(
+                client_id, name="Sales", starting_balance=100,
+                notify_emails=["ops@example.com"], license_ids=[],
+            )
+        assert [r.status for r in server.requests] == [503]  # a POST is not retried
+
+With pytest-asyncio installed, the ``credits_server`` and ``credits_client`` fixtures are
+available in every project that installs thoughtcredits.
+
+Names are imported lazily, so ``import thoughtcredits.testing`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._faults import Fault, RecordingSleep
+    from ._ledger import Ledger
+    from ._records import AccountRecord, ActionRow, BatchRecord, ClientRecord, LedgerError
+    from ._seed import (
+        DEMO_ACCOUNT_IDS,
+        DEMO_ADMIN_USER_ID,
+        DEMO_CLIENT_ID,
+        Seeded,
+        seed_demo,
+        seed_ledger,
+    )
+    from ._server import FakeCreditsServer, RecordedRequest
+
+__all__ = [
+    "DEMO_ACCOUNT_IDS",
+    "DEMO_ADMIN_USER_ID",
+    "DEMO_CLIENT_ID",
+    "AccountRecord",
+    "ActionRow",
+    "BatchRecord",
+    "ClientRecord",
+    "FakeCreditsServer",
+    "Fault",
+    "Ledger",
+    "LedgerError",
+    "RecordedRequest",
+    "RecordingSleep",
+    "Seeded",
+    "seed_demo",
+    "seed_ledger",
+]
+
+_MODULES = {
+    "Fault": "_faults",
+    "RecordingSleep": "_faults",
+    "AccountRecord": "_records",
+    "ActionRow": "_records",
+    "BatchRecord": "_records",
+    "ClientRecord": "_records",
+    "Ledger": "_ledger",
+    "LedgerError": "_records",
+    "DEMO_ACCOUNT_IDS": "_seed",
+    "DEMO_ADMIN_USER_ID": "_seed",
+    "DEMO_CLIENT_ID": "_seed",
+    "Seeded": "_seed",
+    "seed_demo": "_seed",
+    "seed_ledger": "_seed",
+    "FakeCreditsServer": "_server",
+    "RecordedRequest": "_server",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'thoughtcredits.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
