@@ -146,8 +146,9 @@ def _job(values: dict[str, str], export: Path) -> dict[str, Any]:
     account = _run_json(
         ["accounts", "create", client, "--name", "Customer Education",
          "--starting-balance", "1000", "--notify-email", "ops@example.com",
-         "--license-id", "9b1f4c2e-6a3d-4f8b-8e7c-5d2a1b0c9e8f", "--credit-batch-name", "FY25 allocation",
-         "--batch-days-until-expire", "365", "--format", "json"]
+         "--license-id", "9b1f4c2e-6a3d-4f8b-8e7c-5d2a1b0c9e8f",
+         "--credit-batch-name", "FY25 allocation", "--batch-days-until-expire", "365",
+         "--format", "json"]
     )  # fmt: skip
     batch = _run_json(
         ["batches", "create", client, "--account", account["id"], "--starting-balance", "250",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from itertools import pairwise
 from uuid import UUID
 
@@ -26,6 +26,16 @@ from ._models import CreditAction, CreditBatch
 __all__ = ["AccountCheck", "AccountTotals", "Discrepancy", "check_account"]
 
 _ZERO = Decimal(0)
+# Explicit context methods: exact for any amount the API can send, whatever the caller's
+# thread-local decimal context is (the default 28 digits would round and cry wolf).
+_EXACT = Context(prec=200)
+
+
+def _sum(values: Iterable[Decimal]) -> Decimal:
+    total = _ZERO
+    for value in values:
+        total = _EXACT.add(total, value)
+    return total
 
 
 @attrs.frozen
@@ -120,11 +130,13 @@ class AccountCheck:
         """Check one action's amounts and remember its balance changes."""
         debit = action.action == "debit"
         self._counts[debit] += 1
-        self._sums[debit] += action.amount
+        self._sums[debit] = _EXACT.add(self._sums[debit], action.amount)
         for entity, balance_in, balance_out, sign in _sides(action):
             if balance_in is None or balance_out is None:
                 continue
-            change = (balance_out - balance_in) * sign
+            change = _EXACT.subtract(balance_out, balance_in)
+            if sign < 0:
+                change = _EXACT.minus(change)
             if change != action.amount:
                 self._flag(
                     "amount_mismatch", entity, action.id, change, action.amount,
@@ -135,7 +147,7 @@ class AccountCheck:
                 _Event(action.timestamp, action.id, balance_in, balance_out)
             )
             if sign > 0:
-                self._credited_to[entity] += action.amount
+                self._credited_to[entity] = _EXACT.add(self._credited_to[entity], action.amount)
 
     def finish(self, batches: Sequence[CreditBatch]) -> AccountTotals:
         """Check the balance chains and the batches; return the account's totals."""
@@ -159,7 +171,7 @@ class AccountCheck:
             debit_actions=self._counts[1],
             credited=self._sums[0],
             debited=self._sums[1],
-            current_balance=sum((b.current_balance for b in batches), _ZERO),
+            current_balance=_sum(b.current_balance for b in batches),
         )
 
     def _flag(

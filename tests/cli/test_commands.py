@@ -79,7 +79,10 @@ def test_batches_create_and_update_change_the_ledger(fake: ThreadedServer, cli: 
     )  # fmt: skip
     assert updated.code == 0, updated
     request = fake.server.requests[-1]
-    assert (request.method, request.path) == ("PUT", f"/incoming/v2/clients/creditBatches/{batch_id}")
+    assert (request.method, request.path) == (
+        "PUT",
+        f"/incoming/v2/clients/creditBatches/{batch_id}",
+    )
     assert request.json == {"name": "Q4 (used)", "currentBalance": 210}
     batch = json.loads(updated.out)
     assert (batch["currentBalance"], batch["allocatedCredits"], batch["name"]) == (
@@ -89,7 +92,12 @@ def test_batches_create_and_update_change_the_ledger(fake: ThreadedServer, cli: 
     )
     debits = cli("actions", "list", cid, account.id, "--type", "debit")
     (debit,) = [json.loads(line) for line in debits.out.splitlines()]
-    assert (debit["source"], debit["amount"], debit["sourceBalanceIn"], debit["sourceBalanceOut"]) == (
+    assert (
+        debit["source"],
+        debit["amount"],
+        debit["sourceBalanceIn"],
+        debit["sourceBalanceOut"],
+    ) == (
         batch_id,
         40,
         250,

@@ -24,7 +24,9 @@ def _one_error_line(result: Result) -> str:
     return errors[0]
 
 
-def test_bad_key_is_a_401_message(fake: ThreadedServer, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_key_is_a_401_message(
+    fake: ThreadedServer, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A rejected key exits 1 with a 401 message that never echoes the key."""
     cid = str(fake.call(fake.server.ledger.add_client))
     monkeypatch.setenv("THOUGHTCREDITS_API_KEY", "wrong-secret-key")
@@ -123,7 +125,7 @@ def test_connection_refused_is_one_line(cli: Cli, free_port: int) -> None:
     """A server that is not there exits 1 with a one-line connection error."""
     result = cli(
         "batches", "list", str(uuid.UUID(int=1)), "--base-url", f"http://127.0.0.1:{free_port}",
-        "--api-key", API_KEY,
+        "--api-key", API_KEY, sleep=ClockSleep(),
     )  # fmt: skip
     assert result.code == 1
     assert "could not connect" in _one_error_line(result)
@@ -132,7 +134,7 @@ def test_connection_refused_is_one_line(cli: Cli, free_port: int) -> None:
 def test_rate_limit_is_waited_out_with_a_note(
     make_server: Callable[..., ThreadedServer], cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A 429 from the server's rate limiter is waited out (Retry-After), noted, and the listing completes."""
+    """A 429 from the server's limiter is waited out (Retry-After) with a note; all items arrive."""
     sleep = ClockSleep()
     fake = make_server(rate_limit=(60, 1), clock=sleep.clock)
     for name, value in fake.env().items():
@@ -148,11 +150,11 @@ def test_rate_limit_is_waited_out_with_a_note(
 
     cid = fake.call(build)
     # Another consumer of the same key takes the only token, so the CLI's first call gets 429.
-    drain = urllib.request.Request(
+    drain = urllib.request.Request(  # noqa: S310 - loopback only
         f"{fake.url}/incoming/v2/clients/{cid}/creditBatches?clientId={cid}",
         headers={"Authorization": f"Bearer {API_KEY}"},
     )
-    urllib.request.urlopen(drain, timeout=10).close()  # noqa: S310 - loopback only
+    urllib.request.urlopen(drain, timeout=10).close()  # noqa: S310
     fake.server.reset_requests()
     result = cli("batches", "list", cid, "--format", "json", sleep=sleep)
     assert result.code == 0, result

@@ -45,12 +45,12 @@ def _seed(fake: ThreadedServer) -> tuple[str, str]:
 
 def _wire_batches(fake: ThreadedServer, client_id: str) -> list[dict[str, Any]]:
     """The batches exactly as the server sends them (read without the SDK)."""
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - loopback only
         f"{fake.url}/incoming/v2/clients/{client_id}/creditBatches"
         f"?clientId={client_id}&perPage=1000",
         headers={"Authorization": f"Bearer {API_KEY}"},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         body = json.loads(response.read(), parse_float=Decimal)
     (payload,) = body["data"].values()
     items: list[dict[str, Any]] = payload["creditBatches"]
@@ -202,3 +202,19 @@ def test_max_items_stops_early(fake: ThreadedServer, cli: Cli) -> None:
     expected = [ledger.action_id(row) for row in ledger.actions(aid, "debit")][:60]
     assert [json.loads(line)["id"] for line in result.out.splitlines()] == expected
     assert len([r for r in fake.server.requests if r.route == "list_credit_actions"]) == 2
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"amount": Decimal("12.50"), "whole": Decimal("1000"), "exp": Decimal("1E+3")},
+        {"tiny": Decimal("0.0000001"), "neg": Decimal("-2.5"), "big": Decimal("1E+40")},
+        {"text": "é \" \\ \n", "list": ["a", None, True, 2**70], "nested": [{"id": "x"}]},
+    ],
+)
+def test_fast_encoder_writes_the_sdk_bytes(data: dict[str, object]) -> None:
+    """The CLI's fast JSON encoder writes exactly what the SDK's exact encoder writes."""
+    from thoughtcredits._cli._output import encode
+    from thoughtcredits._wire import dumps
+
+    assert encode(data) == dumps(data).decode()

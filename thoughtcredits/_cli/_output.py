@@ -16,6 +16,11 @@ import attrs
 
 from .._converter import camel, dumps, unstructure
 
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson comes with the SDK, which works without it
+    _orjson = None  # type: ignore[assignment]
+
 __all__ = [
     "FORMATS",
     "CsvWriter",
@@ -24,6 +29,7 @@ __all__ = [
     "Writer",
     "cell",
     "columns_of",
+    "encode",
     "format_amount",
 ]
 
@@ -41,6 +47,27 @@ class Writer(Protocol):
 
     def close(self) -> None:
         """End the document. Called once, also after zero items."""
+
+
+def _fragment(value: object) -> object:
+    if isinstance(value, Decimal):
+        return _orjson.Fragment(format_amount(value).encode())
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def encode(data: object) -> str:
+    """Unstructured wire data as compact JSON, amounts digit for digit.
+
+    orjson writes a row about ten times faster than the SDK's pure-Python encoder; a Decimal
+    goes in as a raw JSON fragment, so it never passes through float. Without orjson (or for
+    a value it refuses) the SDK's :func:`dumps` writes the same bytes.
+    """
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(data, default=_fragment).decode()
+        except TypeError:  # orjson.JSONEncodeError: e.g. an int past 64 bits
+            pass
+    return dumps(data).decode()
 
 
 def columns_of(cls: type[Any]) -> tuple[str, ...]:
@@ -64,7 +91,7 @@ def cell(value: object) -> str:
     if isinstance(value, Decimal):
         return format_amount(value)
     if isinstance(value, list | tuple | dict):
-        return dumps(value).decode()
+        return encode(value)
     return str(value)
 
 
@@ -76,7 +103,7 @@ class JsonLinesWriter:
 
     def write(self, item: object) -> None:
         """Write one model as a line."""
-        self._stream.write(dumps(unstructure(item)).decode() + "\n")
+        self._stream.write(encode(unstructure(item)) + "\n")
 
     def flush(self) -> None:
         """Flush the stream."""
@@ -102,7 +129,7 @@ class JsonWriter:
 
     def write(self, item: object) -> None:
         """Write one model (the array is opened before the first)."""
-        text = dumps(unstructure(item)).decode()
+        text = encode(unstructure(item))
         if self._single:
             self._stream.write(text + "\n")
         else:

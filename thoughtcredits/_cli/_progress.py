@@ -30,6 +30,10 @@ class Progress(Protocol):
         """Leave the final state on screen."""
 
 
+def _pages(count: int) -> str:
+    return f"{count:,} page" if count == 1 else f"{count:,} pages"
+
+
 def _rate(items: int, elapsed: float) -> str:
     return f"{items / elapsed:,.0f} items/s" if elapsed > 0 else "- items/s"
 
@@ -53,7 +57,7 @@ class PlainProgress:
         total = f"/{self._total:,}" if self._total is not None else ""
         elapsed = time.monotonic() - self._started
         return (
-            f"{self._label}: {self._items:,}{total} items, {self._pages:,} pages, "
+            f"{self._label}: {self._items:,}{total} items, {_pages(self._pages)}, "
             f"{_rate(self._items, elapsed)}, {elapsed:.1f}s"
         )
 
@@ -113,7 +117,7 @@ class RichProgress:
             TextColumn("{task.description}"),
             BarColumn(),
             TextColumn("{task.completed:,}{task.fields[of]} items"),
-            TextColumn("{task.fields[pages]:,} pages"),
+            TextColumn("{task.fields[pages]}"),
             RateColumn(),
             TimeElapsedColumn(),
             console=console,
@@ -125,13 +129,13 @@ class RichProgress:
 
     def start(self, label: str) -> None:
         """Show the bar."""
-        self._task = self._progress.add_task(label, total=None, pages=0, of="")
+        self._task = self._progress.add_task(label, total=None, pages=_pages(0), of="")
         self._progress.start()
 
     def advance(self, items: int, *, total: int | None) -> None:
         """Count a page."""
         self._pages += 1
-        fields: dict[str, Any] = {"pages": self._pages}
+        fields: dict[str, Any] = {"pages": _pages(self._pages)}
         if total is not None:
             fields.update(total=total, of=f"/{total:,}")
         self._progress.update(self._task, advance=items, **fields)

@@ -92,14 +92,24 @@ def _seed(server: FakeCreditsServer) -> list[tuple[str, str]]:
 
 
 async def _log_requests(server: FakeCreditsServer) -> None:
+    """Print one line per request on stderr, every 0.2 s, and the rest when cancelled."""
     shown = 0
-    while True:
-        await asyncio.sleep(0.2)
+
+    def show() -> None:
+        nonlocal shown
         requests = server.requests
         shown = min(shown, len(requests))  # the log may have been reset
         for request in requests[shown:]:
             print(f"{request.method} {request.path} -> {request.status}", file=sys.stderr)
         shown = len(requests)
+        sys.stderr.flush()
+
+    try:
+        while True:
+            await asyncio.sleep(0.2)
+            show()
+    finally:
+        show()
 
 
 async def _serve(env: Env) -> int:

@@ -8,13 +8,13 @@ optional rate limiter, a request log and injectable faults::
 
     async with FakeCreditsServer(api_key="test-key") as server:
         client_id = server.ledger.add_client()
-        server.inject(Fault(kind="status", status=503, count=1, route="create_credit_account"))
-        async with server.client(sleep=RecordingSleep()) as client:
-            account = await client.credit_accounts.create(
-                client_id, name="Sales", starting_balance=100,
-                notify_emails=["ops@example.com"], license_ids=[],
-            )
-        assert [r.status for r in server.requests] == [503]  # a POST is not retried
+        server.ledger.create_account(client_id, name="Sales", starting_balance=100)
+        server.inject(Fault(kind="status", status=503, route="list_credit_batches"))
+        sleep = RecordingSleep()
+        async with server.client(sleep=sleep) as client:
+            batches = [batch async for batch in client.credit_batches.list(client_id)]
+        assert [r.status for r in server.requests] == [503, 200]  # the GET was retried
+        assert len(batches) == 1 and len(sleep.waits) == 1
 
 With pytest-asyncio installed, the ``credits_server`` and ``credits_client`` fixtures are
 available in every project that installs thoughtcredits.
@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._faults import Fault, RecordingSleep
     from ._ledger import Ledger
+    from ._plant import Planted, plant_discrepancies
     from ._records import AccountRecord, ActionRow, BatchRecord, ClientRecord, LedgerError
     from ._seed import (
         DEMO_ACCOUNT_IDS,
@@ -53,9 +54,11 @@ __all__ = [
     "Fault",
     "Ledger",
     "LedgerError",
+    "Planted",
     "RecordedRequest",
     "RecordingSleep",
     "Seeded",
+    "plant_discrepancies",
     "seed_demo",
     "seed_ledger",
 ]
@@ -68,6 +71,8 @@ _MODULES = {
     "BatchRecord": "_records",
     "ClientRecord": "_records",
     "Ledger": "_ledger",
+    "Planted": "_plant",
+    "plant_discrepancies": "_plant",
     "LedgerError": "_records",
     "DEMO_ACCOUNT_IDS": "_seed",
     "DEMO_ADMIN_USER_ID": "_seed",

@@ -202,6 +202,11 @@ class RecordingSleep:
         await asyncio.sleep(0)
 
     @property
+    def waits(self) -> list[float]:
+        """The non-zero delays (a retry loop may also ask for 0 s)."""
+        return [delay for delay in self.calls if delay > 0]
+
+    @property
     def total(self) -> float:
         """The sum of every recorded delay."""
         return sum(self.calls)

@@ -11,7 +11,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Final
 
 from ._records import (
@@ -24,14 +24,14 @@ from ._records import (
     UnknownEntityError,
     add,
     canonical_id,
-    exact_amount,
+    non_negative,
     subtract,
+    to_ms,
 )
 
 __all__ = ["Ledger"]
 
 _DAY_MS: Final = 86_400_000
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Ledger:
@@ -134,7 +134,7 @@ class Ledger:
     ) -> AccountRecord:
         """Create an account, its first batch and that batch's ``credit`` action."""
         client = self.client(client_id)
-        starting = _non_negative("startingBalance", starting_balance)
+        starting = non_negative("startingBalance", starting_balance)
         aid = self.new_id() if account_id is None else canonical_id(account_id)
         if aid in self.accounts:
             raise InvalidChangeError("id", f"credit account {aid} already exists")
@@ -173,13 +173,13 @@ class Ledger:
                 "creditAccountId",
                 f"required: client {client.id} has {len(client.accounts)} credit accounts",
             )
-        value = _non_negative("startingBalance", starting_balance)
+        value = non_negative("startingBalance", starting_balance)
         if account.minimum_batch_amount is not None and value < account.minimum_batch_amount:
             raise InvalidChangeError(
                 "startingBalance",
                 f"below the account's minimumBatchAmount ({account.minimum_batch_amount})",
             )
-        expires = None if expires_on is None else _to_ms(expires_on)
+        expires = None if expires_on is None else to_ms(expires_on)
         return self._new_batch(account, name, value, expires, batch_id)
 
     def _new_batch(
@@ -217,12 +217,12 @@ class Ledger:
         """Rename, re-date or set the balance of a batch; a balance change writes an action."""
         batch = self.batch(batch_id)
         if current_balance is not None:
-            current_balance = _non_negative("currentBalance", current_balance)
+            current_balance = non_negative("currentBalance", current_balance)
         now = self.tick()
         if name is not None:
             batch.name = name
         if expires_on is not None or clear_expires_on:
-            batch.expires_on = None if expires_on is None else _to_ms(expires_on)
+            batch.expires_on = None if expires_on is None else to_ms(expires_on)
         if current_balance is not None:
             self.set_balance(batch, current_balance, now)
         batch.updated_at = now
@@ -290,15 +290,3 @@ class Ledger:
         if action_type is None:
             return account.all_actions()
         return list(account.actions.get(action_type, ()))
-
-
-def _to_ms(value: datetime) -> int:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return (value - _EPOCH) // timedelta(milliseconds=1)
-
-
-def _non_negative(name: str, value: Amount) -> Amount:
-    if value < 0:
-        raise InvalidChangeError(name, "must not be negative")
-    return exact_amount(value)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Context, Decimal, Inexact
 from heapq import merge
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 __all__ = [
     "AccountRecord",
@@ -25,7 +26,9 @@ __all__ = [
     "add",
     "canonical_id",
     "exact_amount",
+    "non_negative",
     "subtract",
+    "to_ms",
 ]
 
 Amount = int | Decimal
@@ -135,6 +138,7 @@ def canonical_id(value: uuid.UUID | str) -> str:
     return str(value if isinstance(value, uuid.UUID) else uuid.UUID(value))
 
 
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 # Decimal's default 28 digits would round; amounts must add up digit for digit.
 _EXACT = Context(prec=10_000, traps=[Inexact])
 
@@ -158,3 +162,17 @@ def exact_amount(value: Amount) -> Amount:
     if isinstance(value, Decimal) and value == value.to_integral_value():
         return int(value)
     return value
+
+
+def to_ms(value: datetime) -> int:
+    """Epoch milliseconds of ``value`` (naive means UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return (value - _EPOCH) // timedelta(milliseconds=1)
+
+
+def non_negative(name: str, value: Amount) -> Amount:
+    """``value`` as an exact amount; a negative one is refused."""
+    if value < 0:
+        raise InvalidChangeError(name, "must not be negative")
+    return exact_amount(value)

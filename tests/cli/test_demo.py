@@ -1,0 +1,44 @@
+"""``make demo`` (``python -m thoughtcredits._demo``) runs end to end in a few seconds."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def test_demo_runs_the_main_job_through_the_cli(tmp_path: Path) -> None:
+    """The demo shows each command, exports thousands of actions, stops the server, exits 0."""
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "thoughtcredits._demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    out = done.stdout
+    for command in (
+        "$ thoughtcredits serve-fake --port 0 --seed-demo --quiet &",
+        "$ thoughtcredits accounts create ",
+        "$ thoughtcredits batches create ",
+        "$ thoughtcredits batches update ",
+        "$ thoughtcredits batches list ",
+        "$ thoughtcredits actions list ",
+    ):
+        assert command in out
+    assert "(server exited with 0)" in out
+    export = tmp_path / "thoughtcredits-demo" / "debit-actions.jsonl"
+    lines = export.read_text().splitlines()
+    assert len(lines) > 5000
+    assert {json.loads(line)["action"] for line in lines} == {"debit"}
+    assert f"exported {len(lines):,} debit actions" in out
+    assert "items" in done.stderr  # the progress bar, forced on
+    assert elapsed < 30
