@@ -80,6 +80,17 @@ def header_pause(headers: Mapping[str, str], *, now: float) -> float | None:
     return delay if 0 < delay < float("inf") else None
 
 
+def _limiter(rate_limit: RateLimit) -> AsyncLimiter:
+    # Requests reach the server with jitter, so two can arrive closer together than the
+    # quota spaces them. Keeping one token of the burst in reserve absorbs that without
+    # lowering the sustained rate; with a burst of 1 there is no reserve, so slow down 3%.
+    if rate_limit.burst > 1:
+        burst, per_minute = rate_limit.burst - 1, rate_limit.per_minute
+    else:
+        burst, per_minute = 1, rate_limit.per_minute * 0.97
+    return AsyncLimiter(burst, burst * 60.0 / per_minute)
+
+
 class Throttle:
     """The pause gate, rate limiter and concurrency cap of one client."""
 
@@ -95,11 +106,7 @@ class Throttle:
         if max_concurrency is not None and max_concurrency < 1:
             raise ValueError(f"max_concurrency: must be at least 1, got {max_concurrency}")
         self.rate_limit = rate_limit
-        self._limiter = (
-            AsyncLimiter(rate_limit.burst, rate_limit.burst * 60.0 / rate_limit.per_minute)
-            if rate_limit is not None
-            else None
-        )
+        self._limiter = _limiter(rate_limit) if rate_limit is not None else None
         self._semaphore = asyncio.Semaphore(max_concurrency) if max_concurrency else None
         self._sleep = sleep
         # A bad clock or a hostile header must not freeze a job for hours; a request whose
@@ -128,8 +135,13 @@ class Throttle:
             )
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
-        """Learn from a response's rate-limit headers."""
-        if status < 300:
+        """Learn from a response's rate-limit headers.
+
+        Without a client-side limiter, ``X-RateLimit-Remaining: 0`` pauses every task until
+        ``X-RateLimit-Reset``. With one, the limiter already spaces requests at the quota, and
+        a whole-second ``Reset`` would only stall it; a 429 still pauses everyone.
+        """
+        if status < 300 and self._limiter is None:
             self.pause(header_pause(headers, now=time.time()))
 
     async def _wait_for_pause(self) -> None:

@@ -138,13 +138,18 @@ def retrying(
         if on_retry is not None and error is not None:
             on_retry(error, delay)
 
+    async def nap(seconds: float) -> None:
+        # wait() returns 0 when the shared pause does the waiting: that is no sleep at all.
+        if seconds > 0:
+            await sleep(seconds)
+
     return AsyncRetrying(
         stop=stop_after_attempt(policy.attempts) | stop_before_delay(policy.timeout),
         wait=wait,
         # ``active`` turns False when the client is closed: nothing is retried after that.
         retry=retry_if_exception(lambda error: active() and should_retry(error, method, policy)),
         reraise=True,
-        sleep=sleep,
+        sleep=nap,
         before_sleep=before_sleep,
     )
 

@@ -6,6 +6,7 @@ import json
 import urllib.request
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -203,13 +204,11 @@ def test_failure_mid_listing_prints_a_resume_cursor(fake: ThreadedServer, cli: C
     assert first + [json.loads(line)["id"] for line in rest.out.splitlines()] == expected
 
 
-def test_failed_export_leaves_no_file(fake: ThreadedServer, cli: Cli, tmp_path: object) -> None:
+def test_failed_export_leaves_no_file(fake: ThreadedServer, cli: Cli, tmp_path: Path) -> None:
     """With -o, a listing that fails leaves neither the file nor its .part behind."""
-    from pathlib import Path
-
     cid = str(fake.call(fake.server.ledger.add_client))
     fake.server.inject(Fault(kind="status", status=500, count=4, route="list_credit_batches"))
-    target = Path(str(tmp_path)) / "batches.jsonl"
+    target = tmp_path / "batches.jsonl"
     result = cli("batches", "list", cid, "-o", str(target), sleep=ClockSleep())
     assert result.code == 1
     assert list(target.parent.iterdir()) == []
@@ -230,3 +229,37 @@ def test_unexpected_exception_is_one_line(
     assert _one_error_line(result) == (
         "error: unexpected RuntimeError: boom (run with --debug for details)"
     )
+
+
+def test_unwritable_output_is_one_line(fake: ThreadedServer, cli: Cli, tmp_path: Path) -> None:
+    """An -o path that cannot be written exits 1 naming it, before any request is sent."""
+    target = tmp_path / "missing" / "out.jsonl"
+    cid = str(uuid.UUID(int=1))
+    for argv in (
+        ("batches", "list", cid),
+        ("batches", "create", cid, "--starting-balance", "5"),  # no credits issued
+        ("batches", "update", cid, "--current-balance", "5"),
+    ):
+        result = cli(*argv, "-o", str(target))
+        assert result.code == 1
+        assert _one_error_line(result) == (
+            f"error: cannot write {target}: No such file or directory"
+        )
+    assert fake.server.requests == []
+
+
+def test_failed_create_warns_it_may_have_been_applied(fake: ThreadedServer, cli: Cli) -> None:
+    """A 5xx on a create is not retried and says the batch may exist, which it does."""
+    cid = str(fake.call(fake.server.ledger.add_client))
+    account = fake.call(
+        lambda: fake.server.ledger.create_account(cid, name="A", starting_balance=1)
+    )
+    fake.server.inject(Fault(kind="status", status=502, when="after", route="create_credit_batch"))
+    argv = ("batches", "create", cid, "--account", account.id, "--starting-balance", "5")
+    result = cli(*argv, sleep=ClockSleep())
+    assert result.code == 1
+    assert _one_error_line(result).endswith(
+        "; it may have been applied: check before running it again"
+    )
+    assert [r.status for r in fake.server.requests] == [502]
+    assert len(fake.server.ledger.account(account.id).batches) == 2  # it was applied

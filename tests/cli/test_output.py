@@ -209,7 +209,7 @@ def test_max_items_stops_early(fake: ThreadedServer, cli: Cli) -> None:
     [
         {"amount": Decimal("12.50"), "whole": Decimal("1000"), "exp": Decimal("1E+3")},
         {"tiny": Decimal("0.0000001"), "neg": Decimal("-2.5"), "big": Decimal("1E+40")},
-        {"text": "é \" \\ \n", "list": ["a", None, True, 2**70], "nested": [{"id": "x"}]},
+        {"text": 'é " \\ \n', "list": ["a", None, True, 2**70], "nested": [{"id": "x"}]},
     ],
 )
 def test_fast_encoder_writes_the_sdk_bytes(data: dict[str, object]) -> None:

@@ -55,22 +55,44 @@ def _until_ready(lines: queue.Queue[str | None]) -> dict[str, str]:
     raise AssertionError("serve-fake exited before it was ready")
 
 
+class Served:
+    """A running ``serve-fake`` process, the values it exported, and its stdout lines."""
+
+    def __init__(self, *argv: str) -> None:
+        self.process = _spawn("serve-fake", "--port", "0", *argv)
+        assert self.process.stdout is not None
+        self.lines = _lines(self.process.stdout)
+        self.exported = _until_ready(self.lines)
+
+    def stop(self, signum: signal.Signals) -> tuple[list[str], str]:
+        """Send ``signum``, wait for the exit; return the rest of stdout and all of stderr."""
+        self.process.send_signal(signum)
+        self.process.wait(timeout=20)
+        rest = []
+        while (line := self.lines.get(timeout=10)) is not None:
+            rest.append(line.rstrip("\n"))
+        assert self.process.stderr is not None
+        return rest, self.process.stderr.read()
+
+
 @pytest.fixture
-def serve_fake() -> Iterator[Callable[..., tuple[subprocess.Popen[str], dict[str, str]]]]:
+def serve_fake() -> Iterator[Callable[..., Served]]:
     """Start ``thoughtcredits serve-fake ARGS``; any process still running is killed after."""
     processes: list[subprocess.Popen[str]] = []
 
-    def start(*argv: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-        process = _spawn("serve-fake", "--port", "0", *argv)
-        processes.append(process)
-        assert process.stdout is not None
-        return process, _until_ready(_lines(process.stdout))
+    def start(*argv: str) -> Served:
+        served = Served(*argv)
+        processes.append(served.process)
+        return served
 
     yield start
     for process in processes:
         if process.poll() is None:
             process.kill()
-        process.communicate(timeout=10)
+        process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def test_help_runs_as_a_module() -> None:
@@ -89,13 +111,14 @@ def test_help_runs_as_a_module() -> None:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_serve_fake_serves_the_demo_and_stops_on_a_signal(
-    serve_fake: Callable[..., tuple[subprocess.Popen[str], dict[str, str]]],
+    serve_fake: Callable[..., Served],
     cli: Cli,
     monkeypatch: pytest.MonkeyPatch,
     signum: signal.Signals,
 ) -> None:
     """serve-fake prints its URL, key and demo ids, answers the CLI, and exits 0 on a signal."""
-    process, exported = serve_fake("--seed-demo", "--api-key", "k-123", "--rate-limit", "120/20")
+    served = serve_fake("--seed-demo", "--api-key", "k-123", "--rate-limit", "120/20")
+    exported = served.exported
     assert exported["THOUGHTCREDITS_API_KEY"] == "k-123"
     assert exported["THOUGHTCREDITS_BASE_URL"].startswith("http://127.0.0.1:")
     monkeypatch.setenv("THOUGHTCREDITS_BASE_URL", exported["THOUGHTCREDITS_BASE_URL"])
@@ -119,10 +142,9 @@ def test_serve_fake_serves_the_demo_and_stops_on_a_signal(
     )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         assert response.headers["X-RateLimit-Limit"] == "120"
-    process.send_signal(signum)
-    out, err = process.communicate(timeout=20)
-    assert process.returncode == 0
-    assert out.splitlines()[-1] == "# stopped"
+    rest, err = served.stop(signum)
+    assert served.process.returncode == 0
+    assert rest == ["# stopped"]
     assert "Traceback" not in err
     assert f"GET /incoming/v2/clients/{client}/creditBatches -> 200" in err.splitlines()
 

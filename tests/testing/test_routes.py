@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from decimal import Decimal
 
 from thoughtcredits.testing import FakeCreditsServer
@@ -35,9 +36,9 @@ async def test_create_account_matches_seed_page(http: Http, cid: str) -> None:
     same_shape(account, seed_sample("create_credit_account")["data"]["APICreateCreditAccount"])
     assert UUID.match(account["id"])
     assert account["clientId"] == cid
-    assert account["sublicenses"] == [
-        {"id": "9b1f4c2e-6a3d-4f8b-8e7c-5d2a1b0c9e8f", "deleted": False}
-    ]
+    # A sublicense is the account's own grant of the license: a UUID of its own (seed S9b).
+    grant = uuid.uuid5(uuid.UUID(account["id"]), "9b1f4c2e-6a3d-4f8b-8e7c-5d2a1b0c9e8f")
+    assert account["sublicenses"] == [{"id": str(grant), "deleted": False}]
     assert account["currentBalance"] == 100
     assert (account["status"], account["type"], account["name"]) == ("active", "company", "Sales")
     assert account["notifyEmails"] == ["ops@example.com"]

@@ -66,15 +66,16 @@ async def _create(env: Env) -> int:
         value = getattr(args, flag)
         if value is not None:
             options[keyword] = value
-    async with env.client() as client:
-        account = await client.credit_accounts.create(
-            args.client_id,
-            name=args.name,
-            starting_balance=args.starting_balance,
-            notify_emails=args.notify_emails,
-            license_ids=args.license_ids,
-            **options,
-        )
+    # The output is opened first: a bad -o path must fail before the account is created.
     with env.output(CreditAccount, single=True) as writer:
+        async with env.client() as client:
+            account = await client.credit_accounts.create(
+                args.client_id,
+                name=args.name,
+                starting_balance=args.starting_balance,
+                notify_emails=args.notify_emails,
+                license_ids=args.license_ids,
+                **options,
+            )
         writer.write(account)
     return 0

@@ -70,11 +70,12 @@ async def _create(env: Env) -> int:
         options["name"] = args.name
     if args.expires_on is not None:
         options["expires_on"] = args.expires_on
-    async with env.client() as client:
-        batch = await client.credit_batches.create(
-            args.client_id, starting_balance=args.starting_balance, **options
-        )
+    # The output is opened first: a bad -o path must fail before credits are issued.
     with env.output(CreditBatch, single=True) as writer:
+        async with env.client() as client:
+            batch = await client.credit_batches.create(
+                args.client_id, starting_balance=args.starting_balance, **options
+            )
         writer.write(batch)
     return 0
 
@@ -85,13 +86,13 @@ async def _update(env: Env) -> int:
         raise UsageError(
             "batches update: give at least one of --name, --expires-on, --current-balance"
         )
-    async with env.client() as client:
-        batch = await client.credit_batches.update(
-            args.batch_id,
-            name=UNSET if args.name is None else args.name,
-            expires_on=UNSET if args.expires_on is None else args.expires_on,
-            current_balance=UNSET if args.current_balance is None else args.current_balance,
-        )
     with env.output(CreditBatch, single=True) as writer:
+        async with env.client() as client:
+            batch = await client.credit_batches.update(
+                args.batch_id,
+                name=UNSET if args.name is None else args.name,
+                expires_on=UNSET if args.expires_on is None else args.expires_on,
+                current_balance=UNSET if args.current_balance is None else args.current_balance,
+            )
         writer.write(batch)
     return 0

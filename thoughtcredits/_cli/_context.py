@@ -181,7 +181,11 @@ def _open_output(path: str | None) -> Iterator[TextIO | None]:
         return
     part = target.with_name(target.name + ".part")
     try:
-        with part.open("w", encoding="utf-8", newline="") as stream:
+        opened = part.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with opened as stream:
             yield stream
         part.replace(target)
     finally:

@@ -18,6 +18,9 @@ from ._parser import UsageError
 
 __all__ = ["describe"]
 
+# The API has no idempotency key: re-running a create that reached the server issues twice.
+_MAYBE_APPLIED = "; it may have been applied: check before running it again"
+
 
 def _status(code: int) -> str:
     try:
@@ -54,9 +57,15 @@ def describe(exc: BaseException) -> tuple[int, str]:
             f"({_where(exc.method, exc.url)})"
         )
     if isinstance(exc, APIStatusError):
-        return 1, _one_line(f"{_status(exc.status)}: {exc.message} ({_where(exc.method, exc.url)})")
+        return 1, _one_line(
+            f"{_status(exc.status)}: {exc.message} ({_where(exc.method, exc.url)})"
+            + (_MAYBE_APPLIED if exc.method == "POST" and exc.status >= 500 else "")
+        )
     if isinstance(exc, APIConnectionError):
-        return 1, _one_line(f"{exc.message} ({exc.method} {exc.url})")
+        return 1, _one_line(
+            f"{exc.message} ({exc.method} {exc.url})"
+            + (_MAYBE_APPLIED if exc.method == "POST" and exc.request_sent else "")
+        )
     if isinstance(exc, ResponseValidationError):
         return 1, _one_line(f"unexpected response from the server: {exc}")
     if isinstance(exc, PaginationError):

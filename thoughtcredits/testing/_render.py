@@ -7,6 +7,7 @@ Timestamps look like ``2024-01-01T00:00:00.000Z``; integral amounts are JSON int
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -87,7 +88,11 @@ def batch_json(b: BatchRecord) -> str:
 
 def account_json(a: AccountRecord) -> str:
     """One ``CreditAccount`` object, fields in the seed page's order."""
-    sublicenses = ",".join(f'{{"id":{jstr(lid)},"deleted":false}}' for lid in a.license_ids)
+    # A sublicense is the account's own grant of a license, with its own UUID (seed S9b),
+    # derived from the pair so it is stable without storing it.
+    sublicenses = ",".join(
+        f'{{"id":"{uuid.uuid5(uuid.UUID(a.id), lid)}","deleted":false}}' for lid in a.license_ids
+    )
     emails = ",".join(jstr(e) for e in a.notify_emails)
     return (
         f'{{"id":"{a.id}","clientId":"{a.client_id}","sublicenses":[{sublicenses}],'

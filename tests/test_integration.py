@@ -1,0 +1,219 @@
+"""The SDK end to end against the shipped local server (``thoughtcredits.testing``)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+
+import thoughtcredits as tc
+from thoughtcredits.testing import FakeCreditsServer, Fault, RecordingSleep, seed_ledger
+
+
+async def test_account_batch_update_and_ledger_round_trip(
+    credits_server: FakeCreditsServer, credits_client: tc.Client
+) -> None:
+    """Create an account and a batch, update it, and read back exactly what the server holds."""
+    client_id = credits_server.ledger.add_client()
+    account = await credits_client.credit_accounts.create(
+        client_id, name="Training", starting_balance=1000, notify_emails=["ops@acme.test"],
+        license_ids=["lic-1"], batch_days_until_expire=365, minimum_batch_amount=10,
+        type=tc.CreditAccountType.CLIENT, credit_batch_name="Q1",
+    )  # fmt: skip
+    assert account.current_balance == Decimal(1000)
+    assert account.type is tc.CreditAccountType.CLIENT
+    assert account.status is tc.CreditAccountStatus.ACTIVE
+    batch = await credits_client.credit_batches.create(
+        client_id, starting_balance=Decimal("100.5"), credit_account_id=account.id, name="Q3",
+        expires_on=datetime(2027, 1, 1, tzinfo=UTC),
+    )  # fmt: skip
+    assert batch.starting_balance == Decimal("100.5")
+    assert batch.expires_on == datetime(2027, 1, 1, tzinfo=UTC)
+    updated = await credits_client.credit_batches.update(batch.id, name="Q3b", current_balance=90)
+    assert (updated.name, updated.current_balance) == ("Q3b", Decimal(90))
+
+    batches = [
+        b async for b in credits_client.credit_batches.list(client_id, credit_account_id=account.id)
+    ]
+    assert [b.name for b in batches] == ["Q1", "Q3b"]
+    assert [b.current_balance for b in batches] == [Decimal(1000), Decimal(90)]
+    debits = [
+        a
+        async for a in credits_client.credit_actions.list(
+            client_id, account.id, action_type="debit"
+        )
+    ]
+    assert [(a.amount, a.source, a.source_balance_in, a.source_balance_out) for a in debits] == [
+        (Decimal("10.5"), batch.id, Decimal("100.5"), Decimal(90))
+    ]
+    credits = [
+        a
+        async for a in credits_client.credit_actions.list(
+            client_id, account.id, action_type="credit"
+        )
+    ]
+    assert [(a.amount, a.target) for a in credits] == [
+        (Decimal(1000), batches[0].id),
+        (Decimal("100.5"), batch.id),
+    ]
+
+
+async def test_pagination_delivers_exactly_the_servers_items_in_order(
+    credits_server: FakeCreditsServer, credits_client: tc.Client
+) -> None:
+    """Every page is followed; items equal the ledger's, in order, none missing or repeated."""
+    seeded = seed_ledger(credits_server.ledger, accounts=1, actions_per_account=1234, seed=1)
+    client_id, account_id = seeded.client_ids[0], seeded.account_ids[0]
+    expected = [
+        UUID(credits_server.ledger.action_id(row))
+        for row in credits_server.ledger.actions(account_id, "debit")
+    ]
+    listing = credits_client.credit_actions.list(
+        client_id, account_id, action_type="debit", page_size=50
+    )
+    got = [action.id async for action in listing]
+    assert got == expected
+    pages = [
+        p
+        async for p in credits_client.credit_actions.list(
+            client_id, account_id, action_type="debit", page_size=50
+        ).pages()
+    ]
+    assert len(pages) == -(-len(expected) // 50)
+    assert pages[-1].page_info.has_more is False
+    assert {p.page_info.total for p in pages} == {len(expected)}
+    sent = [
+        r.query.get("perPage") for r in credits_server.requests if r.route == "list_credit_actions"
+    ]
+    assert set(sent) == {"50"}
+
+
+async def test_resume_from_a_checkpoint_reads_nothing_twice(
+    credits_server: FakeCreditsServer, credits_client: tc.Client
+) -> None:
+    """A job that dies mid-page resumes at the next item: no duplicate, no gap."""
+    seeded = seed_ledger(credits_server.ledger, accounts=1, actions_per_account=300, seed=2)
+    client_id, account_id = seeded.client_ids[0], seeded.account_ids[0]
+
+    def listing(**kwargs: object) -> tc.AsyncPaginator[tc.CreditAction]:
+        return credits_client.credit_actions.list(
+            client_id,
+            account_id,
+            action_type="debit",
+            page_size=40,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    everything = [a.id async for a in listing()]
+    first: list[UUID] = []
+    paginator = listing()
+    async for action in paginator:
+        first.append(action.id)
+        if len(first) == 97:
+            break
+    checkpoint = paginator.checkpoint
+    assert checkpoint is not None
+    rest = [a.id async for a in listing(resume_from=checkpoint)]
+    assert first + rest == everything
+
+
+async def test_a_saved_page_cursor_restarts_at_that_page(
+    credits_server: FakeCreditsServer, credits_client: tc.Client
+) -> None:
+    """cursor= starts at the page that cursor names, and the cursor stays valid as data grows."""
+    seeded = seed_ledger(credits_server.ledger, accounts=1, actions_per_account=200, seed=4)
+    client_id, account_id = seeded.client_ids[0], seeded.account_ids[0]
+    listing = credits_client.credit_actions.list(
+        client_id, account_id, action_type="debit", page_size=30
+    )
+    pages = [p async for p in listing.pages()]
+    saved = pages[2].request_cursor
+    assert saved is not None
+    again = [
+        a.id
+        async for a in credits_client.credit_actions.list(
+            client_id, account_id, action_type="debit", page_size=30, cursor=saved
+        )
+    ]
+    assert again == [a.id for p in pages[2:] for a in p.items]
+
+
+async def test_server_errors_arrive_typed(credits_server: FakeCreditsServer) -> None:
+    """401, 404 and the server's 400 body become the SDK's typed errors with their messages."""
+    client_id = credits_server.ledger.add_client()
+    async with tc.Client(credits_server.url, "wrong-key", sleep=RecordingSleep()) as bad:
+        with pytest.raises(tc.AuthenticationError) as caught:
+            await bad.credit_batches.update("00000000-0000-0000-0000-000000000001", name="x")
+        assert caught.value.body is None
+    async with credits_server.client(sleep=RecordingSleep()) as client:
+        with pytest.raises(tc.NotFoundError):
+            await client.credit_batches.update("00000000-0000-0000-0000-000000000001", name="x")
+        with pytest.raises(tc.NotFoundError):
+            await client.credit_batches.create(
+                client_id,
+                starting_balance=5,
+                credit_account_id="00000000-0000-0000-0000-000000000002",
+            )
+
+
+async def test_a_503_mid_listing_is_retried_at_that_page(credits_server: FakeCreditsServer) -> None:
+    """A failed page is fetched again; the items are still exactly the server's."""
+    seeded = seed_ledger(credits_server.ledger, accounts=1, actions_per_account=200, seed=6)
+    client_id, account_id = seeded.client_ids[0], seeded.account_ids[0]
+    sleep = RecordingSleep()
+    async with credits_server.client(sleep=sleep) as client:
+        reference = [
+            a.id
+            async for a in client.credit_actions.list(
+                client_id, account_id, action_type="debit", page_size=25
+            )
+        ]
+        credits_server.inject(
+            Fault(kind="status", status=503, route="list_credit_actions", count=2)
+        )
+        again = [
+            a.id
+            async for a in client.credit_actions.list(
+                client_id, account_id, action_type="debit", page_size=25
+            )
+        ]
+    assert again == reference
+    assert len(sleep.calls) == 2
+
+
+async def test_client_side_rate_limit_keeps_the_server_limit_without_429s() -> None:
+    """With RateLimit matching the server's, many concurrent tasks never get a 429."""
+    async with FakeCreditsServer(rate_limit=(1200, 10)) as server:
+        client_id = server.ledger.add_client()
+        server.ledger.create_account(client_id, name="A", starting_balance=10)
+        async with server.client(rate_limit=tc.RateLimit(per_minute=1200, burst=10)) as client:
+
+            async def one() -> None:
+                [b async for b in client.credit_batches.list(client_id)]
+
+            await asyncio.gather(*(one() for _ in range(40)))
+        assert client.stats.rate_limited == 0
+        assert client.stats.requests == 40
+        assert [r.status for r in server.requests] == [200] * 40
+
+
+async def test_one_429_pauses_every_task_on_the_client() -> None:
+    """After a 429 with Retry-After, every task waits once at the shared pause, then succeeds."""
+    async with FakeCreditsServer() as server:
+        client_id = server.ledger.add_client()
+        server.ledger.create_account(client_id, name="A", starting_balance=10)
+        sleep = RecordingSleep()
+        async with server.client(sleep=sleep, max_concurrency=1) as client:
+            server.inject(Fault(kind="status", status=429, headers={"Retry-After": "7"}, count=1))
+
+            async def one() -> int:
+                return len([b async for b in client.credit_batches.list(client_id)])
+
+            counts = await asyncio.gather(*(one() for _ in range(5)))
+        assert counts == [1] * 5
+        assert sleep.calls == [pytest.approx(7.0, abs=0.1)]
+        assert client.stats.rate_limited == 1
+        assert client.stats.retries == 1
