@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Sequence
 
 from .._version import version
-from . import _accounts, _actions, _batches, _serve
+from . import _accounts, _actions, _batches, _reconcile, _serve
 from ._context import Env
 from ._errors import describe
 from ._parser import ArgumentParser, Subcommands, UsageError, add_api_options
@@ -28,6 +28,7 @@ COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     _batches.register,
     _actions.register,
     _accounts.register,
+    _reconcile.register,
     _serve.register,
 )
 """Each command's ``register`` function, in the order ``--help`` lists them."""
@@ -38,9 +39,11 @@ examples:
   export THOUGHTCREDITS_API_KEY=...
   thoughtcredits batches list CLIENT_ID --account ACCOUNT_ID
   thoughtcredits actions list CLIENT_ID ACCOUNT_ID --type debit -o debits.jsonl
+  thoughtcredits reconcile CLIENT_ID --rate-limit 120/20 --report report.json
   thoughtcredits serve-fake --seed-demo        # a local server to try it all on
 
-exit codes: 0 ok, 1 API or I/O error, 2 bad arguments or configuration, 130 interrupted
+exit codes: 0 ok, 1 API or I/O error, 2 bad arguments or configuration,
+            3 reconcile found discrepancies, 130 interrupted
 """
 
 

@@ -101,8 +101,11 @@ class Env:
 
     # --- the API ---
 
-    def client(self) -> Client:
-        """A client from ``--base-url``/``--api-key`` or the environment."""
+    def client(self, **options: Any) -> Client:
+        """A client from ``--base-url``/``--api-key`` or the environment.
+
+        ``options`` are passed on to :class:`Client` (e.g. ``rate_limit=``).
+        """
         base_url = self.args.base_url or os.environ.get(ENV_BASE_URL)
         api_key = self.args.api_key or os.environ.get(ENV_API_KEY)
         if not base_url:
@@ -114,7 +117,7 @@ class Env:
         except ValueError as exc:
             raise UsageError(str(exc).replace("base_url:", "--base-url:", 1)) from None
         try:
-            return Client(base_url, api_key, sleep=self._noted_sleep)
+            return Client(base_url, api_key, sleep=self._noted_sleep, **options)
         except ValueError as exc:
             raise UsageError(str(exc).replace("api_key:", "--api-key:", 1)) from None
 

@@ -1,0 +1,86 @@
+"""Nightly reconciliation: check every credit account of a client and alert on discrepancies.
+
+Run it from cron (or any scheduler) with the tenant's credentials in the environment::
+
+    export THOUGHTCREDITS_BASE_URL=https://acme.thoughtindustries.com
+    export THOUGHTCREDITS_API_KEY=...
+    python examples/nightly_reconciliation.py --client-id CLIENT_ID --report report.json
+
+It prints one line per account as it is checked, writes the full report as JSON, and exits
+0 when every account is consistent, 1 when a discrepancy was found, 2 when the API failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import thoughtcredits as tc
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--client-id", required=True)
+    parser.add_argument("--report", type=Path, help="write the full report here as JSON")
+    parser.add_argument("--concurrency", type=int, default=8, help="accounts checked at once")
+    parser.add_argument(
+        "--per-minute", type=int, help="client-side request rate (default: only obey 429s)"
+    )
+    parser.add_argument("--verbose", action="store_true", help="log every HTTP request")
+    return parser.parse_args(argv)
+
+
+def print_progress(account: tc.AccountReport) -> None:
+    """One line per account, as soon as it is done."""
+    status = "ok" if not account.discrepancies else f"{len(account.discrepancies)} PROBLEM(S)"
+    totals = account.totals
+    print(
+        f"{account.account_id}  batches={totals.batches} credits={totals.credit_actions} "
+        f"debits={totals.debit_actions} balance={totals.current_balance}  {status}",
+        file=sys.stderr,
+    )
+
+
+def write_report(path: Path, report: tc.ReconciliationReport) -> None:
+    """Write the report atomically: a reader never sees half a file."""
+    partial = path.with_name(path.name + ".part")
+    partial.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    os.replace(partial, path)
+
+
+async def main(argv: list[str] | None = None) -> int:
+    """Reconcile every account of the client; return the exit code."""
+    args = parse_args(argv)
+    # Retries and rate-limit pauses are logged at INFO on the "thoughtcredits" logger.
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    rate_limit = tc.RateLimit(per_minute=args.per_minute) if args.per_minute else None
+    async with tc.Client(rate_limit=rate_limit) as client:
+        try:
+            report = await tc.reconcile(
+                client, args.client_id, concurrency=args.concurrency, on_account=print_progress
+            )
+        except tc.ThoughtCreditsError as error:
+            print(f"reconciliation failed: {error}", file=sys.stderr)
+            return 2
+    if args.report is not None:
+        write_report(args.report, report)
+    for problem in report.discrepancies:
+        print(f"{problem.kind}: account {problem.account_id}: {problem.message}")
+    print(
+        f"{len(report.accounts)} accounts checked, {len(report.discrepancies)} discrepancies "
+        f"({client.stats.requests} requests, {client.stats.retries} retries)"
+    )
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,61 @@
+"""``thoughtcredits reconcile``: the report, the summary, and the exit code."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from thoughtcredits.testing import plant_discrepancies, seed_ledger
+
+from .conftest import Result, ThreadedServer
+
+Cli = Callable[..., Result]
+
+
+def test_clean_ledger_exits_zero_with_a_summary(fake: ThreadedServer, cli: Cli) -> None:
+    """A consistent ledger prints one line per account and exits 0."""
+    seeded = fake.call(lambda: seed_ledger(fake.server.ledger, accounts=3, actions_per_account=50))
+    result = cli("reconcile", str(seeded.client_ids[0]), "--rate-limit", "6000/100")
+    assert result.code == 0, result
+    assert "no discrepancies" in result.out
+    for account_id in seeded.account_ids:
+        assert f"{account_id}         ok" in result.out
+
+
+def test_planted_discrepancies_exit_3_and_fill_the_report(
+    fake: ThreadedServer, cli: Cli, tmp_path: Path
+) -> None:
+    """Every planted discrepancy is in the JSON report and the summary; the exit code is 3."""
+    seeded = fake.call(lambda: seed_ledger(fake.server.ledger, accounts=4, actions_per_account=80))
+    planted = fake.call(lambda: plant_discrepancies(fake.server.ledger, seeded.account_ids))
+    report = tmp_path / "report.json"
+    result = cli("reconcile", str(seeded.client_ids[0]), "--report", str(report))
+    assert result.code == 3, result
+    data = json.loads(report.read_text())
+    found = {
+        (d["kind"], d["account_id"], d["entity_id"])
+        for account in data["accounts"]
+        for d in account["discrepancies"]
+    }
+    assert found == {(p.kind, str(p.account_id), str(p.entity_id)) for p in planted}
+    assert f"{len(planted)} discrepancies:" in result.out
+    assert not (tmp_path / "report.json.part").exists()
+
+
+def test_json_format_prints_the_report(fake: ThreadedServer, cli: Cli) -> None:
+    """--format json prints the same machine-readable report on stdout."""
+    seeded = fake.call(lambda: seed_ledger(fake.server.ledger, accounts=2, actions_per_account=20))
+    account = str(seeded.account_ids[1])
+    result = cli("reconcile", str(seeded.client_ids[0]), "--account", account, "--format", "json")
+    assert result.code == 0, result
+    data = json.loads(result.out)
+    assert [a["account_id"] for a in data["accounts"]] == [account]
+    assert data["accounts"][0]["discrepancies"] == []
+
+
+def test_bad_client_id_is_refused_before_sending(fake: ThreadedServer, cli: Cli) -> None:
+    """A client id that is not a UUID exits 2 and sends nothing."""
+    result = cli("reconcile", "not-a-uuid")
+    assert result.code == 2
+    assert fake.server.requests == []
