@@ -45,6 +45,8 @@ def log_exchange(
     context: RequestContext, status: int, elapsed: float, headers: Mapping[str, str]
 ) -> None:
     """One DEBUG record per HTTP exchange, with structured fields (never headers or keys)."""
+    if not logger.isEnabledFor(logging.DEBUG):
+        return  # this runs per request: build nothing unless someone listens
     logger.debug(
         "%s %s -> %d (attempt %d, %.0f ms)",
         context.method,
