@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import multiprocessing
 import resource
 import statistics
@@ -77,23 +78,68 @@ async def bench_rate_limit(
     burst: int,
     seconds: float,
     tasks: int,
+    client_limiter: bool = True,
 ) -> dict[str, Any]:
-    """(f): ``tasks`` tasks list batches for ``seconds`` against a server allowing ``rate``/s."""
+    """(f): ``tasks`` tasks list batches for ``seconds`` against a server allowing ``rate``/s.
+
+    With ``client_limiter`` the client gets ``RateLimit(per_minute=rate * 60, burst=burst)``,
+    the server's own quota; without, it has only the server's headers and 429s to go by.
+    """
+    await asyncio.sleep(2 * burst / rate)  # let the server's bucket refill from any earlier job
     statuses()  # forget anything logged before the job
-    done = 0
-    limit = tc.RateLimit(per_minute=rate * 60, burst=burst)
+    pauses = _PauseLog()
+    logger = logging.getLogger("thoughtcredits")
+    logger.addHandler(pauses)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        limit = tc.RateLimit(per_minute=rate * 60, burst=burst) if client_limiter else None
+        return await _rate_job(info, statuses, pauses, limit, rate, burst, seconds, tasks)
+    finally:
+        logger.removeHandler(pauses)
+        logger.setLevel(level)
+
+
+class _PauseLog(logging.Handler):
+    """Collects the client's "pausing all requests" records (after 429s or Remaining: 0)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.pauses: list[float] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        pause = getattr(record, "tc_pause", None)
+        if pause is not None:
+            self.pauses.append(pause)
+
+
+async def _rate_job(
+    info: dict[str, Any],
+    statuses: Callable[[], dict[str, int]],
+    pauses: _PauseLog,
+    limit: tc.RateLimit | None,
+    rate: int,
+    burst: int,
+    seconds: float,
+    tasks: int,
+) -> dict[str, Any]:
+    done = failed = 0
     async with tc.Client(info["urls"]["limited"], info["api_key"], rate_limit=limit) as client:
         started = time.perf_counter()
         deadline = started + seconds
 
         async def worker() -> None:
-            nonlocal done
+            nonlocal done, failed
             while time.perf_counter() < deadline:
-                async for _batch in client.credit_batches.list(
-                    info["small_client"], credit_account_id=info["small_account"]
-                ):
-                    pass
-                done += 1
+                try:
+                    async for _batch in client.credit_batches.list(
+                        info["small_client"], credit_account_id=info["small_account"]
+                    ):
+                        pass
+                except tc.RateLimitError:
+                    failed += 1  # every attempt of this listing was refused with a 429
+                else:
+                    done += 1
 
         await asyncio.gather(*(worker() for _ in range(tasks)))
         elapsed = time.perf_counter() - started
@@ -104,9 +150,11 @@ async def bench_rate_limit(
     return {
         "rate_per_s": rate,
         "burst": burst,
+        "client_limiter": limit is not None,
         "tasks": tasks,
         "seconds": elapsed,
         "completed": done,
+        "failed_after_retries": failed,
         "achieved_per_s": done / elapsed,
         "f_ratio_achieved_vs_allowed": done / allowed,
         "ratio_rate_vs_R": done / elapsed / rate,
@@ -116,6 +164,8 @@ async def bench_rate_limit(
         "client_requests": stats.requests,
         "client_retries": stats.retries,
         "client_throttle_wait_s": stats.throttle_wait,
+        "client_pauses": len(pauses.pauses),
+        "client_pause_seconds": sum(pauses.pauses),
     }
 
 
@@ -126,7 +176,9 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-async def _stream(client: tc.Client, info: dict[str, Any], kinds: list[tuple[str, int | None]]) -> int:
+async def _stream(
+    client: tc.Client, info: dict[str, Any], kinds: list[tuple[str, int | None]]
+) -> int:
     count = 0
     for kind, limit in kinds:
         async for _action in client.credit_actions.list(

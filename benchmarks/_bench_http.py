@@ -187,9 +187,18 @@ async def _fan_out(one: Callable[[], Awaitable[int]], tasks: int, per_task: int)
 
 
 async def bench_concurrency(
-    info: dict[str, Any], *, tasks: int, per_task: int, rounds: int
+    info: dict[str, Any],
+    server_cpu: Callable[[], float],
+    *,
+    tasks: int,
+    per_task: int,
+    rounds: int,
 ) -> dict[str, Any]:
-    """(d): requests/s of ``tasks`` tasks on one SDK client against one aiohttp session."""
+    """(d): requests/s of ``tasks`` tasks on one SDK client against one aiohttp session.
+
+    The server's CPU per request is recorded too: with 2 cores, a client that is cheaper
+    than the server can only go as fast as the server.
+    """
     samples: dict[str, list[dict[str, float]]] = {"sdk": [], "aiohttp": []}
     async with (
         tc.Client(info["urls"]["plain"], info["api_key"]) as client,
@@ -203,11 +212,18 @@ async def bench_concurrency(
             await run(2)
         for _ in range(rounds):
             for name, run in runs.items():
-                samples[name].append(await measure(lambda run=run: run(per_task)))
+                before = server_cpu()
+                sample = await measure(lambda run=run: run(per_task))
+                sample["server_cpu"] = server_cpu() - before
+                samples[name].append(sample)
     total = tasks * per_task
     rps = {name: statistics.median(total / s["wall"] for s in v) for name, v in samples.items()}
     cpu = {
         name: statistics.median(s["cpu"] / total * 1e6 for s in v) for name, v in samples.items()
+    }
+    server = {
+        name: statistics.median(s["server_cpu"] / total * 1e6 for s in v)
+        for name, v in samples.items()
     }
     return {
         "tasks": tasks,
@@ -215,6 +231,7 @@ async def bench_concurrency(
         "rounds": rounds,
         "requests_per_second": rps,
         "client_cpu_us_per_request": cpu,
+        "server_cpu_us_per_request": server,
         "d_ratio_sdk_vs_aiohttp": rps["sdk"] / rps["aiohttp"],
         "cpu_ratio_sdk_vs_aiohttp": cpu["sdk"] / cpu["aiohttp"],
         "samples": samples,

@@ -6,12 +6,14 @@ event loop are measured alone. The parent talks to it over a ``Pipe``:
 * on start it receives a dict: the server URLs, the API key and the seeded ids;
 * ``("statuses", name)`` answers the statuses that server logged since the last ask
   (``{"200": n, "429": m}``) and forgets its request log;
+* ``("cpu",)`` answers the server process's CPU seconds so far;
 * ``("stop",)`` stops the servers and ends the process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import time
 from collections import Counter
@@ -77,7 +79,9 @@ async def _main(conn: Connection, config: ServerConfig) -> None:
             command = await asyncio.to_thread(conn.recv)
             if command[0] == "stop":
                 return
-            if command[0] == "statuses":
+            if command[0] == "cpu":
+                conn.send(time.process_time())
+            elif command[0] == "statuses":
                 server = servers[command[1]]
                 counts = Counter(str(record.status) for record in server.requests)
                 server.reset_requests()
@@ -109,15 +113,19 @@ class ServerProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
+        with contextlib.suppress(BrokenPipeError, OSError):
             self._conn.send(("stop",))
-        except (BrokenPipeError, OSError):
-            pass
         self._process.join(10)
         if self._process.is_alive():
             self._process.kill()
             self._process.join()
         self._conn.close()
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the server process has used so far."""
+        self._conn.send(("cpu",))
+        seconds: float = self._conn.recv()
+        return seconds
 
     def statuses(self, name: str) -> dict[str, int]:
         """Statuses the ``name`` server answered since the last call (its log is then reset)."""

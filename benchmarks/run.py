@@ -18,14 +18,15 @@ import json
 import os
 import platform
 import sys
+import time
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-
 from _bench_decode import bench_decode
 from _bench_flow import bench_memory, bench_prefetch, bench_rate_limit
-from _bench_http import actions_url, bench_concurrency, bench_walks
+from _bench_http import ACTIONS_OP, actions_url, bench_concurrency, bench_walks
 from _bench_server import ServerConfig, ServerProcess
 
 HERE = Path(__file__).resolve().parent
@@ -33,21 +34,21 @@ HERE = Path(__file__).resolve().parent
 FULL: dict[str, Any] = {
     "big_actions": 1_000_000,
     "walk_items": 50_000, "walk_page_size": 1000, "walk_rounds": 5,
-    "decode_number": 20, "decode_repeat": 7,
+    "decode_pages": 12, "decode_repeat": 7,
     "tasks": 64, "per_task": 40, "concurrency_rounds": 3,
     "prefetch_pages": 50, "prefetch_page_size": 100, "prefetch_rounds": 3,
-    "rate": 50, "burst": 10, "rate_seconds": 10.0, "rate_tasks": 16,
+    "rate": 50, "burst": 10, "rate_seconds": 10.0, "rate_tasks": 16, "rate_compare": True,
     "memory_small": 10_000,
 }  # fmt: skip
 QUICK: dict[str, Any] = {
     **FULL,
-    "big_actions": 20_000,
-    "walk_items": 3000, "walk_rounds": 1,
-    "decode_number": 2, "decode_repeat": 2,
+    "big_actions": 10_000,
+    "walk_items": 2000, "walk_rounds": 1,
+    "decode_pages": 2, "decode_repeat": 2,
     "per_task": 2, "concurrency_rounds": 1,
     "prefetch_pages": 4, "prefetch_rounds": 1,
-    "rate_seconds": 1.0,
-    "memory_small": 2000,
+    "rate_seconds": 0.6, "rate_compare": False,
+    "memory_small": 1000,
 }  # fmt: skip
 
 TARGETS = {
@@ -82,47 +83,69 @@ def machine() -> dict[str, Any]:
         "cpu_model": model,
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "versions": versions,
     }
 
 
-async def fetch_page(info: dict[str, Any], page_size: int) -> bytes:
-    """One real page of debit actions from the server, as bytes, for (c)."""
+async def fetch_pages(info: dict[str, Any], page_size: int, count: int) -> list[bytes]:
+    """``count`` consecutive real pages of debit actions, as bytes, for (c)."""
     url = actions_url(info["urls"]["plain"], info["big_client"], info["big_account"])
     params = {"clientId": info["big_client"], "actionType": "debit", "perPage": str(page_size)}
     headers = {"Authorization": f"Bearer {info['api_key']}"}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.get(url, params=params, headers=headers) as response,
-    ):
-        response.raise_for_status()
-        return await response.read()
+    pages: list[bytes] = []
+    async with aiohttp.ClientSession() as session:
+        while len(pages) < count:
+            async with session.get(url, params=params, headers=headers) as response:
+                response.raise_for_status()
+                pages.append(await response.read())
+            page_info = json.loads(pages[-1])["data"][ACTIONS_OP]["pageInfo"]
+            params["cursor"] = page_info["cursor"]
+    return pages
 
 
 async def client_side(server: ServerProcess, size: dict[str, Any]) -> dict[str, Any]:
-    """(a)-(f), in this process's event loop."""
+    """(a)-(f), in this process's event loop; each section notes how long it took."""
     info = server.info
     results: dict[str, Any] = {}
-    results["a_b_walk"] = await bench_walks(
+
+    async def section(name: str, work: Awaitable[dict[str, Any]]) -> None:
+        started = time.perf_counter()
+        results[name] = await work
+        results[name]["section_seconds"] = time.perf_counter() - started
+
+    async def decode() -> dict[str, Any]:
+        pages = await fetch_pages(info, size["walk_page_size"], size["decode_pages"])
+        return bench_decode(pages, size["walk_page_size"], repeat=size["decode_repeat"])
+
+    def statuses() -> dict[str, int]:
+        return server.statuses("limited")
+
+    await section("a_b_walk", bench_walks(
         info, page_size=size["walk_page_size"], limit=size["walk_items"],
         rounds=size["walk_rounds"],
-    )  # fmt: skip
-    raw = await fetch_page(info, size["walk_page_size"])
-    results["c_decode"] = bench_decode(
-        raw, size["walk_page_size"], number=size["decode_number"], repeat=size["decode_repeat"]
-    )
-    results["d_concurrency"] = await bench_concurrency(
-        info, tasks=size["tasks"], per_task=size["per_task"], rounds=size["concurrency_rounds"]
-    )
-    results["e_prefetch"] = await bench_prefetch(
+    ))  # fmt: skip
+    await section("c_decode", decode())
+    await section("d_concurrency", bench_concurrency(
+        info, server.cpu_seconds, tasks=size["tasks"], per_task=size["per_task"],
+        rounds=size["concurrency_rounds"],
+    ))  # fmt: skip
+    await section("e_prefetch", bench_prefetch(
         info, pages=size["prefetch_pages"], page_size=size["prefetch_page_size"], work=0.01,
         rounds=size["prefetch_rounds"],
-    )  # fmt: skip
-    results["f_rate_limit"] = await bench_rate_limit(
-        info, lambda: server.statuses("limited"), rate=size["rate"], burst=size["burst"],
-        seconds=size["rate_seconds"], tasks=size["rate_tasks"],
-    )  # fmt: skip
+    ))  # fmt: skip
+    await section("f_rate_limit", bench_rate_limit(
+        info, statuses, rate=size["rate"], burst=size["burst"], seconds=size["rate_seconds"],
+        tasks=size["rate_tasks"],
+    ))  # fmt: skip
+    if not size["rate_compare"]:
+        return results
+    # For comparison: the same job with no client-side limiter (headers and 429s only).
+    await section("f_rate_limit_without_limiter", bench_rate_limit(
+        info, statuses, rate=size["rate"], burst=size["burst"],
+        seconds=size["rate_seconds"] / 2, tasks=size["rate_tasks"], client_limiter=False,
+    ))  # fmt: skip
     return results
 
 
@@ -130,6 +153,7 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, float, str, str]]:
     """(section, what, value, target, verdict) rows."""
     walk, dec, conc = results["a_b_walk"], results["c_decode"], results["d_concurrency"]
     pre, rate, mem = results["e_prefetch"], results["f_rate_limit"], results["g_memory"]
+    bare = results.get("f_rate_limit_without_limiter")
     rows = [
         ("a", f"SDK/aiohttp+json CPU, {walk['items']} items", walk["a_ratio_sdk_vs_aiohttp"]),
         ("b", "SDK/httpx+json CPU", walk["b_ratio_sdk_vs_httpx"]),
@@ -143,9 +167,17 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, float, str, str]]:
         ("e", "no-prefetch/fetch-only wall", pre["ratio_no_prefetch_vs_fetch_only"]),
         ("f", f"done/allowed at R={rate['rate_per_s']}/s", rate["f_ratio_achieved_vs_allowed"]),
         ("f", "429s (client / server)", float(rate["client_429s"] + rate["server_429s"])),
-        ("g", f"peak growth MB, {mem['small']['items']} -> {mem['large']['items']}",
-         mem["g_growth_mb"]),  # fmt: skip
+        (
+            "g",
+            f"peak growth MB, {mem['small']['items']} -> {mem['large']['items']}",
+            mem["g_growth_mb"],
+        ),
     ]
+    if bare is not None:
+        rows[-1:-1] = [
+            ("f", "no client limiter: done/allowed", bare["f_ratio_achieved_vs_allowed"]),
+            ("f", "no client limiter: 429s", float(bare["server_429s"])),
+        ]
     out = []
     seen: set[str] = set()
     for section, what, value in rows:
@@ -170,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     config = ServerConfig(size["big_actions"], size["rate"] * 60, size["burst"])
     with ServerProcess(config) as server:
         results = asyncio.run(client_side(server, size))
+        started = time.perf_counter()
         results["g_memory"] = bench_memory(server.info, small=size["memory_small"])
+        results["g_memory"]["section_seconds"] = time.perf_counter() - started
         results["server"] = {"seed_seconds": server.info["seed_seconds"],
                              "big_counts": server.info["big_counts"]}  # fmt: skip
     results = {"mode": "quick" if args.quick else "full", "machine": machine(), "sizes": size,

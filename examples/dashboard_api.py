@@ -19,17 +19,12 @@ SDK errors become HTTP answers: 404 stays 404, a rate limit becomes 503 with ``R
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
-from datetime import datetime
-from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
-import attrs
 from fastapi import FastAPI
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 import thoughtcredits as tc
@@ -47,17 +42,9 @@ app = FastAPI(title="Credits dashboard", lifespan=lifespan(_client))
 install_error_handlers(app)
 
 
-def jsonable(model: object) -> dict[str, Any]:
-    """An SDK model as JSON-ready data: amounts as exact decimal strings, never floats."""
-
-    def plain(instance: object, field: object, value: object) -> object:
-        if isinstance(value, Decimal | UUID):
-            return str(value)
-        if isinstance(value, datetime):
-            return value.isoformat()
-        return value
-
-    return attrs.asdict(model, value_serializer=plain)
+def json_response(value: object) -> Response:
+    """SDK models as the API's own JSON: camelCase, exact amounts (never through float)."""
+    return Response(tc.to_json(value), media_type="application/json")
 
 
 class Balance(BaseModel):
@@ -67,19 +54,17 @@ class Balance(BaseModel):
 
 
 @app.get("/clients/{client_id}/accounts/{account_id}/batches")
-async def list_batches(
-    client_id: UUID, account_id: UUID, client: ThoughtCreditsClient
-) -> list[dict[str, Any]]:
+async def list_batches(client_id: UUID, account_id: UUID, client: ThoughtCreditsClient) -> Response:
     """Every batch of one credit account."""
     batches = client.credit_batches.list(client_id, credit_account_id=account_id)
-    return [jsonable(batch) async for batch in batches]
+    return json_response([batch async for batch in batches])
 
 
 @app.put("/batches/{batch_id}/balance")
-async def top_up(batch_id: UUID, balance: Balance, client: ThoughtCreditsClient) -> dict[str, Any]:
+async def top_up(batch_id: UUID, balance: Balance, client: ThoughtCreditsClient) -> Response:
     """Set a batch's balance; the API records the difference as a credit or debit action."""
     batch = await client.credit_batches.update(batch_id, current_balance=balance.current_balance)
-    return jsonable(batch)
+    return json_response(batch)
 
 
 @app.get("/clients/{client_id}/accounts/{account_id}/actions.jsonl")
@@ -105,4 +90,4 @@ async def _jsonl(
 
 
 def _lines(page: tc.Page[tc.CreditAction]) -> bytes:
-    return b"".join(json.dumps(jsonable(action)).encode() + b"\n" for action in page.items)
+    return b"".join(tc.to_json(action) + b"\n" for action in page.items)

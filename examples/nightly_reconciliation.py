@@ -7,7 +7,8 @@ Run it from cron (or any scheduler) with the tenant's credentials in the environ
     python examples/nightly_reconciliation.py --client-id CLIENT_ID --report report.json
 
 It prints one line per account as it is checked, writes the full report as JSON, and exits
-0 when every account is consistent, 1 when a discrepancy was found, 2 when the API failed.
+0 when every account is consistent, 3 when a discrepancy was found and 1 when the API failed
+(the exit codes of ``thoughtcredits reconcile``, the same job on the command line).
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ async def main(argv: list[str] | None = None) -> int:
             )
         except tc.ThoughtCreditsError as error:
             print(f"reconciliation failed: {error}", file=sys.stderr)
-            return 2
+            return 1
     if args.report is not None:
         write_report(args.report, report)
     for problem in report.discrepancies:
@@ -79,7 +80,7 @@ async def main(argv: list[str] | None = None) -> int:
         f"{len(report.accounts)} accounts checked, {len(report.discrepancies)} discrepancies "
         f"({client.stats.requests} requests, {client.stats.retries} retries)"
     )
-    return 0 if report.ok else 1
+    return 0 if report.ok else 3
 
 
 if __name__ == "__main__":

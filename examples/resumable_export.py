@@ -23,13 +23,8 @@ import json
 import os
 import signal
 import sys
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
-from uuid import UUID
-
-import attrs
 
 import thoughtcredits as tc
 
@@ -47,19 +42,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--checkpoint-every", type=int, default=100, metavar="N")
     parser.add_argument("--stop-after", type=int, metavar="N", help="SIGKILL after N items")
     return parser.parse_args(argv)
-
-
-def to_json(action: tc.CreditAction) -> bytes:
-    """One JSON line; amounts as exact decimal strings."""
-
-    def plain(instance: object, field: object, value: object) -> object:
-        if isinstance(value, Decimal | UUID):
-            return str(value)
-        if isinstance(value, datetime):
-            return value.isoformat()
-        return value
-
-    return json.dumps(attrs.asdict(action, value_serializer=plain)).encode() + b"\n"
 
 
 class Checkpoint:
@@ -116,7 +98,7 @@ async def export(args: argparse.Namespace) -> int:
                 page_size=PAGE_SIZE,
             )
             async for action in actions:
-                out.write(to_json(action))
+                out.write(tc.to_json(action) + b"\n")
                 written += 1
                 if written == args.stop_after:
                     out.flush()

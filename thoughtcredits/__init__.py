@@ -8,6 +8,7 @@ True
 from __future__ import annotations
 
 from ._client import DEFAULT_TIMEOUT, Client
+from ._converter import to_json
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -79,6 +80,7 @@ __all__ = [
     "UnprocessableEntityError",
     "__version__",
     "reconcile",
+    "to_json",
 ]
 
 

@@ -22,27 +22,9 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from ._exceptions import ResponseValidationError
 from ._models import PageInfo, _OpenEnum
-from ._wire import (
-    InexactNumber,
-    camel,
-    dumps,
-    format_datetime,
-    loads,
-    loads_exact,
-    unwrap_envelope,
-)
+from ._wire import InexactNumber, camel, dumps, format_datetime
 
-__all__ = [
-    "InexactNumber",
-    "camel",
-    "dumps",
-    "format_datetime",
-    "loads",
-    "loads_exact",
-    "structure",
-    "unstructure",
-    "unwrap_envelope",
-]
+__all__ = ["parse_page_info", "structure", "structure_many", "to_json", "unstructure"]
 
 T = TypeVar("T")
 
@@ -274,6 +256,20 @@ def structure_many(
                     f"item {index}: {error.message}", method=method, url=url, body=items
                 ) from error
         raise  # pragma: no cover - the list failed as a whole, so one item fails
+
+
+def to_json(value: object) -> bytes:
+    """A model, page item list or report as JSON, exactly as the API writes it.
+
+    Keys are the wire's camelCase names, timestamps ISO 8601 with ``Z``, and amounts are
+    written digit for digit (``Decimal`` never passes through ``float``): safe to return
+    from a web handler or append to an export file.
+
+    >>> import thoughtcredits as tc
+    >>> tc.to_json(tc.PageInfo(has_more=True, cursor="Mg"))
+    b'{"hasMore":true,"cursor":"Mg","perPage":null,"total":null}'
+    """
+    return dumps(unstructure(value))
 
 
 def unstructure(value: object) -> Any:

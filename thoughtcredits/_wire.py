@@ -24,6 +24,7 @@ __all__ = [
     "camel",
     "dumps",
     "format_datetime",
+    "format_decimal",
     "loads",
     "loads_exact",
     "unwrap_envelope",
@@ -69,7 +70,8 @@ def format_datetime(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _format_decimal(value: Decimal) -> str:
+def format_decimal(value: Decimal) -> str:
+    """An exact amount as JSON number text: ``10`` not ``10.0``, ``2.5`` not ``2.50E+0``."""
     if not value.is_finite():
         raise ValueError(f"cannot send a non-finite number ({value}) as JSON")
     if value == value.to_integral_value():
@@ -80,7 +82,7 @@ def _format_decimal(value: Decimal) -> str:
 
 def _encode(value: object) -> str:
     if isinstance(value, Decimal):
-        return _format_decimal(value)
+        return format_decimal(value)
     if isinstance(value, Mapping):
         return "{" + ",".join(f"{json.dumps(str(k))}:{_encode(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
@@ -92,8 +94,26 @@ def _encode(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
+def _fragment(value: object) -> object:
+    if isinstance(value, Decimal):
+        return _orjson.Fragment(format_decimal(value).encode())
+    if isinstance(value, datetime):
+        return format_datetime(value)  # the API's form, not orjson's "+00:00"
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
 def dumps(value: object) -> bytes:
-    """Compact JSON; an integral Decimal is written as an integer, others digit for digit."""
+    """Compact JSON; Decimals are written digit for digit (integral ones as integers).
+
+    orjson writes about ten times faster than the pure-Python encoder; a Decimal goes in as a
+    ready-made JSON fragment, so it never passes through float. Values orjson refuses (an
+    integer past 64 bits) fall back to the pure encoder, which writes the same bytes.
+    """
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(value, default=_fragment, option=_orjson.OPT_PASSTHROUGH_DATETIME)
+        except (TypeError, ValueError):
+            pass  # orjson.JSONEncodeError subclasses TypeError; NaN is refused below too
     return _encode(value).encode()
 
 

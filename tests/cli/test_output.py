@@ -212,9 +212,9 @@ def test_max_items_stops_early(fake: ThreadedServer, cli: Cli) -> None:
         {"text": 'é " \\ \n', "list": ["a", None, True, 2**70], "nested": [{"id": "x"}]},
     ],
 )
-def test_fast_encoder_writes_the_sdk_bytes(data: dict[str, object]) -> None:
-    """The CLI's fast JSON encoder writes exactly what the SDK's exact encoder writes."""
+def test_fast_encoder_writes_the_exact_encoders_bytes(data: dict[str, object]) -> None:
+    """The orjson path writes exactly what the pure, exact encoder writes."""
     from thoughtcredits._cli._output import encode
-    from thoughtcredits._wire import dumps
+    from thoughtcredits._wire import _encode
 
-    assert encode(data) == dumps(data).decode()
+    assert encode(data) == _encode(data)

@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 
 import thoughtcredits as tc
-from thoughtcredits.testing import FakeCreditsServer, RecordedRequest
+from thoughtcredits.testing import FakeCreditsServer, RecordedRequest, RecordingSleep
 
 # Distinctive, so a leak anywhere (log, repr, pickle, traceback) is found by a substring search.
 KEY = "tc-live-SECRET-9f3a7c2e5b81d4"
@@ -57,8 +57,11 @@ class World:
 
 
 @asynccontextmanager
-async def world(**server_kwargs: Any) -> AsyncIterator[World]:
-    """Start a server (per_page=2 unless given), fill its ledger, and stop it afterwards."""
+async def world(*, pages: bool = True, **server_kwargs: Any) -> AsyncIterator[World]:
+    """Start a server (per_page=2 unless given), fill its ledger, and stop it afterwards.
+
+    With ``pages`` the listings' raw pages are read first (plain aiohttp, not the SDK).
+    """
     server_kwargs.setdefault("per_page", 2)
     async with FakeCreditsServer(api_key=KEY, **server_kwargs) as server:
         ledger = server.ledger
@@ -70,6 +73,9 @@ async def world(**server_kwargs: Any) -> AsyncIterator[World]:
             )
         batch_ids = [b.id for b in account.batches]
         built = World(server, cid, account.id, batch_ids)
+        if not pages:
+            yield built
+            return
         built.pages = {
             "list_credit_batches": await raw_pages(
                 server, f"/clients/{cid}/creditBatches", {"clientId": cid}
@@ -123,12 +129,41 @@ def secret_free_text(exc: BaseException) -> str:
     return text
 
 
-async def wait_until(predicate: Callable[[], bool], timeout: float = 3.0) -> None:
-    """Poll ``predicate`` (e.g. a delayed server handler finished) for up to ``timeout`` s."""
-    deadline = time.monotonic() + timeout
+async def wait_until(predicate: Callable[[], bool], within: float = 3.0) -> None:
+    """Poll ``predicate`` (e.g. a delayed server handler finished) for up to ``within`` s."""
+    deadline = time.monotonic() + within
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached in time"
         await asyncio.sleep(0.01)
+
+
+class Clock:
+    """A server clock: real epoch time plus the time the client's injected sleeps skipped."""
+
+    def __init__(self) -> None:
+        self.skipped = 0.0
+
+    def __call__(self) -> float:
+        """Epoch seconds as the server sees them."""
+        return time.time() + self.skipped
+
+
+class AdvancingSleep(RecordingSleep):
+    """A recording sleep that moves the server's :class:`Clock` forward instead of waiting."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    async def __call__(self, seconds: float) -> None:
+        """Record the delay; the server's time jumps to when the sleep would have ended.
+
+        Concurrent sleeps overlap as they would in real time: fifty tasks pausing for the
+        same 1 s move the clock by 1 s, not 50 s.
+        """
+        ends = self.clock() + seconds
+        await super().__call__(seconds)
+        self.clock.skipped = max(self.clock.skipped, ends - time.time())
 
 
 def other_tasks() -> set[asyncio.Task[Any]]:

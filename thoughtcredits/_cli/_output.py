@@ -14,12 +14,8 @@ from typing import Any, Protocol, TextIO
 
 import attrs
 
-from .._converter import camel, dumps, unstructure
-
-try:
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - orjson comes with the SDK, which works without it
-    _orjson = None  # type: ignore[assignment]
+from .._converter import unstructure
+from .._wire import camel, dumps, format_decimal
 
 __all__ = [
     "FORMATS",
@@ -30,7 +26,6 @@ __all__ = [
     "cell",
     "columns_of",
     "encode",
-    "format_amount",
 ]
 
 FORMATS = ("table", "json", "jsonl", "csv")
@@ -49,37 +44,14 @@ class Writer(Protocol):
         """End the document. Called once, also after zero items."""
 
 
-def _fragment(value: object) -> object:
-    if isinstance(value, Decimal):
-        return _orjson.Fragment(format_amount(value).encode())
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
 def encode(data: object) -> str:
-    """Unstructured wire data as compact JSON, amounts digit for digit.
-
-    orjson writes a row about ten times faster than the SDK's pure-Python encoder; a Decimal
-    goes in as a raw JSON fragment, so it never passes through float. Without orjson (or for
-    a value it refuses) the SDK's :func:`dumps` writes the same bytes.
-    """
-    if _orjson is not None:
-        try:
-            return _orjson.dumps(data, default=_fragment).decode()
-        except TypeError:  # orjson.JSONEncodeError: e.g. an int past 64 bits
-            pass
+    """Unstructured wire data as compact JSON, amounts digit for digit (the SDK's encoder)."""
     return dumps(data).decode()
 
 
 def columns_of(cls: type[Any]) -> tuple[str, ...]:
     """The wire names of a model's fields, in declaration order."""
     return tuple(camel(field.name) for field in attrs.fields(cls))
-
-
-def format_amount(value: Decimal) -> str:
-    """An exact amount: ``10`` not ``10.0``, ``2.5`` not ``2.50E+0``."""
-    if value == value.to_integral_value():
-        return str(int(value))
-    return format(value.normalize(), "f")
 
 
 def cell(value: object) -> str:
@@ -89,7 +61,7 @@ def cell(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        return format_amount(value)
+        return format_decimal(value)
     if isinstance(value, list | tuple | dict):
         return encode(value)
     return str(value)
