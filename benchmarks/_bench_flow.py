@@ -227,6 +227,9 @@ def bench_memory(info: dict[str, Any], *, small: int) -> dict[str, Any]:
         if not parent.poll(600):
             raise RuntimeError("the memory benchmark did not finish within 600 s")
         result: dict[str, Any] = parent.recv()
+    except EOFError:
+        process.join(10)
+        raise RuntimeError(f"the memory benchmark exited (code {process.exitcode})") from None
     finally:
         process.join(10)
         if process.is_alive():

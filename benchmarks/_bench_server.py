@@ -109,7 +109,13 @@ class ServerProcess:
         if not self._conn.poll(120):
             self._process.kill()
             raise RuntimeError("the benchmark server did not start within 120 s")
-        self.info = self._conn.recv()
+        try:
+            self.info = self._conn.recv()
+        except EOFError:
+            self._process.join(10)
+            raise RuntimeError(
+                f"the benchmark server exited (code {self._process.exitcode}) before starting"
+            ) from None
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -201,7 +201,7 @@ async def test_client_side_rate_limit_keeps_the_server_limit_without_429s() -> N
 
 
 async def test_one_429_pauses_every_task_on_the_client() -> None:
-    """After a 429 with Retry-After, every task waits once at the shared pause, then succeeds."""
+    """After a 429 with Retry-After, every task waits out the one pause; none sends during it."""
     async with FakeCreditsServer() as server:
         client_id = server.ledger.add_client()
         server.ledger.create_account(client_id, name="A", starting_balance=10)
@@ -214,6 +214,39 @@ async def test_one_429_pauses_every_task_on_the_client() -> None:
 
             counts = await asyncio.gather(*(one() for _ in range(5)))
         assert counts == [1] * 5
-        assert sleep.calls == [pytest.approx(7.0, abs=0.1)]
+        assert [r.status for r in server.requests] == [429] + [200] * 5
+        assert sleep.calls == [pytest.approx(7.0, abs=0.1)] * 5  # each task, once, in parallel
         assert client.stats.rate_limited == 1
         assert client.stats.retries == 1
+
+
+async def test_auto_rate_limit_learns_the_quota_and_avoids_429s() -> None:
+    """With no RateLimit given, the client learns the server's quota and bursts no 429s."""
+    async with FakeCreditsServer(rate_limit=(1200, 8)) as server:
+        client_id = server.ledger.add_client()
+        server.ledger.create_account(client_id, name="A", starting_balance=10)
+        async with server.client() as client:
+
+            async def one() -> None:
+                [b async for b in client.credit_batches.list(client_id)]
+
+            await asyncio.gather(*(one() for _ in range(30)))
+            learned = client._throttle.rate_limit
+        assert learned == tc.RateLimit(per_minute=1200, burst=8)
+        assert client.stats.rate_limited == 0
+        assert [r.status for r in server.requests] == [200] * 30
+
+
+async def test_without_a_limiter_a_burst_meets_429s_that_are_retried() -> None:
+    """rate_limit=None sends as fast as asked; the server's 429s are retried to success."""
+    async with FakeCreditsServer(rate_limit=(1200, 8)) as server:
+        client_id = server.ledger.add_client()
+        server.ledger.create_account(client_id, name="A", starting_balance=10)
+        async with server.client(rate_limit=None, retry=tc.RetryPolicy(attempts=10)) as client:
+
+            async def one() -> None:
+                [b async for b in client.credit_batches.list(client_id)]
+
+            await asyncio.gather(*(one() for _ in range(30)))
+        assert client.stats.rate_limited > 0
+        assert [r.status for r in server.requests].count(200) == 30

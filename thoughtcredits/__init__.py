@@ -7,7 +7,8 @@ True
 
 from __future__ import annotations
 
-from ._client import DEFAULT_TIMEOUT, Client
+from ._client import Client
+from ._config import DEFAULT_TIMEOUT
 from ._converter import to_json
 from ._exceptions import (
     APIConnectionError,

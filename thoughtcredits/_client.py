@@ -3,38 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import cached_property
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from ._config import build_url, client_timeout, normalize_base_url, resolve_credentials
+from ._config import DEFAULT_TIMEOUT, build_url, client_timeout, resolve_credentials
 from ._config import user_agent as _user_agent
 from ._credits import CreditAccounts, CreditActions, CreditBatches
 from ._exceptions import (
     APIConnectionError,
-    APITimeoutError,
     ResponseValidationError,
     error_from_response,
 )
 from ._ratelimit import ClientStats, RateLimit, Throttle
-from ._resource import RequestContext, Response, log_exchange
-from ._retry import RetryPolicy, retrying
+from ._resource import RequestContext, Response, connection_error, log_exchange
+from ._retry import RetryPolicy, retrying, should_retry
 from ._wire import dumps, loads
 
-__all__ = ["DEFAULT_TIMEOUT", "Client", "build_url", "normalize_base_url"]
-
-logger = logging.getLogger("thoughtcredits")
-
-DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10, sock_read=30)
-"""60 s per attempt in all, 10 s to connect, 30 s between reads. Never infinite."""
+__all__ = ["Client"]
 
 
 class Client:
@@ -56,7 +49,9 @@ class Client:
         retry: the :class:`RetryPolicy`; ``None`` disables retries.
         default_headers: extra headers sent with every request.
         user_agent: text appended to the SDK's ``User-Agent``.
-        rate_limit: a client-side :class:`RateLimit` shared by every task on this client.
+        rate_limit: a client-side :class:`RateLimit` shared by every task on this client;
+            ``"auto"`` (the default) learns it from the server's ``X-RateLimit-Limit``;
+            ``None`` sends as fast as the tasks ask.
         max_concurrency: the most requests in flight at once across all tasks.
         trace_configs: ``aiohttp.TraceConfig``s for the client's own session (OpenTelemetry,
             metrics); each request's ``trace_request_ctx`` is a :class:`RequestContext`.
@@ -73,12 +68,13 @@ class Client:
         retry: RetryPolicy | None = RetryPolicy(),  # noqa: B008 - frozen, so sharing is safe
         default_headers: Mapping[str, str] | None = None,
         user_agent: str | None = None,
-        rate_limit: RateLimit | None = None,
+        rate_limit: RateLimit | Literal["auto"] | None = "auto",
         max_concurrency: int | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.base_url, api_key = resolve_credentials(base_url, api_key)
+        self._base_path = URL(self.base_url).path
         if session is not None and trace_configs:
             raise ValueError("trace_configs: give them to your own session, not the client")
         self._authorization = f"Bearer {api_key}"
@@ -198,46 +194,57 @@ class Client:
         self._check_open()
         url = build_url(self.base_url, segments, query)
         body = None if json is None else dumps(json)
-        describe = f"{method} {URL(url, encoded=True).path}"
-        if self.retry is None:
-            return await self._attempt(method, url, body, describe, 1)
+        path = self._base_path + url[len(self.base_url) :].partition("?")[0]
+        # Most requests succeed at once, so the first attempt skips building a tenacity loop.
+        try:
+            return await self._attempt(method, url, body, path, 1)
+        except Exception as error:
+            policy = self.retry
+            if policy is None or self._closed or not should_retry(error, method, policy):
+                raise
+            first = error
         attempt_number = 0
         async for attempt in retrying(
-            self.retry,
+            policy,
             method,
             sleep=self._sleep,
-            describe=describe,
+            describe=f"{method} {path}",
             on_retry=self._on_retry,
             active=lambda: not self._closed,
         ):
             with attempt:
                 attempt_number += 1
-                return await self._attempt(method, url, body, describe, attempt_number)
+                if attempt_number == 1:
+                    raise first  # replay attempt 1's failure: tenacity waits, then retries
+                return await self._attempt(method, url, body, path, attempt_number)
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
     def _on_retry(self, error: BaseException, delay: float) -> None:
         self.stats.retries += 1
 
     async def _attempt(
-        self, method: str, url: str, body: bytes | None, describe: str, attempt: int
+        self, method: str, url: str, body: bytes | None, path: str, attempt: int
     ) -> Response:
-        context = RequestContext(method, URL(url, encoded=True).path, attempt)
-        async with self._throttle.slot(self.stats):
+        context = RequestContext(method, path, attempt)
+        await self._throttle.acquire(self.stats)
+        try:
             self._check_open()
             started = time.monotonic()
-            try:
-                status, headers, raw = await self._send(method, url, body, context)
-            except APIConnectionError as exc:
-                if not self._closed:
-                    raise
-                raise APIConnectionError(
-                    "the client was closed while this request was in flight",
-                    method=method,
-                    url=url,
-                    request_sent=exc.request_sent,
-                ) from exc
+            status, headers, raw = await self._send(method, url, body, context)
+            # Before release(): tasks held back by an "auto" probe start with the limit known.
+            self._throttle.observe(status, headers)
+        except APIConnectionError as exc:
+            if not self._closed:
+                raise
+            raise APIConnectionError(
+                "the client was closed while this request was in flight",
+                method=method,
+                url=url,
+                request_sent=exc.request_sent,
+            ) from exc
+        finally:
+            self._throttle.release()
         self.stats.requests += 1
-        self._throttle.observe(status, headers)
         log_exchange(context, status, time.monotonic() - started, headers)
         if status >= 300:
             error = error_from_response(status, headers, raw, method=method, url=url)
@@ -277,24 +284,5 @@ class Client:
             ) as response:
                 raw = await response.read()
                 return response.status, response.headers, raw
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise APITimeoutError(
-                f"timed out connecting after {time.monotonic() - started:.1f}s",
-                method=method,
-                url=url,
-                request_sent=False,
-            ) from exc
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise APITimeoutError(
-                f"timed out after {time.monotonic() - started:.1f}s", method=method, url=url
-            ) from exc
-        except aiohttp.ClientSSLError as exc:
-            raise APIConnectionError(f"TLS error: {exc}", method=method, url=url) from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise APIConnectionError(
-                f"could not connect: {exc}", method=method, url=url, request_sent=False
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(
-                f"connection failed: {type(exc).__name__}: {exc}", method=method, url=url
-            ) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise connection_error(exc, method, url, time.monotonic() - started) from exc

@@ -14,6 +14,7 @@ import aiohttp
 from ._version import version
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "ENV_API_KEY",
     "ENV_BASE_URL",
     "build_url",
@@ -22,6 +23,9 @@ __all__ = [
     "resolve_credentials",
     "user_agent",
 ]
+
+DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10, sock_read=30)
+"""60 s per attempt in all, 10 s to connect, 30 s between reads. Never infinite."""
 
 _API_PATH = "/incoming/v2"
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})

@@ -13,11 +13,11 @@ Waiting here is not a retry: it uses up no attempts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal
 
 import attrs
 from aiolimiter import AsyncLimiter
@@ -80,6 +80,21 @@ def header_pause(headers: Mapping[str, str], *, now: float) -> float | None:
     return delay if 0 < delay < float("inf") else None
 
 
+def _learned_limit(headers: Mapping[str, str]) -> RateLimit | None:
+    try:
+        per_minute = float(headers.get("X-RateLimit-Limit", ""))
+    except ValueError:
+        return None
+    if not 1 <= per_minute <= 1_000_000:
+        return None  # a nonsense quota teaches nothing
+    # The server does not say its burst. A fresh bucket's Remaining shows it (plus the request
+    # just made); another client's use only makes that smaller, which errs on the safe side.
+    burst = max(1, int(per_minute) // 6)
+    with contextlib.suppress(ValueError):
+        burst = max(1, min(burst, int(headers.get("X-RateLimit-Remaining", "")) + 1))
+    return RateLimit(per_minute=per_minute, burst=burst)
+
+
 def _limiter(rate_limit: RateLimit) -> AsyncLimiter:
     # Requests reach the server with jitter, so two can arrive closer together than the
     # quota spaces them. Keeping one token of the burst in reserve absorbs that without
@@ -96,7 +111,7 @@ class Throttle:
 
     def __init__(
         self,
-        rate_limit: RateLimit | None,
+        rate_limit: RateLimit | Literal["auto"] | None,
         max_concurrency: int | None,
         *,
         sleep: Callable[[float], Awaitable[None]],
@@ -105,8 +120,13 @@ class Throttle:
     ) -> None:
         if max_concurrency is not None and max_concurrency < 1:
             raise ValueError(f"max_concurrency: must be at least 1, got {max_concurrency}")
-        self.rate_limit = rate_limit
-        self._limiter = _limiter(rate_limit) if rate_limit is not None else None
+        self._learn = rate_limit == "auto"
+        # Until the first answer teaches the quota, one request goes alone: a burst of
+        # concurrent first requests would otherwise land in 429s.
+        self._probe: asyncio.Event | None = asyncio.Event() if self._learn else None
+        self._probing = False
+        self.rate_limit = rate_limit if isinstance(rate_limit, RateLimit) else None
+        self._limiter = _limiter(self.rate_limit) if self.rate_limit is not None else None
         self._semaphore = asyncio.Semaphore(max_concurrency) if max_concurrency else None
         self._sleep = sleep
         # A bad clock or a hostile header must not freeze a job for hours; a request whose
@@ -137,10 +157,23 @@ class Throttle:
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Learn from a response's rate-limit headers.
 
-        Without a client-side limiter, ``X-RateLimit-Remaining: 0`` pauses every task until
-        ``X-RateLimit-Reset``. With one, the limiter already spaces requests at the quota, and
-        a whole-second ``Reset`` would only stall it; a 429 still pauses everyone.
+        In ``auto`` mode the first ``X-RateLimit-Limit`` (the per-minute quota, S4) becomes
+        the client's limiter, so concurrent tasks are spaced at the quota instead of bursting
+        into 429s. Without a limiter, ``X-RateLimit-Remaining: 0`` pauses every task until
+        ``X-RateLimit-Reset``; with one, the limiter already spaces requests, and a
+        whole-second ``Reset`` would only stall it. A 429 always pauses everyone.
         """
+        self._end_probe()
+        if self._learn and self._limiter is None:
+            learned = _learned_limit(headers)
+            if learned is not None:
+                self.rate_limit = learned
+                self._limiter = _limiter(learned)
+                logger.info(
+                    "rate limit learned from the server: %g requests a minute",
+                    learned.per_minute,
+                    extra={"tc_rate_limit": learned.per_minute},
+                )
         if status < 300 and self._limiter is None:
             self.pause(header_pause(headers, now=time.time()))
 
@@ -154,10 +187,20 @@ class Throttle:
                 self._resume_at = 0.0
                 return
 
-    @asynccontextmanager
-    async def slot(self, stats: ClientStats) -> AsyncIterator[None]:
-        """Wait for the pause, the rate limit and a concurrency slot; hold the slot."""
+    async def acquire(self, stats: ClientStats) -> None:
+        """Wait for the pause, the rate limit and a concurrency slot; then hold the slot.
+
+        Every ``acquire`` must be paired with :meth:`release`.
+        """
+        idle = not self._resume_at and self._limiter is None and self._semaphore is None
+        if idle and self._probe is None:
+            return  # nothing configured, nothing paused: the common case costs nothing
         started = time.monotonic()
+        if self._probe is not None:
+            if self._probing:
+                await self._probe.wait()
+            else:
+                self._probing = True
         if self._resume_at:
             await self._wait_for_pause()
         if self._limiter is not None:
@@ -165,8 +208,14 @@ class Throttle:
         if self._semaphore is not None:
             await self._semaphore.acquire()
         stats.throttle_wait += time.monotonic() - started
-        try:
-            yield
-        finally:
-            if self._semaphore is not None:
-                self._semaphore.release()
+
+    def release(self) -> None:
+        """Give back the concurrency slot taken by :meth:`acquire`."""
+        self._end_probe()  # a probe that failed without an answer must not block the rest
+        if self._semaphore is not None:
+            self._semaphore.release()
+
+    def _end_probe(self) -> None:
+        if self._probe is not None:
+            self._probe.set()
+            self._probe = None

@@ -6,12 +6,13 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import aiohttp
 import attrs
 from multidict import CIMultiDictProxy
 
 from . import _args
 from ._converter import parse_page_info, structure, structure_many
-from ._exceptions import ResponseValidationError
+from ._exceptions import APIConnectionError, APITimeoutError, ResponseValidationError
 from ._models import Page
 from ._pagination import AsyncPaginator
 from ._wire import InexactNumber, loads_exact, unwrap_envelope
@@ -19,7 +20,14 @@ from ._wire import InexactNumber, loads_exact, unwrap_envelope
 if TYPE_CHECKING:
     from ._client import Client
 
-__all__ = ["RequestContext", "Resource", "Response", "log_exchange", "single"]
+__all__ = [
+    "RequestContext",
+    "Resource",
+    "Response",
+    "connection_error",
+    "log_exchange",
+    "single",
+]
 
 logger = logging.getLogger("thoughtcredits")
 
@@ -39,6 +47,28 @@ class RequestContext:
     method: str
     path: str
     attempt: int
+
+
+def connection_error(
+    error: BaseException, method: str, url: str, elapsed: float
+) -> APIConnectionError:
+    """Our error for an aiohttp failure; ``request_sent`` only when it provably was not."""
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        return APITimeoutError(
+            f"timed out connecting after {elapsed:.1f}s", method=method, url=url, request_sent=False
+        )
+    if isinstance(error, TimeoutError | aiohttp.ServerTimeoutError):
+        return APITimeoutError(f"timed out after {elapsed:.1f}s", method=method, url=url)
+    if isinstance(error, aiohttp.ClientSSLError):
+        # Not "before sending" for retries: a certificate problem will not fix itself.
+        return APIConnectionError(f"TLS error: {error}", method=method, url=url)
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return APIConnectionError(
+            f"could not connect: {error}", method=method, url=url, request_sent=False
+        )
+    return APIConnectionError(
+        f"connection failed: {type(error).__name__}: {error}", method=method, url=url
+    )
 
 
 def log_exchange(
