@@ -7,7 +7,8 @@ import os
 import platform
 import sys
 from collections.abc import Mapping, Sequence
-from urllib.parse import quote, urlencode, urlsplit
+from functools import lru_cache
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 
@@ -95,11 +96,17 @@ def client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTime
     return aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout))
 
 
+@lru_cache(maxsize=4096)
+def _quote(text: str) -> str:
+    # Ids and route names repeat on every request; quoting each anew was a visible cost.
+    return quote(text, safe="")
+
+
 def build_url(base: str, segments: Sequence[str], query: Mapping[str, str] | None = None) -> str:
     """Join quoted path segments and an encoded query onto ``base``."""
-    url = base + "/" + "/".join(quote(segment, safe="") for segment in segments)
+    url = base + "/" + "/".join([_quote(segment) for segment in segments])
     if query:
-        url += "?" + urlencode(query, quote_via=quote, safe="")
+        url += "?" + "&".join([f"{_quote(key)}={_quote(value)}" for key, value in query.items()])
     return url
 
 

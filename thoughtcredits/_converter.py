@@ -8,9 +8,8 @@ detailed converter, to name the bad field in the ``ResponseValidationError``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from types import UnionType
 from typing import Any, TypeVar, Union, get_args, get_origin
@@ -21,121 +20,22 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._exceptions import ResponseValidationError
+from ._hooks import (
+    NULLABLE,
+    bool_hook,
+    datetime_hook,
+    decimal_hook,
+    int_hook,
+    str_hook,
+    unique_uuid_hook,
+    uuid_hook,
+)
 from ._models import PageInfo, _OpenEnum
 from ._wire import InexactNumber, camel, dumps, format_datetime
 
 __all__ = ["parse_page_info", "structure", "structure_many", "to_json", "unstructure"]
 
 T = TypeVar("T")
-
-_UUID_RE = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-)
-
-
-# --- strict scalar hooks: a wrong JSON type is an error, never a silent coercion ---
-
-
-def _str(value: object, _: object) -> str:
-    if type(value) is not str:
-        raise TypeError(f"expected a string, got {type(value).__name__}")
-    return value
-
-
-def _int(value: object, _: object) -> int:
-    if type(value) is int:
-        return value
-    if type(value) is Decimal and value == value.to_integral_value():
-        return int(value)
-    if type(value) is float:
-        raise InexactNumber
-    raise TypeError(f"expected an integer, got {type(value).__name__}")
-
-
-def _bool(value: object, _: object) -> bool:
-    if type(value) is not bool:
-        raise TypeError(f"expected a boolean, got {type(value).__name__}")
-    return value
-
-
-def _decimal(value: object, _: object) -> Decimal:
-    if type(value) is int:
-        return Decimal(value)
-    if type(value) is Decimal:
-        return value
-    if type(value) is float:
-        raise InexactNumber
-    raise TypeError(f"expected a number, got {type(value).__name__}")
-
-
-# UUIDs repeat heavily in a ledger (client, initiator, batch ids): parsing one costs ~2 µs,
-# a dict hit ~50 ns. UUIDs are immutable, so sharing instances is safe. Bounded by clearing.
-_uuid_cache: dict[str, UUID] = {}
-_UUID_CACHE_SIZE = 8192
-
-
-def _uuid(value: object, _: object) -> UUID:
-    cached = _uuid_cache.get(value) if type(value) is str else None
-    if cached is not None:
-        return cached
-    if type(value) is not str:
-        raise TypeError(f"expected a UUID string, got {type(value).__name__}")
-    # uuid.UUID() also takes braces, "urn:uuid:", no dashes, "+" and "_" (int() leniency);
-    # the API writes only the canonical 36-character form.
-    if len(value) != 36 or not _UUID_RE.fullmatch(value):
-        raise ValueError(f"not a canonical UUID: {value[:40]!r}")
-    parsed = UUID(value)
-    if len(_uuid_cache) >= _UUID_CACHE_SIZE:
-        _uuid_cache.clear()
-    _uuid_cache[value] = parsed
-    return parsed
-
-
-def _datetime(value: object, _: object) -> datetime:
-    if type(value) is not str:
-        raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
-    parsed = datetime.fromisoformat(value)
-    # The API always writes "Z"; a naive value can only mean UTC.
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def _nullable_str(value: object, _: object) -> str | None:
-    if value is None or type(value) is str:
-        return value
-    raise TypeError(f"expected a string or null, got {type(value).__name__}")
-
-
-def _nullable_decimal(value: object, _: object) -> Decimal | None:
-    if value is None:
-        return None
-    if type(value) is int:
-        return Decimal(value)
-    return _decimal(value, _)
-
-
-def _nullable_uuid(value: object, _: object) -> UUID | None:
-    if value is None:
-        return None
-    return _uuid(value, _)
-
-
-def _nullable_datetime(value: object, _: object) -> datetime | None:
-    return None if value is None else _datetime(value, _)
-
-
-def _nullable_int(value: object, _: object) -> int | None:
-    if value is None or type(value) is int:
-        return value
-    return _int(value, _)
-
-
-_NULLABLE: dict[object, Callable[[object, object], Any]] = {
-    str: _nullable_str,
-    Decimal: _nullable_decimal,
-    UUID: _nullable_uuid,
-    datetime: _nullable_datetime,
-    int: _nullable_int,
-}
 
 
 def _is_var_tuple(cls: object) -> bool:
@@ -144,14 +44,14 @@ def _is_var_tuple(cls: object) -> bool:
 
 
 def _configure(converter: cattrs.Converter, *, detailed: bool) -> cattrs.Converter:
-    converter.register_structure_hook(str, _str)
-    converter.register_structure_hook(int, _int)
-    converter.register_structure_hook(bool, _bool)
-    converter.register_structure_hook(Decimal, _decimal)
-    converter.register_structure_hook(UUID, _uuid)
-    converter.register_structure_hook(datetime, _datetime)
+    converter.register_structure_hook(str, str_hook)
+    converter.register_structure_hook(int, int_hook)
+    converter.register_structure_hook(bool, bool_hook)
+    converter.register_structure_hook(Decimal, decimal_hook)
+    converter.register_structure_hook(UUID, uuid_hook)
+    converter.register_structure_hook(datetime, datetime_hook)
     # The enums are str subclasses; without this the str hook wins and drops the enum type.
-    converter.register_structure_hook(_OpenEnum, lambda v, cls: cls(_str(v, cls)))
+    converter.register_structure_hook(_OpenEnum, lambda v, cls: cls(str_hook(v, cls)))
 
     def tuple_factory(cls: Any) -> Callable[[object, object], tuple[object, ...]]:
         item = converter.get_structure_hook(get_args(cls)[0])
@@ -172,8 +72,8 @@ def _configure(converter: cattrs.Converter, *, detailed: bool) -> cattrs.Convert
         args = get_args(tp)
         if get_origin(tp) in (Union, UnionType) and len(args) == 2 and type(None) in args:
             inner_type = args[0] if args[1] is type(None) else args[1]
-            if inner_type in _NULLABLE:
-                return _NULLABLE[inner_type]
+            if inner_type in NULLABLE:
+                return NULLABLE[inner_type]
             inner = converter.get_structure_hook(inner_type)
 
             def optional(value: object, _: object) -> Any:
@@ -182,12 +82,17 @@ def _configure(converter: cattrs.Converter, *, detailed: bool) -> cattrs.Convert
             return optional
         return converter.get_structure_hook(tp)
 
+    def fast_hook(field: attrs.Attribute[Any]) -> Callable[[object, object], Any]:
+        return (
+            unique_uuid_hook
+            if field.name == "id" and field.type is UUID
+            else field_hook(field.type)
+        )
+
     def model_factory(cls: Any) -> Any:
         attrs.resolve_types(cls)  # the models use string annotations
         renames = {
-            a.name: override(
-                rename=camel(a.name), struct_hook=None if detailed else field_hook(a.type)
-            )
+            a.name: override(rename=camel(a.name), struct_hook=None if detailed else fast_hook(a))
             for a in attrs.fields(cls)
         }
         return make_dict_structure_fn(

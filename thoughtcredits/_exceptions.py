@@ -197,7 +197,7 @@ def _decode_body(raw: bytes) -> object:
     text = raw.decode("utf-8", errors="replace")
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # a hostile, deeply nested body is kept as text
         return text
 
 

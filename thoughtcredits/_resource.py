@@ -111,8 +111,14 @@ def _decoded(response: Response, build: Callable[[object], T]) -> T:
     try:
         return build(response.body)
     except InexactNumber:
-        # The fast decoder turned a fractional amount into a float; decode it exactly.
-        return build(loads_exact(response.raw))
+        pass  # the fast decoder turned a fractional amount into a float: decode it exactly
+    try:
+        exact = loads_exact(response.raw)
+    except ValueError as exc:  # e.g. nested deeper than the exact decoder can go
+        raise ResponseValidationError(
+            f"response cannot be decoded exactly: {exc}", method=response.method, url=response.url
+        ) from exc
+    return build(exact)
 
 
 def single(response: Response, cls: type[T]) -> T:

@@ -46,8 +46,15 @@ class InexactNumber(Exception):  # noqa: N818 - a signal, not an error users see
 
 
 def loads_exact(raw: bytes | str) -> Any:
-    """Decode JSON with every non-integer number as an exact ``Decimal``."""
-    return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+    """Decode JSON with every non-integer number as an exact ``Decimal``.
+
+    Raises:
+        ValueError: not JSON, or nested too deeply to decode (a hostile body).
+    """
+    try:
+        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def loads(raw: bytes | str) -> Any:
