@@ -45,6 +45,7 @@ class Unset(enum.Enum):
 UNSET: Final = Unset.UNSET
 
 _SHOWN = 40
+_MAX_DECIMALS = 12
 
 
 def _show(value: object) -> str:
@@ -106,6 +107,11 @@ def amount(name: str, value: object, *, integral: bool = False) -> Decimal:
         raise ValueError(f"{name}: must be a whole number, got {number}")
     if number.adjusted() > 30:
         raise ValueError(f"{name}: too large ({_show(value)})")
+    _, digits, exponent = number.as_tuple()
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if isinstance(exponent, int) and exponent + trailing_zeros < -_MAX_DECIMALS:
+        # 1E-9999999 is finite and positive, but would go on the wire as a 10 MB number.
+        raise ValueError(f"{name}: more than {_MAX_DECIMALS} decimal places ({_show(value)})")
     return number
 
 
