@@ -250,3 +250,27 @@ async def test_without_a_limiter_a_burst_meets_429s_that_are_retried() -> None:
             await asyncio.gather(*(one() for _ in range(30)))
         assert client.stats.rate_limited > 0
         assert [r.status for r in server.requests].count(200) == 30
+
+
+async def test_a_post_that_may_have_landed_leaves_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A POST dropped after sending is not retried, but it is logged as possibly applied."""
+    async with FakeCreditsServer() as server:
+        client_id = server.ledger.add_client()
+        account = server.ledger.create_account(client_id, name="A", starting_balance=10)
+        server.inject(Fault(kind="drop", when="after", route="create_credit_batch"))
+        async with server.client(sleep=RecordingSleep()) as client:
+            with (
+                caplog.at_level("WARNING", logger="thoughtcredits"),
+                pytest.raises(tc.APIConnectionError),
+            ):
+                await client.credit_batches.create(
+                    client_id, starting_balance=5, credit_account_id=account.id
+                )
+        assert len(account.batches) == 2  # it did land
+    (record,) = [r for r in caplog.records if r.name == "thoughtcredits"]
+    assert record.levelname == "WARNING"
+    assert "may have reached the server" in record.getMessage()
+    assert record.tc_method == "POST"  # type: ignore[attr-defined]
+    assert server.api_key not in record.getMessage()

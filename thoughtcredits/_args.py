@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -46,6 +47,7 @@ UNSET: Final = Unset.UNSET
 
 _SHOWN = 40
 _MAX_DECIMALS = 12
+_NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
 def _show(value: object) -> str:
@@ -77,6 +79,10 @@ def non_empty_str(name: str, value: object) -> str:
         raise ValueError(f"{name}: must not be empty")
     if "\x00" in value:
         raise ValueError(f"{name}: must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{name}: is not valid text (a lone surrogate?)") from None
     return value
 
 
@@ -95,6 +101,10 @@ def amount(name: str, value: object, *, integral: bool = False) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         hint = " (use Decimal or int: floats are inexact)" if isinstance(value, float) else ""
         raise TypeError(f"{name}: expected an int or Decimal, got {type(value).__name__}{hint}")
+    # Decimal() would also take "1_000", Arabic-Indic digits and " 12 ": a string amount must
+    # be written the way the API writes numbers.
+    if isinstance(value, str) and not _NUMBER.fullmatch(value):
+        raise ValueError(f"{name}: not a number: {_show(value)}")
     try:
         number = Decimal(value)
     except InvalidOperation:

@@ -23,7 +23,13 @@ from ._exceptions import (
     error_from_response,
 )
 from ._ratelimit import ClientStats, RateLimit, Throttle
-from ._resource import RequestContext, Response, connection_error, log_exchange
+from ._resource import (
+    RequestContext,
+    Response,
+    connection_error,
+    log_exchange,
+    log_final_failure,
+)
 from ._retry import RetryPolicy, retrying, should_retry
 from ._wire import dumps, loads
 
@@ -180,6 +186,10 @@ class Client:
             # Created lazily inside the running loop; no await between check and set,
             # so concurrent first requests share one session.
             self._session = aiohttp.ClientSession(trace_configs=self._trace_configs or None)
+            # aiohttp silently re-sends a dropped GET/PUT once, outside RetryPolicy: then
+            # retry=None would not mean "never" and attempts would not cap what is sent.
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
         return self._session
 
     async def _request(
@@ -201,6 +211,7 @@ class Client:
         except Exception as error:
             policy = self.retry
             if policy is None or self._closed or not should_retry(error, method, policy):
+                log_final_failure(error, method, path)
                 raise
             first = error
         attempt_number = 0

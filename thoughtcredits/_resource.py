@@ -26,6 +26,7 @@ __all__ = [
     "Response",
     "connection_error",
     "log_exchange",
+    "log_final_failure",
     "single",
 ]
 
@@ -69,6 +70,19 @@ def connection_error(
     return APIConnectionError(
         f"connection failed: {type(error).__name__}: {error}", method=method, url=url
     )
+
+
+def log_final_failure(error: Exception, method: str, path: str) -> None:
+    """Log a failure that will not be retried when the request may have landed."""
+    # A create that may have landed must leave a trace even though it is not retried.
+    if isinstance(error, APIConnectionError) and error.request_sent:
+        logger.warning(
+            "%s %s failed after it may have reached the server (%s); not retried",
+            method,
+            path,
+            type(error).__name__,
+            extra={"tc_method": method, "tc_path": path, "tc_reason": type(error).__name__},
+        )
 
 
 def log_exchange(

@@ -21,7 +21,7 @@ from . import API, KEY, AdvancingSleep, Clock, World, secret_free_text, wait_unt
 
 Route = Literal["create_credit_batch", "create_credit_account"]
 ROUTES: list[Route] = ["create_credit_batch", "create_credit_account"]
-TIMEOUT = 0.3
+TIMEOUT = 0.5
 
 # How each failure after the change is injected, and the error the caller must see.
 FAILURES = {

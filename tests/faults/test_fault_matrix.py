@@ -30,7 +30,7 @@ from . import World, payload_of, sdk_tasks, wait_until, world
 
 Kind = Literal["list", "put", "post"]
 BACKOFF = "backoff"
-TIMEOUT = 0.3  # the client's per-attempt timeout in the timeout cells
+TIMEOUT = 0.5  # the client's per-attempt timeout in the timeout cells
 NEW_ID = "5d1f2c3b-4a59-4e68-9d7c-8b6a5f4e3d2c"
 SUB_ID = "6e2a3b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b"
 UPDATED_TO = 3  # the PUT sets batch b0 (10 credits) to 3

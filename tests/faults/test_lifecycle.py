@@ -21,7 +21,8 @@ from thoughtcredits.testing import Fault, RecordingSleep
 
 from . import KEY, World, acquired_connections, sdk_tasks, wait_until, world
 
-SLOW = 0.5  # server-side delay of a request the test interrupts
+SLOW = 30.0  # server-side delay of a request the test interrupts (cut short at server stop)
+PROMPT = 5.0  # "never a hang": generous, so a loaded machine does not fail the test
 
 
 async def reached(w: World, route: str, count: int = 1) -> None:
@@ -116,21 +117,26 @@ async def test_break_leaves_no_prefetch(prefetch: bool) -> None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             async with w.server.client(sleep=RecordingSleep()) as client:
-                w.server.inject(Fault("delay", delay=SLOW, route="list_credit_batches", count=5))
                 async for _ in client.credit_batches.list(w.client_id, prefetch=prefetch):
+                    # Page 2, if anything fetches it, hangs: only a cancellation ends it.
+                    w.server.inject(Fault("delay", delay=SLOW, route="list_credit_batches"))
                     break
                 await assert_nothing_leaked(client)
             gc.collect()
         assert [str(c.message) for c in caught] == []
 
 
+@pytest.mark.parametrize(("rate_limit", "in_flight"), [(None, 5), ("auto", 1)])
 @pytest.mark.parametrize("route", ["list_credit_batches", "update_credit_batch"])
-async def test_close_while_requests_in_flight(route: str) -> None:
-    """aclose() during in-flight requests fails them promptly with a typed error; no retry."""
+async def test_close_while_requests_in_flight(route: str, rate_limit: Any, in_flight: int) -> None:
+    """aclose() during in-flight requests fails them promptly with a typed error; no retry.
+
+    With ``rate_limit="auto"`` the first request probes alone and the others wait for it.
+    """
     async with world() as w:
-        w.server.inject(Fault("delay", delay=SLOW * 4, route=route, count=5))
+        w.server.inject(Fault("delay", delay=SLOW, route=route, count=5))
         sleep = RecordingSleep()
-        client = w.server.client(sleep=sleep)
+        client = w.server.client(sleep=sleep, rate_limit=rate_limit)
 
         async def one(i: int) -> Any:
             if route == "update_credit_batch":
@@ -138,19 +144,20 @@ async def test_close_while_requests_in_flight(route: str) -> None:
             return [b async for b in client.credit_batches.list(w.client_id)]
 
         tasks = [asyncio.create_task(one(i)) for i in range(5)]
-        await reached(w, route, 5)
-        await asyncio.wait_for(client.aclose(), SLOW)
-        results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), SLOW)
+        await reached(w, route, in_flight)
+        await settle()
+        await asyncio.wait_for(client.aclose(), PROMPT)
+        results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), PROMPT)
         for result in results:
             assert isinstance(result, tc.APIConnectionError | RuntimeError), result
             if isinstance(result, tc.APIConnectionError):
                 assert "closed" in str(result)
         assert sleep.calls == []  # nothing was retried after close
-        assert len(w.sent(route)) == 5
+        assert len(w.sent(route)) == in_flight
         assert not sdk_tasks()
         with pytest.raises(RuntimeError, match="closed"):
             await client.credit_batches.update(w.batch_ids[0], current_balance=1)
-        assert len(w.sent(route)) == 5
+        assert len(w.sent(route)) == in_flight
 
 
 async def test_close_during_backoff_stops_retrying() -> None:
@@ -169,7 +176,7 @@ async def test_close_during_backoff_stops_retrying() -> None:
         await client.aclose()
         gate.set()
         with pytest.raises((tc.InternalServerError, RuntimeError)):
-            await asyncio.wait_for(task, SLOW)
+            await asyncio.wait_for(task, PROMPT)
         assert len(w.sent("update_credit_batch")) == 1
 
 
