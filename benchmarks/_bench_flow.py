@@ -78,12 +78,13 @@ async def bench_rate_limit(
     burst: int,
     seconds: float,
     tasks: int,
-    client_limiter: bool = True,
+    client_limiter: str = "given",
 ) -> dict[str, Any]:
     """(f): ``tasks`` tasks list batches for ``seconds`` against a server allowing ``rate``/s.
 
-    With ``client_limiter`` the client gets ``RateLimit(per_minute=rate * 60, burst=burst)``,
-    the server's own quota; without, it has only the server's headers and 429s to go by.
+    ``client_limiter``: ``"given"`` passes ``RateLimit(per_minute=rate * 60, burst=burst)``,
+    the server's own quota; ``"auto"`` is the client's default (it learns the quota from the
+    first answer's headers); ``"none"`` has only 429s to go by.
     """
     await asyncio.sleep(2 * burst / rate)  # let the server's bucket refill from any earlier job
     statuses()  # forget anything logged before the job
@@ -93,7 +94,11 @@ async def bench_rate_limit(
     level = logger.level
     logger.setLevel(logging.INFO)
     try:
-        limit = tc.RateLimit(per_minute=rate * 60, burst=burst) if client_limiter else None
+        limit: tc.RateLimit | str | None = {
+            "given": tc.RateLimit(per_minute=rate * 60, burst=burst),
+            "auto": "auto",
+            "none": None,
+        }[client_limiter]
         return await _rate_job(info, statuses, pauses, limit, rate, burst, seconds, tasks)
     finally:
         logger.removeHandler(pauses)
@@ -117,14 +122,14 @@ async def _rate_job(
     info: dict[str, Any],
     statuses: Callable[[], dict[str, int]],
     pauses: _PauseLog,
-    limit: tc.RateLimit | None,
+    limit: tc.RateLimit | str | None,
     rate: int,
     burst: int,
     seconds: float,
     tasks: int,
 ) -> dict[str, Any]:
     done = failed = 0
-    async with tc.Client(info["urls"]["limited"], info["api_key"], rate_limit=limit) as client:
+    async with tc.Client(info["urls"]["limited"], info["api_key"], rate_limit=limit) as client:  # type: ignore[arg-type]
         started = time.perf_counter()
         deadline = started + seconds
 

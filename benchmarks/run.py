@@ -141,10 +141,14 @@ async def client_side(server: ServerProcess, size: dict[str, Any]) -> dict[str, 
     ))  # fmt: skip
     if not size["rate_compare"]:
         return results
-    # For comparison: the same job with no client-side limiter (headers and 429s only).
+    # For comparison: the client's default (the quota learned from headers), and no limiter.
+    await section("f_rate_limit_auto", bench_rate_limit(
+        info, statuses, rate=size["rate"], burst=size["burst"],
+        seconds=size["rate_seconds"] / 2, tasks=size["rate_tasks"], client_limiter="auto",
+    ))  # fmt: skip
     await section("f_rate_limit_without_limiter", bench_rate_limit(
         info, statuses, rate=size["rate"], burst=size["burst"],
-        seconds=size["rate_seconds"] / 2, tasks=size["rate_tasks"], client_limiter=False,
+        seconds=size["rate_seconds"] / 2, tasks=size["rate_tasks"], client_limiter="none",
     ))  # fmt: skip
     return results
 
@@ -154,6 +158,7 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, float, str, str]]:
     walk, dec, conc = results["a_b_walk"], results["c_decode"], results["d_concurrency"]
     pre, rate, mem = results["e_prefetch"], results["f_rate_limit"], results["g_memory"]
     bare = results.get("f_rate_limit_without_limiter")
+    auto = results.get("f_rate_limit_auto")
     rows = [
         ("a", f"SDK/aiohttp+json CPU, {walk['items']} items", walk["a_ratio_sdk_vs_aiohttp"]),
         ("b", "SDK/httpx+json CPU", walk["b_ratio_sdk_vs_httpx"]),
@@ -173,6 +178,11 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, float, str, str]]:
             mem["g_growth_mb"],
         ),
     ]
+    if auto is not None:
+        rows[-1:-1] = [
+            ("f", "default (learned) limit: done/allowed", auto["f_ratio_achieved_vs_allowed"]),
+            ("f", "default (learned) limit: 429s", float(auto["server_429s"])),
+        ]
     if bare is not None:
         rows[-1:-1] = [
             ("f", "no client limiter: done/allowed", bare["f_ratio_achieved_vs_allowed"]),
