@@ -157,14 +157,15 @@ class Throttle:
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Learn from a response's rate-limit headers.
 
-        In ``auto`` mode the first ``X-RateLimit-Limit`` (the per-minute quota, S4) becomes
+        In ``auto`` mode the first answer's ``X-RateLimit-Limit`` (the per-minute quota, S4) becomes
         the client's limiter, so concurrent tasks are spaced at the quota instead of bursting
         into 429s. Without a limiter, ``X-RateLimit-Remaining: 0`` pauses every task until
         ``X-RateLimit-Reset``; with one, the limiter already spaces requests, and a
         whole-second ``Reset`` would only stall it. A 429 always pauses everyone.
         """
         self._end_probe()
-        if self._learn and self._limiter is None:
+        if self._learn:
+            self._learn = False  # the first answer teaches it, or the server has no quota
             learned = _learned_limit(headers)
             if learned is not None:
                 self.rate_limit = learned
