@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestServer
 from multidict import CIMultiDict, MultiDict
 
 import thoughtcredits as tc
+from thoughtcredits.testing import RecordingSleep
 
 SAMPLES = Path(__file__).parent / "samples"
 API_KEY = "sk-test-0123456789abcdef"
@@ -44,22 +45,6 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("THOUGHTCREDITS_"):
             monkeypatch.delenv(name)
-
-
-class RecordingSleep:
-    """An injectable ``sleep`` that records each requested delay and returns at once."""
-
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-        await asyncio.sleep(0)
-
-    @property
-    def waits(self) -> list[float]:
-        """The non-zero delays (tenacity also asks for 0 s when the server set the wait)."""
-        return [delay for delay in self.calls if delay > 0]
 
 
 @pytest.fixture

@@ -47,26 +47,24 @@ def whole_amount(value: str) -> Decimal:
         raise argparse.ArgumentTypeError(_drop_name(exc)) from None
 
 
-def positive_int(value: str) -> int:
-    """A whole number of at least 1."""
+def _whole_number(value: str, minimum: int, problem: str) -> int:
     try:
         number = int(value, 10)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    if number < minimum:
+        raise argparse.ArgumentTypeError(f"{problem}, got {number}")
     return number
+
+
+def positive_int(value: str) -> int:
+    """A whole number of at least 1."""
+    return _whole_number(value, 1, "must be at least 1")
 
 
 def non_negative_int(value: str) -> int:
     """A whole number of at least 0."""
-    try:
-        number = int(value, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {number}")
-    return number
+    return _whole_number(value, 0, "must not be negative")
 
 
 def iso_datetime(value: str) -> datetime:
