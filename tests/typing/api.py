@@ -132,3 +132,38 @@ async def misuse(client: tc.Client) -> None:
     batch.name = "y"  # type: ignore[misc]
     tc.Client(timeout="30")  # type: ignore[arg-type]
     tc.RetryPolicy(attempts="3")  # type: ignore[arg-type]
+
+
+async def bulk_jobs() -> None:
+    """Rate limits, checkpoints, reconciliation, JSON export and FastAPI, as users write them."""
+    async with tc.Client(rate_limit="auto", max_concurrency=8) as auto_client:
+        stats: tc.ClientStats = auto_client.stats
+        waited: float = stats.throttle_wait
+    async with tc.Client(rate_limit=tc.RateLimit(per_minute=600, burst=100)) as client:
+        listing = client.credit_actions.list(CLIENT_ID, CLIENT_ID, action_type="debit")
+        async for action in listing:
+            checkpoint: str | None = listing.checkpoint
+            line: bytes = tc.to_json(action)
+        resumed: tc.AsyncPaginator[tc.CreditAction] = client.credit_actions.list(
+            CLIENT_ID, CLIENT_ID, action_type="debit", resume_from="0:", prefetch=False
+        )
+        report: tc.ReconciliationReport = await tc.reconcile(client, CLIENT_ID, concurrency=4)
+        found: tuple[tc.Discrepancy, ...] = report.discrepancies
+        accounts: tuple[tc.AccountReport, ...] = report.accounts
+        totals: tc.AccountTotals = accounts[0].totals
+        ok: bool = report.ok
+    tc.Client(rate_limit="sometimes")  # type: ignore[arg-type]
+
+
+def web_app() -> None:
+    """The FastAPI helpers' types."""
+    from fastapi import FastAPI
+
+    from thoughtcredits.fastapi import ThoughtCreditsClient, install_error_handlers, lifespan
+
+    app = FastAPI(lifespan=lifespan())
+    install_error_handlers(app)
+
+    @app.get("/batches")
+    async def batches(client: ThoughtCreditsClient) -> list[str]:
+        return [str(b.id) async for b in client.credit_batches.list(CLIENT_ID)]
