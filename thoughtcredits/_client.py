@@ -264,7 +264,8 @@ class Client:
             self._throttle.pause(error.retry_after)
             raise error
         try:
-            decoded = loads(raw) if raw.strip() else None
+            # isspace() stops at the first byte; strip() would copy the whole page.
+            decoded = loads(raw) if raw and not raw.isspace() else None
         except ValueError as exc:
             raise ResponseValidationError(
                 f"response is not valid JSON: {exc}", method=method, url=url, body=raw[:200]

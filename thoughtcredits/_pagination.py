@@ -20,8 +20,6 @@ __all__ = ["AsyncPaginator", "next_cursor", "parse_checkpoint"]
 
 T = TypeVar("T")
 
-Fetch = Callable[[str | None], Awaitable[Page[T]]]
-
 
 def next_cursor(page: Page[T], seen: set[str]) -> str | None:
     """The cursor of the next page, or None at the end. Raises on an unsafe ``pageInfo``."""
