@@ -7,25 +7,30 @@ True
 
 from __future__ import annotations
 
-from ._client import Client
+from ._args import NOT_GIVEN, NotGiven
+from ._client import JSON, Client
 from ._config import DEFAULT_TIMEOUT
 from ._converter import to_json
+from ._events import Event, Hook, PauseEvent, Quota, RetryEvent
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     ConflictError,
     InternalServerError,
     NotFoundError,
     PaginationError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
     ResponseValidationError,
     ThoughtCreditsError,
     UnprocessableEntityError,
 )
+from ._logs import setup_from_env as _setup_logging
 from ._models import (
     CreditAccount,
     CreditAccountStatus,
@@ -38,23 +43,29 @@ from ._models import (
     Sublicense,
 )
 from ._pagination import AsyncPaginator
+from ._raw import APIResponse
 from ._ratelimit import ClientStats, RateLimit
 from ._reconcile import AccountReport, ReconciliationReport, reconcile
 from ._reconcile_checks import AccountTotals, Discrepancy
-from ._resource import RequestContext
 from ._retry import RetryPolicy
+from ._transport import AiohttpTransport, HTTPRequest, HTTPResponse, RequestContext, Transport
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "JSON",
+    "NOT_GIVEN",
     "APIConnectionError",
+    "APIResponse",
     "APIStatusError",
     "APITimeoutError",
     "AccountReport",
     "AccountTotals",
+    "AiohttpTransport",
     "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
     "Client",
+    "ClientClosedError",
     "ClientStats",
     "ConflictError",
     "CreditAccount",
@@ -64,25 +75,38 @@ __all__ = [
     "CreditBatch",
     "CreditBatchStatus",
     "Discrepancy",
+    "Event",
+    "HTTPRequest",
+    "HTTPResponse",
+    "Hook",
     "InternalServerError",
     "NotFoundError",
+    "NotGiven",
     "Page",
     "PageInfo",
     "PaginationError",
+    "PauseEvent",
     "PermissionDeniedError",
+    "Quota",
     "RateLimit",
     "RateLimitError",
     "ReconciliationReport",
     "RequestContext",
+    "ResponseTooLargeError",
     "ResponseValidationError",
+    "RetryEvent",
     "RetryPolicy",
     "Sublicense",
     "ThoughtCreditsError",
+    "Transport",
     "UnprocessableEntityError",
     "__version__",
     "reconcile",
     "to_json",
 ]
+
+
+_setup_logging()
 
 
 def __getattr__(name: str) -> str:

@@ -1,39 +1,36 @@
-"""``Client``: configuration, session lifecycle, the retry loop and the one aiohttp call."""
+"""``Client``: configuration, lifecycle, per-call views and the entry to the request pipeline."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import cached_property
 from types import TracebackType
-from typing import Any, Literal
+from typing import Literal, TypeAlias
 
 import aiohttp
-from multidict import CIMultiDictProxy
 from yarl import URL
 
+from . import _args
 from ._config import DEFAULT_TIMEOUT, build_url, client_timeout, resolve_credentials
 from ._config import user_agent as _user_agent
 from ._credits import CreditAccounts, CreditActions, CreditBatches
-from ._exceptions import (
-    APIConnectionError,
-    ResponseValidationError,
-    error_from_response,
-)
+from ._events import Hook, Quota, emit
+from ._pipeline import Clock, Core, Exchange, Options, execute
 from ._ratelimit import ClientStats, RateLimit, Throttle
-from ._resource import (
-    RequestContext,
-    Response,
-    connection_error,
-    log_exchange,
-    log_final_failure,
-)
-from ._retry import RetryPolicy, retrying, should_retry
-from ._wire import dumps, loads
+from ._response import Expect, RawJSON
+from ._retry import RetryPolicy
+from ._transport import AiohttpTransport, Secret, Transport
+from ._wire import dumps
 
-__all__ = ["Client"]
+__all__ = ["JSON", "Client"]
+
+JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
+"""Decoded JSON as :meth:`Client.request` returns it (non-integers are ``Decimal``)."""
+
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+_DEFAULT_MAX_RESPONSE = 32 * 2**20
 
 
 class Client:
@@ -50,17 +47,27 @@ class Client:
             is added when missing). Defaults to ``$THOUGHTCREDITS_BASE_URL``.
         api_key: the REST API key. Defaults to ``$THOUGHTCREDITS_API_KEY``. Never logged.
         session: an ``aiohttp.ClientSession`` to borrow; it is never closed by the client.
-            Without one, the client creates its own and closes it in :meth:`aclose`.
+        transport: a :class:`Transport` to send through instead of aiohttp (e.g.
+            ``thoughtcredits.testing.MockTransport``); not with ``session``.
         timeout: per-attempt timeout in seconds, or an ``aiohttp.ClientTimeout``.
         retry: the :class:`RetryPolicy`; ``None`` disables retries.
         default_headers: extra headers sent with every request.
         user_agent: text appended to the SDK's ``User-Agent``.
-        rate_limit: a client-side :class:`RateLimit` shared by every task on this client;
-            ``"auto"`` (the default) learns it from the server's ``X-RateLimit-Limit``;
-            ``None`` sends as fast as the tasks ask.
+        rate_limit: a client-side :class:`RateLimit` shared by every task on this client, a
+            :class:`RedisRateLimit` shared by every process using its key, ``"auto"`` (the
+            default: learn the quota and pace from the server's ``X-RateLimit-*`` headers), or
+            ``None`` to send as fast as the tasks ask.
         max_concurrency: the most requests in flight at once across all tasks.
         trace_configs: ``aiohttp.TraceConfig``s for the client's own session (OpenTelemetry,
             metrics); each request's ``trace_request_ctx`` is a :class:`RequestContext`.
+        hooks: instrumentation hooks called with each :class:`RetryEvent` and
+            :class:`PauseEvent`.
+        max_response_size: the largest response body read, in bytes after decompression
+            (32 MiB by default); a larger one raises :class:`ResponseTooLargeError`.
+        pagination: how listings ask for the next page: ``"cursor"`` (the default) passes
+            ``pageInfo.cursor``; ``"page"`` sends ``page=1, 2, 3…`` and never a cursor.
+        max_empty_pages: a listing raises :class:`PaginationError` after this many empty
+            pages in a row that each say ``hasMore: true`` (10 by default).
         sleep: the coroutine used to wait (a test can inject one that records delays).
     """
 
@@ -70,44 +77,141 @@ class Client:
         api_key: str | None = None,
         *,
         session: aiohttp.ClientSession | None = None,
+        transport: Transport | None = None,
         timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = RetryPolicy(),  # noqa: B008 - frozen, so sharing is safe
         default_headers: Mapping[str, str] | None = None,
         user_agent: str | None = None,
-        rate_limit: RateLimit | Literal["auto"] | None = "auto",
+        rate_limit: RateLimit | Literal["auto"] | None | object = "auto",
         max_concurrency: int | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
+        hooks: Sequence[Hook] = (),
+        max_response_size: int = _DEFAULT_MAX_RESPONSE,
+        pagination: Literal["cursor", "page"] = "cursor",
+        max_empty_pages: int = 10,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.base_url, api_key = resolve_credentials(base_url, api_key)
-        self._base_path = URL(self.base_url).path
-        if session is not None and trace_configs:
-            raise ValueError("trace_configs: give them to your own session, not the client")
-        self._authorization = f"Bearer {api_key}"
-        self._trace_configs = list(trace_configs or ())
-        self._session = session
-        self._owns_session = session is None
-        self._closed = False
-        self.timeout = client_timeout(timeout)
-        self.retry = retry
-        self._sleep = sleep
-        self._headers = {
-            **(default_headers or {}),
-            "Accept": "application/json",
-            "User-Agent": _user_agent(user_agent),
-        }
-        self._throttle = Throttle(
-            rate_limit,
-            max_concurrency,
-            sleep=sleep,
-            max_pause=(retry or RetryPolicy()).max_retry_after,
+        base_url, key = resolve_credentials(base_url, api_key)
+        if transport is not None and (session is not None or trace_configs):
+            raise ValueError("transport: give session= and trace_configs= to the transport")
+        if pagination not in ("cursor", "page"):
+            raise ValueError(f"pagination: expected 'cursor' or 'page', got {pagination!r}")
+        _args.integer("max_response_size", max_response_size, minimum=1)
+        _args.integer("max_empty_pages", max_empty_pages, minimum=1)
+        self._base_url = base_url
+        self._base_path = URL(base_url).path
+        self._authorization = Secret(f"Bearer {key}")
+        self._agent = _user_agent(user_agent)
+        self._pagination = pagination
+        self._max_empty_pages = max_empty_pages
+        self._owner = True
+        hooks = tuple(hooks)
+        clock = Clock()
+        throttle = Throttle(
+            rate_limit, max_concurrency, emit=lambda event: emit(hooks, event), clock=clock.now
         )
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self.stats = ClientStats()
-        """Counters for this client: requests, retries, 429s, time waited on the limiter."""
+        self._core = Core(
+            transport or AiohttpTransport(session, trace_configs=trace_configs),
+            throttle,
+            clock=clock,
+            sleep=sleep,
+            hooks=hooks,
+            max_response_size=max_response_size,
+        )
+        self._options = self._make_options(client_timeout(timeout), retry, default_headers or {})
+
+    def _make_options(
+        self,
+        timeout: aiohttp.ClientTimeout,
+        retry: RetryPolicy | None,
+        extra: Mapping[str, str],
+    ) -> Options:
+        # Built once per client or view: each request picks one of the two dicts.
+        headers = {
+            **extra,
+            "Accept": "application/json",
+            "User-Agent": self._agent,
+            "Authorization": self._authorization,
+        }
+        return Options(timeout, retry, headers, {**headers, "Content-Type": "application/json"})
+
+    def with_options(
+        self,
+        *,
+        timeout: float | aiohttp.ClientTimeout | None = None,
+        retry: RetryPolicy | None | Literal["unchanged"] = "unchanged",
+        headers: Mapping[str, str] | None = None,
+    ) -> Client:
+        """A view of this client with other per-call options.
+
+        The view shares this client's session, transport, rate limiter, pause and stats; it
+        needs no closing (closing this client closes it). Use it per call, e.g. a web route
+        that must fail fast::
+
+            fast = client.with_options(timeout=5, retry=tc.RetryPolicy(attempts=2, timeout=5))
+            batches = [b async for b in fast.credit_batches.list(client_id)]
+
+        Args:
+            timeout: per-attempt timeout (seconds or ``aiohttp.ClientTimeout``).
+            retry: a :class:`RetryPolicy`, or None to never retry.
+            headers: extra headers, added to (and overriding) this client's.
+        """
+        view = object.__new__(Client)
+        view.__dict__.update(
+            {key: value for key, value in self.__dict__.items() if key not in _PER_VIEW}
+        )
+        view._owner = False
+        old = self._options
+        extra = {
+            key: value
+            for key, value in old.headers.items()
+            if key not in ("Accept", "User-Agent", "Authorization")
+        }
+        extra.update(headers or {})
+        view._options = view._make_options(
+            old.timeout if timeout is None else client_timeout(timeout),
+            old.retry if retry == "unchanged" else retry,
+            extra,
+        )
+        return view
 
     def __repr__(self) -> str:
-        return f"Client(base_url={self.base_url!r}, api_key='***')"
+        return f"Client(base_url={self._base_url!r}, api_key='***')"
+
+    @property
+    def base_url(self) -> str:
+        """The API root, ending in ``/incoming/v2``."""
+        return self._base_url
+
+    @property
+    def timeout(self) -> aiohttp.ClientTimeout:
+        """The per-attempt timeout."""
+        return self._options.timeout
+
+    @property
+    def retry(self) -> RetryPolicy | None:
+        """The retry policy (None: never retry). Use :meth:`with_options` to change it."""
+        return self._options.retry
+
+    @property
+    def pagination(self) -> Literal["cursor", "page"]:
+        """How listings ask for the next page."""
+        return self._pagination
+
+    @property
+    def stats(self) -> ClientStats:
+        """Counters for this client: requests, retries, 429s, time waited on the limiter."""
+        return self._core.stats
+
+    @property
+    def quota(self) -> Quota:
+        """The key's quota as the latest ``X-RateLimit-*`` headers said (fields may be None)."""
+        return self._core.throttle.quota
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The client-side limit in force: configured, or learned from the server."""
+        return self._core.throttle.rate_limit
 
     @cached_property
     def credit_batches(self) -> CreditBatches:
@@ -125,7 +229,7 @@ class Client:
         return CreditAccounts(self)
 
     async def __aenter__(self) -> Client:
-        self._check_open()
+        self._core.check_open()
         return self
 
     async def __aexit__(
@@ -139,162 +243,79 @@ class Client:
     @property
     def closed(self) -> bool:
         """True once :meth:`aclose` has run; requests then raise ``RuntimeError``."""
-        return self._closed
+        return self._core.closed
 
     async def aclose(self) -> None:
-        """Close the client and its own session (a borrowed session is left open)."""
-        if self._closed:
-            return
-        self._closed = True
-        tasks = [task for task in self._tasks if not task.done()]
-        for task in tasks:
-            task.cancel()
-        # Prefetches end before the session closes, so none reads from a closed connection.
-        await asyncio.gather(*tasks, return_exceptions=True)
-        session, self._session = self._session, None
-        if self._owns_session and session is not None and not session.closed:
-            await session.close()
+        """Close the client: waiting requests fail at once; a borrowed session stays open.
+
+        On a :meth:`with_options` view this does nothing: the client that made it owns the
+        connections.
+        """
+        if self._owner:
+            await self._core.close()
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
         # Only warn and drop sockets synchronously: scheduling a close here is what makes
         # other SDKs print "Event loop is closed" at interpreter shutdown.
-        session = getattr(self, "_session", None)
-        if not getattr(self, "_owns_session", False) or session is None or session.closed:
+        core = self.__dict__.get("_core")
+        transport = getattr(core, "transport", None)
+        if not self.__dict__.get("_owner") or not isinstance(transport, AiohttpTransport):
+            return
+        if core is None or core.closed or not transport.owns_open_session():
             return
         _warn(
             "thoughtcredits.Client was not closed; use 'async with' or 'await aclose()'",
             ResourceWarning,
             source=self,
         )
-        connector = session.connector
-        session.detach()  # aiohttp would warn a second time about the same leak
-        if connector is not None:
-            connector._close()
+        transport.drop()
 
-    def _track(self, task: asyncio.Task[Any]) -> None:
-        """Remember a background task (a page prefetch) so aclose() can cancel it."""
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        json: object = None,
+    ) -> JSON:
+        """Call another endpoint of the API, e.g. ``GET /clients/:id/licenses``.
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError("this thoughtcredits.Client is closed; create a new one")
+        It goes through the same rate limiter, retries and safety rules as the typed methods
+        (a POST is not resent after a 5xx), and returns the decoded JSON, numbers exact.
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        self._check_open()
-        if self._session is None:
-            # Created lazily inside the running loop; no await between check and set,
-            # so concurrent first requests share one session.
-            self._session = aiohttp.ClientSession(trace_configs=self._trace_configs or None)
-            # aiohttp silently re-sends a dropped GET/PUT once, outside RetryPolicy: then
-            # retry=None would not mean "never" and attempts would not cap what is sent.
-            if hasattr(self._session, "_retry_connection"):
-                self._session._retry_connection = False
-        return self._session
+        Args:
+            method: ``GET``, ``POST``, ``PUT``, ``PATCH`` or ``DELETE``.
+            path: the path after ``/incoming/v2``, e.g. ``f"/clients/{client_id}/licenses"``.
+            query: query parameters.
+            json: the JSON body (``Decimal`` amounts are written exactly).
+        """
+        method = method.upper()
+        if method not in _METHODS:
+            raise ValueError(f"method: expected one of {sorted(_METHODS)}, got {method!r}")
+        if not isinstance(path, str) or not path.startswith("/") or "//" in path or "\\" in path:
+            raise ValueError(f"path: expected a path like '/clients/ID/licenses', got {path!r}")
+        segments = path.strip("/").split("/")
+        if any(segment in ("", ".", "..") for segment in segments):
+            raise ValueError(f"path: empty, '.' or '..' segment in {path!r}")
+        exchange = await self._send(method, segments, query=query, json=json, expect=RawJSON())
+        return exchange.value  # type: ignore[no-any-return]
 
-    async def _request(
+    async def _send(
         self,
         method: str,
         segments: Sequence[str],
         *,
         query: Mapping[str, str] | None = None,
         json: object = None,
-    ) -> Response:
-        """Send one API request with retries; return the decoded 2xx body."""
-        self._check_open()
-        url = build_url(self.base_url, segments, query)
+        expect: Expect,
+    ) -> Exchange:
+        """Send one API request through the pipeline; return the interpreted answer."""
+        url = build_url(self._base_url, segments, query)
         body = None if json is None else dumps(json)
-        path = self._base_path + url[len(self.base_url) :].partition("?")[0]
-        # Most requests succeed at once, so the first attempt skips building a tenacity loop.
-        try:
-            return await self._attempt(method, url, body, path, 1)
-        except Exception as error:
-            policy = self.retry
-            if policy is None or self._closed or not should_retry(error, method, policy):
-                log_final_failure(error, method, path)
-                raise
-            first = error
-        attempt_number = 0
-        async for attempt in retrying(
-            policy,
-            method,
-            sleep=self._sleep,
-            describe=f"{method} {path}",
-            on_retry=self._on_retry,
-            active=lambda: not self._closed,
-        ):
-            with attempt:
-                attempt_number += 1
-                if attempt_number == 1:
-                    raise first  # replay attempt 1's failure: tenacity waits, then retries
-                return await self._attempt(method, url, body, path, attempt_number)
-        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+        path = self._base_path + url[len(self._base_url) :].partition("?")[0]
+        return await execute(self._core, self._options, method, url, path, body, expect)
 
-    def _on_retry(self, error: BaseException, delay: float) -> None:
-        self.stats.retries += 1
 
-    async def _attempt(
-        self, method: str, url: str, body: bytes | None, path: str, attempt: int
-    ) -> Response:
-        context = RequestContext(method, path, attempt)
-        await self._throttle.acquire(self.stats)
-        try:
-            self._check_open()
-            started = time.monotonic()
-            status, headers, raw = await self._send(method, url, body, context)
-            # Before release(): tasks held back by an "auto" probe start with the limit known.
-            self._throttle.observe(status, headers)
-        except APIConnectionError as exc:
-            if not self._closed:
-                raise
-            raise APIConnectionError(
-                "the client was closed while this request was in flight",
-                method=method,
-                url=url,
-                request_sent=exc.request_sent,
-            ) from exc
-        finally:
-            self._throttle.release()
-        self.stats.requests += 1
-        log_exchange(context, status, time.monotonic() - started, headers)
-        if status >= 300:
-            error = error_from_response(status, headers, raw, method=method, url=url)
-            if status == 429:
-                self.stats.rate_limited += 1
-            self._throttle.pause(error.retry_after)
-            raise error
-        try:
-            # isspace() stops at the first byte; strip() would copy the whole page.
-            decoded = loads(raw) if raw and not raw.isspace() else None
-        except ValueError as exc:
-            raise ResponseValidationError(
-                f"response is not valid JSON: {exc}", method=method, url=url, body=raw[:200]
-            ) from exc
-        return Response(
-            status=status, headers=headers, body=decoded, raw=raw, method=method, url=url
-        )
+# A view gets its own options and resource namespaces (which point back at the view).
+_PER_VIEW = frozenset({"_options", "_owner", "credit_batches", "credit_actions", "credit_accounts"})
 
-    async def _send(
-        self, method: str, url: str, body: bytes | None, context: RequestContext
-    ) -> tuple[int, CIMultiDictProxy[str], bytes]:
-        """The only code that touches aiohttp: one exchange, mapped to our errors."""
-        headers = {**self._headers, "Authorization": self._authorization}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        session = self._get_session()
-        started = time.monotonic()
-        try:
-            async with session.request(
-                method,
-                URL(url, encoded=True),
-                headers=headers,
-                data=body,
-                timeout=self.timeout,
-                # POST/PUT must not be silently re-sent as GET by a 301/302.
-                allow_redirects=method == "GET",
-                trace_request_ctx=context,
-            ) as response:
-                raw = await response.read()
-                return response.status, response.headers, raw
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise connection_error(exc, method, url, time.monotonic() - started) from exc

@@ -12,10 +12,15 @@
     │   ├── NotFoundError             404
     │   ├── ConflictError             409
     │   ├── UnprocessableEntityError  422
-    │   ├── RateLimitError            429 (and a server delay over the cap)
+    │   ├── RateLimitError            429 (and a server delay over the cap or the budget)
     │   └── InternalServerError       5xx
-    ├── ResponseValidationError       a 2xx body that does not match the models
+    ├── ResponseValidationError       a 2xx body that cannot be read; ``applied`` says whether
+    │   │                             the server made the change (a POST/PUT that landed)
+    │   └── ResponseTooLargeError     the body is over ``Client(max_response_size=...)``
     └── PaginationError               the server's paging metadata cannot be followed safely
+
+``ClientClosedError`` (an ``APIConnectionError``) is raised by requests that were in flight or
+waiting to retry when the client was closed.
 
 Bad arguments never reach the wire: they raise ``ValueError`` or ``TypeError`` naming the
 argument before anything is sent.
@@ -38,12 +43,14 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "InternalServerError",
     "NotFoundError",
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "ThoughtCreditsError",
     "UnprocessableEntityError",
@@ -53,6 +60,7 @@ __all__ = [
 
 # Bodies are kept for debugging but never grow an exception without bound.
 _MAX_BODY_IN_MESSAGE = 200
+_YEAR = 366 * 86_400
 
 
 class ThoughtCreditsError(Exception):
@@ -82,6 +90,13 @@ class APIConnectionError(ThoughtCreditsError):
 
 class APITimeoutError(APIConnectionError):
     """The connect or read timeout ran out before the response was complete."""
+
+
+class ClientClosedError(APIConnectionError):
+    """The client was closed while this request was in flight or waiting to retry.
+
+    ``request_sent`` says whether any attempt of it may have reached the server.
+    """
 
 
 class APIStatusError(ThoughtCreditsError):
@@ -158,16 +173,41 @@ class InternalServerError(APIStatusError):
 
 
 class ResponseValidationError(ThoughtCreditsError):
-    """A successful response whose body is not valid JSON or does not match the models."""
+    """A successful (2xx) response whose body cannot be read or does not match the models.
+
+    Attributes:
+        status: the HTTP status of the response (0 when the error is not about a response).
+        applied: True when the request was a POST or PUT that the server answered with 2xx:
+            the change **was made** on the server and must not be sent again. False for GETs.
+        body: the decoded body, or its first bytes, for debugging.
+    """
 
     def __init__(
-        self, message: str, *, method: str = "", url: str = "", body: object = None
+        self,
+        message: str,
+        *,
+        method: str = "",
+        url: str = "",
+        body: object = None,
+        status: int = 0,
+        applied: bool = False,
     ) -> None:
+        if applied:
+            message = (
+                f"{message}; the server answered {status}, so the change WAS MADE on the "
+                "server: do not send this request again"
+            )
         super().__init__(f"{message} ({method} {url})" if method else message)
         self.message = message
         self.method = method
         self.url = url
         self.body = body
+        self.status = status
+        self.applied = applied
+
+
+class ResponseTooLargeError(ResponseValidationError):
+    """The response body is larger than ``Client(max_response_size=...)``; it was not read."""
 
 
 class PaginationError(ThoughtCreditsError):
@@ -196,7 +236,8 @@ def _decode_body(raw: bytes) -> object:
         return None
     text = raw.decode("utf-8", errors="replace")
     try:
-        return json.loads(text)
+        # Exact numbers, as everywhere in the SDK; NaN and Infinity mean nothing here.
+        return json.loads(text, parse_float=Decimal, parse_constant=lambda _: None)
     except (ValueError, RecursionError):  # a hostile, deeply nested body is kept as text
         return text
 
@@ -218,7 +259,8 @@ def _message(body: object, status: int) -> str:
 def parse_retry_after(value: str | None, *, now: float) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta seconds or HTTP date), else None.
 
-    Garbage, negative, NaN and infinite values give None so the caller falls back to backoff.
+    Garbage, zero, negative, NaN and infinite values, and dates in the past, give None: the
+    server gave no usable delay, so the caller backs off instead of retrying at once.
     """
     if value is None:
         return None
@@ -233,8 +275,8 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - now
-        return max(seconds, 0.0)
-    if not math.isfinite(seconds) or seconds < 0:
+        return seconds if seconds > 0 else None
+    if not math.isfinite(seconds) or seconds <= 0:
         return None
     return seconds
 
@@ -250,16 +292,12 @@ def _retry_after(headers: CIMultiDict[str], body: object, now: float) -> float |
             at = float(reset)
         except ValueError:
             at = math.nan
-        if math.isfinite(at):
-            return max(at - now, 0.0)
+        if math.isfinite(at) and at - now > 0:
+            return at - now
     if isinstance(body, dict):
         value = body.get("retryAfter")
-        if (
-            isinstance(value, int | float | Decimal)
-            and not isinstance(value, bool)
-            and math.isfinite(value)
-            and value >= 0
-        ):
+        # Bounded before float(): a 4,000-digit integer would overflow it.
+        if isinstance(value, int | Decimal) and not isinstance(value, bool) and 0 < value < _YEAR:
             return float(value)
     return None
 

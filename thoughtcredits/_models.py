@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Generic, TypeVar
@@ -180,8 +181,14 @@ class Page(Generic[T]):
         page_info: the server's pagination metadata for this page.
         request_cursor: the cursor this page was requested with (None for the first page).
             Saving it and passing it as ``cursor=`` later fetches this same page again.
+        request_page: the ``page`` number this page was requested with, if any.
+        headers: the response's headers (rate-limit headers, request id, ...).
+        request_id: the server's request id header, when it sent one.
     """
 
     items: tuple[T, ...]
     page_info: PageInfo
     request_cursor: str | None = None
+    request_page: int | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict, repr=False, eq=False)
+    request_id: str | None = attrs.field(default=None, eq=False)

@@ -1,52 +1,24 @@
-"""``AsyncPaginator``: follows ``pageInfo.hasMore``/``cursor`` lazily, one page ahead.
+"""``AsyncPaginator``: follows a listing lazily, hiding the next page's latency.
 
-Rules (``research/ti-api.md`` §4): the first page is requested without a cursor; each next
-page passes the previous ``pageInfo.cursor``; the listing ends when ``hasMore`` is false or
-missing. An empty page with ``hasMore: true`` is not the end. ``hasMore: true`` with no
-cursor, or a cursor seen before, raises ``PaginationError`` at once instead of looping.
+Which page comes next, and when to stop, is decided by the pure rules of ``_page_rules``.
+Items and pages come from one async generator, so ``async for item in paginator`` costs one
+generator step per item. The next page is prefetched lazily: it becomes a task only if the
+event loop runs before the caller asks for it (the caller awaited something while handling
+the page); a caller that only collects items never pays for a task.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from contextlib import aclosing
-from typing import Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar, cast
 
-from ._exceptions import PaginationError
 from ._models import Page
+from ._page_rules import PageRequest, Walk, format_checkpoint, parse_checkpoint
 
-__all__ = ["AsyncPaginator", "next_cursor", "parse_checkpoint"]
+__all__ = ["AsyncPaginator", "PageRequest"]
 
 T = TypeVar("T")
-
-
-def next_cursor(page: Page[T], seen: set[str]) -> str | None:
-    """The cursor of the next page, or None at the end. Raises on an unsafe ``pageInfo``."""
-    info = page.page_info
-    if not info.has_more:
-        return None
-    if not info.cursor:
-        raise PaginationError(
-            "the server said hasMore=true but sent no cursor; stopping instead of guessing"
-        )
-    if info.cursor in seen:
-        raise PaginationError(
-            f"the server repeated cursor {info.cursor[:40]!r}; stopping instead of looping"
-        )
-    return info.cursor
-
-
-def parse_checkpoint(token: str) -> tuple[str | None, int]:
-    """Split a :attr:`AsyncPaginator.checkpoint` token into (cursor, items to skip)."""
-    offset, sep, cursor = token.partition(":")
-    if not sep or not offset.isdigit():
-        raise ValueError(f"resume_from: not a checkpoint token: {token[:40]!r}")
-    return (cursor or None), int(offset)
-
-
-def _make_checkpoint(cursor: str | None, offset: int) -> str:
-    return f"{offset}:{cursor or ''}"
 
 
 def _drop_result(task: asyncio.Task[object]) -> None:
@@ -55,12 +27,47 @@ def _drop_result(task: asyncio.Task[object]) -> None:
         task.exception()
 
 
+class _Prefetch(Generic[T]):
+    """The next page: a coroutine started by the loop if it gets there first, else inline."""
+
+    def __init__(
+        self,
+        fetch: Callable[[PageRequest], Awaitable[Page[T]]],
+        request: PageRequest,
+        track: Callable[[asyncio.Task[Any]], None] | None,
+    ) -> None:
+        self._fetch = fetch
+        self._request = request
+        self._track = track
+        self._task: asyncio.Task[Page[T]] | None = None
+        self._handle: asyncio.Handle | None = asyncio.get_running_loop().call_soon(self._start)
+
+    def _start(self) -> None:
+        self._handle = None
+        self._task = asyncio.ensure_future(self._fetch(self._request))
+        self._task.add_done_callback(_drop_result)
+        if self._track is not None:
+            self._track(self._task)
+
+    async def result(self) -> Page[T]:
+        if self._task is None:
+            self.cancel()
+            return await self._fetch(self._request)
+        return await self._task
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+
 class AsyncPaginator(Generic[T]):
     """A lazy listing: ``async for item in paginator`` or ``async for page in .pages()``.
 
     Nothing is sent until iteration starts. Each page is one request with its own retries,
-    so a failure on page 7 is retried at page 7. While the caller handles one page, the next
-    is already being fetched (``prefetch=False`` turns that off).
+    so a failure on page 7 is retried at page 7.
 
     During item iteration :attr:`checkpoint` is a token for the position just after the
     last item yielded; pass it as ``resume_from=`` to a new ``list(...)`` call to continue
@@ -69,83 +76,84 @@ class AsyncPaginator(Generic[T]):
 
     def __init__(
         self,
-        fetch: Callable[[str | None], Awaitable[Page[T]]],
+        fetch: Callable[[PageRequest], Awaitable[Page[T]]],
         *,
-        cursor: str | None = None,
+        start: PageRequest = PageRequest(),  # noqa: B008 - frozen
         resume_from: str | None = None,
         max_items: int | None = None,
         prefetch: bool = True,
-        track: Callable[[asyncio.Task[Page[T]]], None] | None = None,
+        mode: Literal["cursor", "page"] = "cursor",
+        max_empty_pages: int = 10,
+        track: Callable[[asyncio.Task[Any]], None] | None = None,
     ) -> None:
-        if max_items is not None and (isinstance(max_items, bool) or max_items < 0):
+        if max_items is not None and (
+            isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0
+        ):
             raise ValueError(f"max_items: must be a non-negative int, got {max_items!r}")
         skip = 0
         if resume_from is not None:
-            if cursor is not None:
-                raise ValueError("pass cursor= or resume_from=, not both")
-            cursor, skip = parse_checkpoint(resume_from)
+            if start != PageRequest():
+                raise ValueError("pass cursor=/page= or resume_from=, not both")
+            start, skip = parse_checkpoint(resume_from)
         self._fetch = fetch
-        self._start = cursor
+        self._start = start
         self._skip = skip
         self._max_items = max_items
         self._prefetch = prefetch
+        self._mode: Literal["cursor", "page"] = mode
+        self._max_empty_pages = max_empty_pages
         self._track = track
-        self._checkpoint: str | None = resume_from
+        # The checkpoint is kept as its parts and formatted only when read.
+        self._position: tuple[PageRequest, int] | None = None
+        self._resumed = resume_from
 
     @property
     def checkpoint(self) -> str | None:
         """Resume token for the position after the last item yielded (None before any)."""
-        return self._checkpoint
+        if self._position is None:
+            return self._resumed
+        return format_checkpoint(*self._position)
 
     def __aiter__(self) -> AsyncIterator[T]:
-        return self._items()
+        return cast(AsyncIterator[T], self._walk(items=True))
 
-    async def _items(self) -> AsyncGenerator[T, None]:
+    def pages(self) -> AsyncGenerator[Page[T], None]:
+        """Yield each :class:`Page` in order, until ``hasMore`` is false."""
+        return cast(AsyncGenerator[Page[T], None], self._walk(items=False))
+
+    async def _walk(self, *, items: bool) -> AsyncGenerator[Any, None]:
+        walk = Walk(self._mode, self._start, self._max_empty_pages)
         remaining = self._max_items
         skip = self._skip
-        # aclosing: when the caller stops early, the page generator (and its prefetch) is
-        # closed now, not whenever garbage collection gets to it.
-        async with aclosing(self.pages()) as pages:
-            async for page in pages:
-                items = page.items
-                for index in range(skip, len(items)):
-                    if remaining is not None:
-                        if remaining <= 0:
-                            return
-                        remaining -= 1
-                    self._checkpoint = _make_checkpoint(page.request_cursor, index + 1)
-                    yield items[index]
-                skip = 0
-
-    async def pages(self) -> AsyncGenerator[Page[T], None]:
-        """Yield each :class:`Page` in order, following cursors until ``hasMore`` is false."""
-        seen: set[str] = set()
-        if self._start is not None:
-            seen.add(self._start)
-        budget = None if self._max_items is None else self._max_items + self._skip
-        pending: asyncio.Task[Page[T]] | None = None
-        cursor = self._start
+        budget = None if remaining is None else remaining + skip  # items the pages must hold
+        request: PageRequest | None = self._start
+        pending: _Prefetch[T] | None = None
         try:
-            while True:
+            while request is not None:
                 if budget is not None and budget <= 0:
                     return
                 if pending is not None:
-                    page, pending = await pending, None
+                    page, pending = await pending.result(), None
                 else:
-                    page = await self._fetch(cursor)
-                cursor = next_cursor(page, seen)
+                    page = await self._fetch(request)
+                following = walk.next(request, page)
                 if budget is not None:
                     budget -= len(page.items)
-                if cursor is not None:
-                    seen.add(cursor)
-                    if self._prefetch and (budget is None or budget > 0):
-                        pending = asyncio.ensure_future(self._fetch(cursor))
-                        pending.add_done_callback(_drop_result)
-                        if self._track is not None:
-                            self._track(pending)
-                yield page
-                if cursor is None:
-                    return
+                if following is not None and self._prefetch and (budget is None or budget > 0):
+                    pending = _Prefetch(self._fetch, following, self._track)
+                if not items:
+                    yield page
+                else:
+                    page_items = page.items
+                    for index in range(skip, len(page_items)):
+                        if remaining is not None:
+                            if remaining <= 0:
+                                return
+                            remaining -= 1
+                        self._position = (request, index + 1)
+                        yield page_items[index]
+                    skip = 0
+                request = following
         finally:
-            if pending is not None and not pending.done():
+            if pending is not None:
                 pending.cancel()

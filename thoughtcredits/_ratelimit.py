@@ -17,10 +17,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import attrs
 from aiolimiter import AsyncLimiter
+
+from ._events import Event, PauseEvent, Quota
 
 __all__ = ["ClientStats", "RateLimit", "Throttle", "header_pause"]
 
@@ -107,116 +110,111 @@ def _limiter(rate_limit: RateLimit) -> AsyncLimiter:
 
 
 class Throttle:
-    """The pause gate, rate limiter and concurrency cap of one client."""
+    """The pause gate, rate limiter and concurrency cap of one client.
+
+    It waits only through the ``wait`` it is given (the client's interruptible, budgeted
+    sleep), and only *publishes* the shared pause: the retry loop decides every wait.
+    """
 
     def __init__(
         self,
-        rate_limit: RateLimit | Literal["auto"] | None,
+        rate_limit: RateLimit | Literal["auto"] | None | object,
         max_concurrency: int | None,
         *,
-        sleep: Callable[[float], Awaitable[None]],
-        max_pause: float,
-        clock: Callable[[], float] = time.monotonic,
+        emit: Callable[[Event], None],
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if max_concurrency is not None and max_concurrency < 1:
             raise ValueError(f"max_concurrency: must be at least 1, got {max_concurrency}")
         self._learn = rate_limit == "auto"
-        # Until the first answer teaches the quota, one request goes alone: a burst of
-        # concurrent first requests would otherwise land in 429s.
-        self._probe: asyncio.Event | None = asyncio.Event() if self._learn else None
-        self._probing = False
-        self.rate_limit = rate_limit if isinstance(rate_limit, RateLimit) else None
-        self._limiter = _limiter(self.rate_limit) if self.rate_limit is not None else None
+        self._rate_limit = rate_limit if isinstance(rate_limit, RateLimit) else None
+        self._limiter = _limiter(self._rate_limit) if self._rate_limit is not None else None
         self._semaphore = asyncio.Semaphore(max_concurrency) if max_concurrency else None
-        self._sleep = sleep
-        # A bad clock or a hostile header must not freeze a job for hours; a request whose
-        # server delay is over the cap fails instead (RetryPolicy.max_retry_after).
-        self._max_pause = max_pause
+        self._emit = emit
         self._clock = clock
         self._resume_at = 0.0
-        self._generation = 0
+        self._quota = Quota()
 
-    def pause(self, seconds: float | None) -> None:
-        """Hold every task on this client for ``seconds``, e.g. after a 429.
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The limit in force (configured or learned)."""
+        return self._rate_limit
 
-        A delay over the cap is not waited out by anyone: the request that got it fails
-        with ``RateLimitError``, and so will the others, each on its own server answer.
-        """
-        if seconds is None or seconds <= 0 or seconds > self._max_pause:
-            return
+    @property
+    def quota(self) -> Quota:
+        """The latest ``X-RateLimit-*`` headers, and the shared pause."""
+        paused = self.paused_for()
+        until = datetime.fromtimestamp(self._resume_at, UTC) if paused else None
+        return attrs.evolve(self._quota, paused_until=until)
+
+    def paused_for(self) -> float:
+        """Seconds until the shared pause ends (0.0 when there is none)."""
+        return max(0.0, self._resume_at - self._clock())
+
+    def pause(self, seconds: float, reason: str = "429") -> None:
+        """Publish a shared pause of ``seconds`` from now (the longest one wins)."""
         resume_at = self._clock() + seconds
-        if resume_at > self._resume_at:
+        if seconds > 0 and resume_at > self._resume_at:
             self._resume_at = resume_at
-            self._generation += 1
             logger.info(
                 "rate limited: pausing all requests on this client for %.2fs",
                 seconds,
                 extra={"tc_pause": seconds},
             )
+            self._emit(PauseEvent(seconds, resume_at, reason))
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
-        """Learn from a response's rate-limit headers.
-
-        In ``auto`` mode the first answer's ``X-RateLimit-Limit`` (the per-minute quota, S4) becomes
-        the client's limiter, so concurrent tasks are spaced at the quota instead of bursting
-        into 429s. Without a limiter, ``X-RateLimit-Remaining: 0`` pauses every task until
-        ``X-RateLimit-Reset``; with one, the limiter already spaces requests, and a
-        whole-second ``Reset`` would only stall it. A 429 always pauses everyone.
-        """
-        self._end_probe()
+        """Learn from a response's rate-limit headers."""
+        self._quota = _quota(headers, self._quota)
         if self._learn:
-            self._learn = False  # the first answer teaches it, or the server has no quota
+            self._learn = False
             learned = _learned_limit(headers)
             if learned is not None:
-                self.rate_limit = learned
+                self._rate_limit = learned
                 self._limiter = _limiter(learned)
-                logger.info(
-                    "rate limit learned from the server: %g requests a minute",
-                    learned.per_minute,
-                    extra={"tc_rate_limit": learned.per_minute},
-                )
         if status < 300 and self._limiter is None:
-            self.pause(header_pause(headers, now=time.time()))
+            delay = header_pause(headers, now=self._clock())
+            if delay is not None:
+                self.pause(delay, reason="X-RateLimit-Remaining: 0")
 
-    async def _wait_for_pause(self) -> None:
-        while (delay := self._resume_at - self._clock()) > 0:
-            generation = self._generation
-            await self._sleep(delay)
-            if generation == self._generation:
-                # This pause has been served; a new 429 starts a new one. Clearing it here
-                # also keeps an injected, non-advancing test sleep from waiting twice.
-                self._resume_at = 0.0
-                return
-
-    async def acquire(self, stats: ClientStats) -> None:
-        """Wait for the pause, the rate limit and a concurrency slot; then hold the slot.
-
-        Every ``acquire`` must be paired with :meth:`release`.
-        """
-        idle = not self._resume_at and self._limiter is None and self._semaphore is None
-        if idle and self._probe is None:
-            return  # nothing configured, nothing paused: the common case costs nothing
+    async def acquire(self, wait: Callable[[float], Awaitable[None]]) -> float:
+        """Wait for the pause, the rate limit and a concurrency slot; return seconds waited."""
+        if not self._resume_at and self._limiter is None and self._semaphore is None:
+            return 0.0
         started = time.monotonic()
-        if self._probe is not None:
-            if self._probing:
-                await self._probe.wait()
-            else:
-                self._probing = True
-        if self._resume_at:
-            await self._wait_for_pause()
+        while (delay := self.paused_for()) > 0:
+            await wait(delay)
         if self._limiter is not None:
+            while not self._limiter.has_capacity():
+                await wait(self._limiter.time_period / self._limiter.max_rate)
             await self._limiter.acquire()
         if self._semaphore is not None:
             await self._semaphore.acquire()
-        stats.throttle_wait += time.monotonic() - started
+        return time.monotonic() - started
 
     def release(self) -> None:
         """Give back the concurrency slot taken by :meth:`acquire`."""
-        self._end_probe()  # a probe that failed without an answer must not block the rest
         if self._semaphore is not None:
             self._semaphore.release()
 
-    def _end_probe(self) -> None:
-        if self._probe is not None:
-            self._probe.set()
-            self._probe = None
+    async def aclose(self) -> None:
+        """Nothing to close for the in-process limiter."""
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    if value is None or not value.strip().isdigit() or len(value.strip()) > 18:
+        return None
+    return int(value)
+
+
+def _quota(headers: Mapping[str, str], previous: Quota) -> Quota:
+    limit = _int_header(headers, "X-RateLimit-Limit")
+    remaining = _int_header(headers, "X-RateLimit-Remaining")
+    reset = _int_header(headers, "X-RateLimit-Reset")
+    if limit is None and remaining is None and reset is None:
+        return previous
+    reset_at = None
+    if reset is not None and reset < 10**11:
+        reset_at = datetime.fromtimestamp(reset, UTC)
+    return Quota(limit=limit, remaining=remaining, reset_at=reset_at)

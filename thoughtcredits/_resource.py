@@ -1,188 +1,64 @@
-"""Plumbing shared by the resources: one page or one object from a response."""
+"""The base of the resource namespaces: one object, or a lazy listing, per API call."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import aiohttp
-import attrs
-from multidict import CIMultiDictProxy
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from . import _args
-from ._converter import parse_page_info, structure, structure_many
-from ._exceptions import APIConnectionError, APITimeoutError, ResponseValidationError
 from ._models import Page
+from ._page_rules import PageRequest
 from ._pagination import AsyncPaginator
-from ._wire import InexactNumber, loads_exact, unwrap_envelope
+from ._raw import RAW, APIResponse
+from ._response import Listing, Single, Unparsed, decipher
+from ._transport import RequestContext
 
 if TYPE_CHECKING:
     from ._client import Client
 
-__all__ = [
-    "RequestContext",
-    "Resource",
-    "Response",
-    "connection_error",
-    "log_exchange",
-    "log_final_failure",
-    "single",
-]
-
-logger = logging.getLogger("thoughtcredits")
+__all__ = ["RequestContext", "Resource"]
 
 T = TypeVar("T")
 
 
-@attrs.frozen
-class RequestContext:
-    """What the SDK is doing, handed to aiohttp trace configs as ``trace_request_ctx``.
-
-    Attributes:
-        method: the HTTP method.
-        path: the URL path, e.g. ``/incoming/v2/clients/…/creditBatches``.
-        attempt: 1 for the first try, 2 for the first retry, and so on.
-    """
-
-    method: str
-    path: str
-    attempt: int
-
-
-def connection_error(
-    error: BaseException, method: str, url: str, elapsed: float
-) -> APIConnectionError:
-    """Our error for an aiohttp failure; ``request_sent`` only when it provably was not."""
-    if isinstance(error, aiohttp.ConnectionTimeoutError):
-        return APITimeoutError(
-            f"timed out connecting after {elapsed:.1f}s", method=method, url=url, request_sent=False
-        )
-    if isinstance(error, TimeoutError | aiohttp.ServerTimeoutError):
-        return APITimeoutError(f"timed out after {elapsed:.1f}s", method=method, url=url)
-    if isinstance(error, aiohttp.ClientSSLError):
-        # Not "before sending" for retries: a certificate problem will not fix itself.
-        return APIConnectionError(f"TLS error: {error}", method=method, url=url)
-    if isinstance(error, aiohttp.ClientConnectorError):
-        return APIConnectionError(
-            f"could not connect: {error}", method=method, url=url, request_sent=False
-        )
-    return APIConnectionError(
-        f"connection failed: {type(error).__name__}: {error}", method=method, url=url
-    )
-
-
-def log_final_failure(error: Exception, method: str, path: str) -> None:
-    """Log a failure that will not be retried when the request may have landed."""
-    # A create that may have landed must leave a trace even though it is not retried.
-    if isinstance(error, APIConnectionError) and error.request_sent:
-        logger.warning(
-            "%s %s failed after it may have reached the server (%s); not retried",
-            method,
-            path,
-            type(error).__name__,
-            extra={"tc_method": method, "tc_path": path, "tc_reason": type(error).__name__},
-        )
-
-
-def log_exchange(
-    context: RequestContext, status: int, elapsed: float, headers: Mapping[str, str]
-) -> None:
-    """One DEBUG record per HTTP exchange, with structured fields (never headers or keys)."""
-    if not logger.isEnabledFor(logging.DEBUG):
-        return  # this runs per request: build nothing unless someone listens
-    logger.debug(
-        "%s %s -> %d (attempt %d, %.0f ms)",
-        context.method,
-        context.path,
-        status,
-        context.attempt,
-        elapsed * 1000,
-        extra={
-            "tc_method": context.method,
-            "tc_path": context.path,
-            "tc_status": status,
-            "tc_attempt": context.attempt,
-            "tc_elapsed": elapsed,
-            "tc_ratelimit_remaining": headers.get("X-RateLimit-Remaining"),
-        },
-    )
-
-
-@attrs.frozen
-class Response:
-    """A decoded 2xx response: the JSON body plus where it came from."""
-
-    status: int
-    headers: CIMultiDictProxy[str]
-    body: Any
-    raw: bytes
-    method: str
-    url: str
-
-
-def _decoded(response: Response, build: Callable[[object], T]) -> T:
-    try:
-        return build(response.body)
-    except InexactNumber:
-        pass  # the fast decoder turned a fractional amount into a float: decode it exactly
-    try:
-        exact = loads_exact(response.raw)
-    except ValueError as exc:  # e.g. nested deeper than the exact decoder can go
-        raise ResponseValidationError(
-            f"response cannot be decoded exactly: {exc}", method=response.method, url=response.url
-        ) from exc
-    return build(exact)
-
-
-def single(response: Response, cls: type[T]) -> T:
-    """The one object in a create/update response."""
-
-    def build(body: object) -> T:
-        return structure(unwrap_envelope(body), cls, method=response.method, url=response.url)
-
-    return _decoded(response, build)
-
-
-def _page(response: Response, items_key: str, cls: type[T], cursor: str | None) -> Page[T]:
-    return _decoded(response, lambda body: _build_page(body, response, items_key, cls, cursor))
-
-
-def _build_page(
-    body: object, response: Response, items_key: str, cls: type[T], cursor: str | None
-) -> Page[T]:
-    payload = unwrap_envelope(body, items_key)
-    items = payload.get(items_key) if isinstance(payload, dict) else None
-    if not isinstance(payload, dict) or not isinstance(items, list):
-        raise ResponseValidationError(
-            f"expected a {items_key!r} array in the response",
-            method=response.method,
-            url=response.url,
-            body=body,
-        )
-    return Page(
-        items=structure_many(items, cls, method=response.method, url=response.url),
-        page_info=parse_page_info(
-            payload.get("pageInfo"), method=response.method, url=response.url
-        ),
-        request_cursor=cursor,
-    )
-
-
 class Resource:
-    """Base of the resource namespaces: holds the client."""
+    """Base of the resource namespaces: holds the client (or a ``with_options`` view)."""
 
     def __init__(self, client: Client) -> None:
         self._client = client
 
+    async def _single(
+        self, method: str, segments: tuple[str, ...], body: dict[str, object], cls: type[T],
+        operation: str,
+    ) -> T:  # fmt: skip
+        """Send a create/update and return its model (an ``APIResponse`` in raw mode)."""
+        expect = Single(cls, operation)
+        if not RAW.get():
+            exchange = await self._client._send(method, segments, json=body, expect=expect)
+            return cast(T, exchange.value)
+        exchange = await self._client._send(method, segments, json=body, expect=Unparsed())
+        response = exchange.response
+        url = exchange.url
+
+        def parse() -> T:
+            return cast(
+                T,
+                decipher(
+                    response.status, response.headers, response.body, expect, method=method,
+                    url=url,
+                ),
+            )  # fmt: skip
+
+        raw = APIResponse(response.status, response.headers, response.body, response.elapsed, parse)
+        return cast(T, raw)  # the with_raw_response wrapper types it as APIResponse[T]
+
     def _paginate(
         self,
-        segments: Sequence[str],
+        segments: tuple[str, ...],
         query: dict[str, str],
-        items_key: str,
-        cls: type[T],
+        listing: Listing[T],
         *,
         cursor: str | None,
+        page: int | None,
         resume_from: str | None,
         max_items: int | None,
         page_size: int | None,
@@ -192,17 +68,36 @@ class Resource:
             query["perPage"] = str(_args.integer("page_size", page_size, minimum=1))
         if cursor is not None:
             _args.non_empty_str("cursor", cursor)
+        if page is not None:
+            _args.integer("page", page, minimum=1)
+        client = self._client
+        mode = client.pagination
+        if mode == "page" and cursor is not None:
+            raise ValueError('cursor: not used with Client(pagination="page"); pass page=')
 
-        async def fetch(page_cursor: str | None) -> Page[T]:
-            page_query = query if page_cursor is None else {**query, "cursor": page_cursor}
-            response = await self._client._request("GET", segments, query=page_query)
-            return _page(response, items_key, cls, page_cursor)
+        async def fetch(request: PageRequest) -> Page[T]:
+            page_query = query
+            if request.cursor is not None:
+                page_query = {**query, "cursor": request.cursor}
+            elif request.page is not None:
+                page_query = {**query, "page": str(request.page)}
+            expect = Listing(
+                listing.cls, listing.operation, listing.items_key, request.cursor, request.page
+            )
+            exchange = await client._send("GET", segments, query=page_query, expect=expect)
+            return cast(Page[T], exchange.value)
 
+        start = PageRequest(cursor=cursor, page=page)
+        if mode == "page" and page is None and cursor is None and resume_from is None:
+            start = PageRequest(page=1)
         return AsyncPaginator(
             fetch,
-            cursor=cursor,
+            start=start,
             resume_from=resume_from,
             max_items=max_items,
             prefetch=prefetch,
-            track=self._client._track,
+            mode=mode,
+            max_empty_pages=client._max_empty_pages,
+            track=client._core.track,
         )
+

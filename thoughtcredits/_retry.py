@@ -1,4 +1,4 @@
-"""Retry policy and the pure decisions behind it; tenacity runs the loop.
+"""Retry policy, the pure decisions behind it, and the time budget; tenacity runs the loop.
 
 Retry safety per method (the API has no idempotency key, ``research/ti-api.md`` §6):
 
@@ -6,12 +6,23 @@ Retry safety per method (the API has no idempotency key, ``research/ti-api.md`` 
 * POST creates credits, so it retries only when the server provably did not act on it: a 429,
   or a connection that failed before the request was sent. A 5xx, timeout or drop after
   sending surfaces at once unless ``RetryPolicy(retry_unsafe_methods=True)``.
+
+Waits (the retry loop owns every one of them):
+
+* the wait before the next attempt is the server's delay (``Retry-After``, then
+  ``X-RateLimit-Reset``, then the body's ``retryAfter``) when it gave one, else the back-off.
+  A delay of 0, or a date or reset in the past, counts as "no delay given": back off;
+* a server delay over ``max_retry_after`` is not waited out: the error is raised at once;
+* every wait (retry waits, and waits for the client's shared pause or rate limiter) is
+  counted against ``timeout`` **before** it is slept, so the cap holds whatever the server asks.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,12 +32,22 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    stop_before_delay,
+    stop_any,
 )
 
 from ._exceptions import APIConnectionError, APIStatusError
 
-__all__ = ["RetryPolicy", "backoff", "retrying", "server_delay", "should_retry"]
+__all__ = [
+    "Budget",
+    "BudgetExceeded",
+    "RetryPolicy",
+    "backoff",
+    "planned_wait",
+    "reason",
+    "retrying",
+    "server_delay",
+    "should_retry",
+]
 
 logger = logging.getLogger("thoughtcredits")
 
@@ -35,12 +56,12 @@ _RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 def _positive(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
-    if not value > 0:
+    if isinstance(value, bool) or not value > 0 or not math.isfinite(value):
         raise ValueError(f"RetryPolicy.{attribute.name}: must be positive, got {value!r}")
 
 
 def _non_negative(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
-    if not value >= 0:
+    if isinstance(value, bool) or not value >= 0 or not math.isfinite(value):
         raise ValueError(f"RetryPolicy.{attribute.name}: must not be negative, got {value!r}")
 
 
@@ -50,13 +71,13 @@ class RetryPolicy:
 
     Args:
         attempts: total tries per request, the first included.
-        timeout: cap in seconds on the time one request may spend retrying; a retry whose
-            wait would cross it is not made.
+        timeout: cap in seconds on the time one request may spend, retries and waits
+            included; a wait that would cross it is not made (the last error is raised).
         wait_initial: first backoff delay in seconds when the server gives none.
         wait_max: largest backoff delay in seconds.
         wait_jitter: up to this many random seconds added to each backoff delay.
         max_retry_after: the longest server-requested delay (``Retry-After``) honoured by
-            sleeping; a longer one raises ``RateLimitError`` at once.
+            waiting; a longer one raises ``RateLimitError`` at once.
         retry_unsafe_methods: also retry POST after a 5xx, timeout or a drop after sending.
             The API has no idempotency key, so this can create a batch or account twice.
     """
@@ -71,9 +92,9 @@ class RetryPolicy:
 
 
 def server_delay(error: BaseException) -> float | None:
-    """The delay the server asked for, if the error carries one."""
-    if isinstance(error, APIStatusError):
-        return error.retry_after
+    """The delay the server asked for (positive seconds), if the error carries one."""
+    if isinstance(error, APIStatusError) and error.retry_after is not None:
+        return error.retry_after if error.retry_after > 0 else None
     return None
 
 
@@ -94,59 +115,93 @@ def should_retry(error: BaseException, method: str, policy: RetryPolicy) -> bool
 
 def backoff(attempt: int, policy: RetryPolicy, rng: Callable[[], float] = random.random) -> float:
     """Exponential backoff with jitter for the ``attempt``-th failure (1-based), capped."""
-    base = min(policy.wait_initial * 2.0 ** (attempt - 1), policy.wait_max)
+    base = min(policy.wait_initial * 2.0 ** min(attempt - 1, 64), policy.wait_max)
     return min(base + policy.wait_jitter * rng(), policy.wait_max + policy.wait_jitter)
+
+
+def planned_wait(error: BaseException, attempt: int, policy: RetryPolicy) -> float:
+    """The wait before retrying after ``error`` on ``attempt``: the server's, else back-off."""
+    delay = server_delay(error)
+    return delay if delay is not None else backoff(attempt, policy)
+
+
+class BudgetExceeded(Exception):  # noqa: N818 - a signal between the budget and the loop
+    """A wait of ``seconds`` would cross the request's time budget; nothing was slept."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+class Budget:
+    """The time one request may spend: real time, with injected sleeps counted as asked.
+
+    A test's injected sleep returns at once; counting what was *asked* keeps the cap
+    meaningful there too. Waits are refused before they are slept.
+    """
+
+    def __init__(self, timeout: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.timeout = timeout
+        self._clock = clock
+        self._start = clock()
+        self._slept_real = 0.0
+        self.waited = 0.0
+        """Seconds of waits asked for so far."""
+
+    def spent(self) -> float:
+        """Seconds used so far."""
+        return self._clock() - self._start - self._slept_real + self.waited
+
+    def allows(self, seconds: float) -> bool:
+        """Whether a wait of ``seconds`` stays within the budget."""
+        return self.spent() + seconds <= self.timeout
+
+    async def wait(self, seconds: float, sleep: Callable[[float], Awaitable[None]]) -> None:
+        """Sleep ``seconds`` through ``sleep`` if the budget allows, else raise."""
+        if not self.allows(seconds):
+            raise BudgetExceeded(seconds)
+        started = self._clock()
+        try:
+            await sleep(seconds)
+        finally:
+            self._slept_real += self._clock() - started
+            self.waited += seconds
 
 
 def retrying(
     policy: RetryPolicy,
     method: str,
     *,
+    budget: Budget,
     sleep: Callable[[float], Awaitable[None]],
     describe: str,
-    on_retry: Callable[[BaseException, float], None] | None = None,
-    active: Callable[[], bool] = lambda: True,
+    on_retry: Callable[[RetryCallState, BaseException, float], None],
+    active: Callable[[], bool],
 ) -> AsyncRetrying:
-    """A fresh tenacity loop for one request; ``reraise`` so users see our errors only."""
+    """A fresh tenacity loop for one request; ``reraise`` so users see our errors only.
+
+    ``sleep`` is the client's interruptible sleep; ``active`` turns False when the client is
+    closed, after which nothing is retried.
+    """
 
     def wait(state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
-        if error is not None and server_delay(error) is not None:
-            # The client's shared pause already holds every task for the server's delay;
-            # sleeping here too would wait twice.
-            return 0.0
-        return backoff(state.attempt_number, policy)
+        return 0.0 if error is None else planned_wait(error, state.attempt_number, policy)
+
+    def over_budget(state: RetryCallState) -> bool:
+        return not budget.allows(state.upcoming_sleep)
 
     def before_sleep(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
-        server = server_delay(error) if error is not None else None
-        delay = server if server is not None else state.upcoming_sleep
-        logger.info(
-            "retrying %s in %.2fs (attempt %d of %d failed: %s)",
-            describe,
-            delay,
-            state.attempt_number,
-            policy.attempts,
-            _reason(error),
-            extra={
-                "tc_request": describe,
-                "tc_attempt": state.attempt_number,
-                "tc_wait": delay,
-                "tc_reason": _reason(error),
-            },
-        )
-        if on_retry is not None and error is not None:
-            on_retry(error, delay)
+        if error is not None:
+            on_retry(state, error, state.upcoming_sleep)
 
     async def nap(seconds: float) -> None:
-        # wait() returns 0 when the shared pause does the waiting: that is no sleep at all.
-        if seconds > 0:
-            await sleep(seconds)
+        await budget.wait(seconds, sleep)
 
     return AsyncRetrying(
-        stop=stop_after_attempt(policy.attempts) | stop_before_delay(policy.timeout),
+        stop=stop_any(stop_after_attempt(policy.attempts), over_budget),
         wait=wait,
-        # ``active`` turns False when the client is closed: nothing is retried after that.
         retry=retry_if_exception(lambda error: active() and should_retry(error, method, policy)),
         reraise=True,
         sleep=nap,
@@ -154,7 +209,8 @@ def retrying(
     )
 
 
-def _reason(error: BaseException | None) -> str:
+def reason(error: BaseException | None) -> str:
+    """A short reason for logs and events: ``"HTTP 503"`` or the error's class name."""
     if isinstance(error, APIStatusError):
         return f"HTTP {error.status}"
     if error is None:  # pragma: no cover - tenacity only sleeps after a failure

@@ -1,34 +1,41 @@
-"""JSON on the wire: exact decoding and encoding, timestamps, and the API's envelopes.
+"""JSON on the wire: exact decoding and encoding, and timestamps.
 
-Amounts never pass through ``float``: bodies are decoded fast with orjson, and a fractional
-number makes the structure hooks ask for an exact re-decode (:class:`InexactNumber`).
+Amounts never pass through ``float``. :func:`decode` reads a body once: with orjson when
+the bytes hold no fractional, exponent or 64-bit-overflowing number (orjson would make those
+floats), else with the standard decoder and every such number as an exact ``Decimal``.
 Request bodies are encoded by :func:`dumps`, which writes Decimals digit for digit.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-try:
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - orjson is a dependency, but the SDK works without it
-    _orjson = None  # type: ignore[assignment]
+import orjson as _orjson
 
 __all__ = [
     "InexactNumber",
     "camel",
+    "decode",
     "dumps",
     "format_datetime",
     "format_decimal",
     "loads",
     "loads_exact",
-    "unwrap_envelope",
 ]
+
+# A number in value position (after ``:``, ``[``, ``,`` or at the start) that has a fraction
+# or an exponent, or 19+ digits (past 64 bits orjson silently returns a float). A match inside
+# a string only costs the slower exact decode; a miss would cost exactness, and cannot happen:
+# JSON numbers only ever follow those characters.
+_INEXACT = re.compile(rb"(?:^|[:\[,])\s*-?[0-9]+(?:[.eE]|[0-9]{18})")
+# An escaped UTF-16 surrogate; the standard decoder lets a lone one through as a bad str.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def camel(name: str) -> str:
@@ -41,35 +48,49 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"non-finite number {name} in JSON")
 
 
-class InexactNumber(Exception):  # noqa: N818 - a signal, not an error users see
-    """A float reached a Decimal or int field: decode the body again with :func:`loads_exact`."""
+class InexactNumber(Exception):  # noqa: N818 - kept only until the hooks stop importing it
+    """Obsolete: :func:`decode` never produces a float any more."""
 
 
 def loads_exact(raw: bytes | str) -> Any:
     """Decode JSON with every non-integer number as an exact ``Decimal``.
 
+    The text must be valid UTF-8 and hold no lone surrogate (``"\\ud800"``): such a string
+    cannot be written out again, so it is refused here rather than crashing an export later.
+
     Raises:
-        ValueError: not JSON, or nested too deeply to decode (a hostile body).
+        ValueError: not JSON, not valid text, or nested too deeply to decode (a hostile body).
     """
     try:
-        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
-
-
-def loads(raw: bytes | str) -> Any:
-    """Decode JSON fast. Integers are exact; a fractional number may come back as a float.
-
-    orjson is about twice as fast as ``json`` but has no ``parse_float``. The structure hooks
-    never accept a float: they raise :class:`InexactNumber`, and the caller decodes the same
-    bytes again with :func:`loads_exact`. Amounts therefore never pass through ``float``.
-    """
-    if _orjson is not None:
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"body is not valid UTF-8 ({exc.reason})") from None
+    if _SURROGATE_ESCAPE.search(text.encode("utf-8", "surrogatepass")):
         try:
-            return _orjson.loads(raw)
+            json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("JSON holds a lone UTF-16 surrogate (not valid text)") from None
+    return value
+
+
+def decode(raw: bytes) -> Any:
+    """Decode a response body once, exactly: integers as ``int``, other numbers as ``Decimal``.
+
+    Raises:
+        ValueError: not JSON, not valid UTF-8, a lone surrogate, or nested too deeply.
+    """
+    if not _INEXACT.search(raw):
+        try:
+            return _orjson.loads(raw)  # refuses bad UTF-8, lone surrogates and NaN itself
         except _orjson.JSONDecodeError:
-            pass  # e.g. an integer past 64 bits: the exact decoder decides
+            pass  # let the exact decoder give the precise reason
     return loads_exact(raw)
+
+
+loads = decode  # the name older code and tests use
 
 
 def format_datetime(value: datetime) -> str:
@@ -116,33 +137,8 @@ def dumps(value: object) -> bytes:
     ready-made JSON fragment, so it never passes through float. Values orjson refuses (an
     integer past 64 bits) fall back to the pure encoder, which writes the same bytes.
     """
-    if _orjson is not None:
-        try:
-            return _orjson.dumps(value, default=_fragment, option=_orjson.OPT_PASSTHROUGH_DATETIME)
-        except (TypeError, ValueError):
-            pass  # orjson.JSONEncodeError subclasses TypeError; NaN is refused below too
+    try:
+        return _orjson.dumps(value, default=_fragment, option=_orjson.OPT_PASSTHROUGH_DATETIME)
+    except (TypeError, ValueError):
+        pass  # orjson.JSONEncodeError subclasses TypeError; NaN is refused below too
     return _encode(value).encode()
-
-
-def unwrap_envelope(body: object, items_key: str | None = None) -> object:
-    """Find the payload inside the shapes the API uses (``research/ti-api.md`` §5).
-
-    1. ``{"data": {"<Operation>": {...}}}``: the single inner object.
-    2. ``{"data": {...payload...}}``: the object (when it holds ``items_key`` or has many keys).
-    3. ``{"data": [...], "pageInfo": ...}``: a list payload, re-keyed under ``items_key``.
-    4. anything else: the body as it is.
-    """
-    if not isinstance(body, dict):
-        return body
-    data = body.get("data")
-    if isinstance(data, dict):
-        if items_key is not None and items_key in data:
-            return data
-        if len(data) == 1:
-            (inner,) = data.values()
-            if isinstance(inner, dict):
-                return inner
-        return data
-    if isinstance(data, list) and items_key is not None:
-        return {items_key: data, "pageInfo": body.get("pageInfo")}
-    return body

@@ -1,0 +1,422 @@
+"""The request pipeline through ``MockTransport``: waits, caps, views, raw responses, paging.
+
+No socket: every test answers from a handler function and records the waits it was asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import gc
+import time
+import tracemalloc
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import thoughtcredits as tc
+from tests.conftest import BATCH_ID, CLIENT_ID, payload, sample
+from thoughtcredits.testing import RecordingSleep
+from thoughtcredits.testing._mock import MockTransport, json_response
+
+BASE = "https://acme.example"
+
+
+def client(handler: Callable[[tc.HTTPRequest], tc.HTTPResponse], **kwargs: Any) -> tc.Client:
+    """A client answering from ``handler``."""
+    kwargs.setdefault("sleep", RecordingSleep())
+    return tc.Client(BASE, "key-0123", transport=MockTransport(handler), **kwargs)
+
+
+def too_many(headers: dict[str, str]) -> Callable[[tc.HTTPRequest], tc.HTTPResponse]:
+    """A handler answering every request 429 with ``headers``."""
+    return lambda request: json_response(
+        {"error": "rate_limit_exceeded"}, status=429, headers=headers
+    )
+
+
+def batch_created(request: tc.HTTPRequest) -> tc.HTTPResponse:
+    """The seed page's CreateCreditBatch answer."""
+    return json_response(sample("create_credit_batch"), status=201)
+
+
+class TestWaits:
+    """The retry loop owns every wait, and counts it against the cap before sleeping it."""
+
+    async def test_timeout_caps_retry_after_waits(self) -> None:
+        """timeout=1.0 against Retry-After: 0.7 makes 2 attempts and waits 0.7 s, not more."""
+        sleep = RecordingSleep()
+        transport = MockTransport(too_many({"Retry-After": "0.7"}))
+        api = tc.Client(
+            BASE, "k", transport=transport, sleep=sleep, retry=tc.RetryPolicy(timeout=1.0)
+        )
+        with pytest.raises(tc.RateLimitError):
+            await api.credit_batches.create(CLIENT_ID, starting_balance=5)
+        assert len(transport.requests) == 2
+        assert sleep.waits == [0.7]
+
+    async def test_timeout_caps_real_time(self) -> None:
+        """With the real sleep, the same request ends within the second."""
+        transport = MockTransport(too_many({"Retry-After": "0.7"}))
+        api = tc.Client(BASE, "k", transport=transport, retry=tc.RetryPolicy(timeout=1.0))
+        started = time.monotonic()
+        with pytest.raises(tc.RateLimitError):
+            await api.credit_batches.create(CLIENT_ID, starting_balance=5)
+        assert time.monotonic() - started < 1.0
+        await api.aclose()
+
+    @pytest.mark.parametrize(
+        "headers",
+        [
+            {"Retry-After": "0"},
+            {"Retry-After": "-3"},
+            {"Retry-After": email.utils.formatdate(time.time() - 3600, usegmt=True)},
+            {"X-RateLimit-Reset": str(int(time.time()) - 60)},
+            {"X-RateLimit-Reset": "0"},
+        ],
+        ids=["zero", "negative", "past-date", "past-reset", "reset-zero"],
+    )
+    async def test_zero_or_past_delay_backs_off(self, headers: dict[str, str]) -> None:
+        """A zero or past server delay is 'no delay given': every retry backs off."""
+        sleep = RecordingSleep()
+        policy = tc.RetryPolicy(attempts=4, wait_initial=0.5, wait_jitter=0)
+        api = client(too_many(headers), sleep=sleep, retry=policy)
+        with pytest.raises(tc.RateLimitError):
+            await api.credit_batches.list(CLIENT_ID).__aiter__().__anext__()
+        assert sleep.calls == [0.5, 1.0, 2.0]
+
+    async def test_no_storm_from_zero_delays(self) -> None:
+        """50 tasks answered Retry-After: 0 each wait before every retry: no 1 ms storm."""
+        sleep = RecordingSleep()
+        api = client(too_many({"Retry-After": "0"}), sleep=sleep)
+
+        async def one() -> None:
+            with pytest.raises(tc.RateLimitError):
+                await api.credit_batches.list(CLIENT_ID).__aiter__().__anext__()
+
+        await asyncio.gather(*(one() for _ in range(50)))
+        assert len(sleep.calls) == 150
+        assert min(sleep.calls) >= 0.5
+
+    async def test_server_delay_over_cap_fails_at_once(self) -> None:
+        """A Retry-After over max_retry_after is raised at once and pauses no one."""
+        sleep = RecordingSleep()
+        api = client(too_many({"Retry-After": "600"}), sleep=sleep)
+        with pytest.raises(tc.RateLimitError) as caught:
+            await api.credit_batches.list(CLIENT_ID).__aiter__().__anext__()
+        assert caught.value.retry_after == 600
+        assert sleep.calls == []
+        assert api.quota.paused_until is None
+
+    async def test_pause_wait_over_budget_is_not_sent(self) -> None:
+        """A view with a short budget fails fast, unsent, while the client is paused."""
+        calls: list[str] = []
+
+        def handler(request: tc.HTTPRequest) -> tc.HTTPResponse:
+            calls.append(request.method)
+            if len(calls) == 1:
+                return json_response({}, status=429, headers={"Retry-After": "30"})
+            return json_response(sample("list_credit_batches"))
+
+        sleep = RecordingSleep()
+        api = client(handler, sleep=sleep, retry=tc.RetryPolicy(attempts=1))
+        with pytest.raises(tc.RateLimitError):
+            await api.credit_batches.list(CLIENT_ID).__aiter__().__anext__()
+        fast = api.with_options(retry=tc.RetryPolicy(timeout=2))
+        with pytest.raises(tc.RateLimitError, match="not sent") as caught:
+            await fast.credit_batches.list(CLIENT_ID).__aiter__().__anext__()
+        assert calls == ["GET"]
+        assert caught.value.retry_after is not None and 29 < caught.value.retry_after <= 30
+
+    async def test_reassigning_retry_is_refused(self) -> None:
+        """The configuration is read-only: no stale copy of a policy can linger."""
+        api = client(batch_created)
+        with pytest.raises(AttributeError):
+            api.retry = tc.RetryPolicy(max_retry_after=100)  # type: ignore[misc]
+
+
+class TestClose:
+    """aclose() wakes every waiting request at once."""
+
+    async def test_aclose_ends_a_30s_pause_at_once(self) -> None:
+        """Tasks waiting on a 30 s pause fail with ClientClosedError as soon as aclose runs."""
+        answered = 0
+
+        def handler(request: tc.HTTPRequest) -> tc.HTTPResponse:
+            nonlocal answered
+            answered += 1
+            return json_response({}, status=429, headers={"Retry-After": "30"})
+
+        api = tc.Client(BASE, "k", transport=MockTransport(handler))
+        tasks = [
+            asyncio.create_task(api.credit_batches.list(CLIENT_ID).__aiter__().__anext__()) for _ in range(5)
+        ]
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        await api.aclose()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert time.monotonic() - started < 0.5
+        assert all(isinstance(result, tc.ClientClosedError) for result in results)
+        assert answered >= 1
+
+    async def test_closed_during_backoff_says_whether_sent(self) -> None:
+        """A POST closed during its back-off reports that an attempt was sent."""
+        api = tc.Client(
+            BASE, "k", transport=MockTransport(too_many({})), retry=tc.RetryPolicy(wait_initial=30)
+        )
+        task = asyncio.create_task(api.credit_batches.create(CLIENT_ID, starting_balance=1))
+        await asyncio.sleep(0.05)
+        await api.aclose()
+        with pytest.raises(tc.ClientClosedError) as caught:
+            await task
+        assert caught.value.request_sent is True
+        assert isinstance(caught.value.__cause__, tc.RateLimitError)
+
+
+class TestViews:
+    """with_options views share everything but their options, and leak nothing."""
+
+    async def test_view_options_apply_and_state_is_shared(self) -> None:
+        """A view's headers and retry apply to its calls; stats and closing are shared."""
+        transport = MockTransport(batch_created)
+        api = tc.Client(BASE, "k", transport=transport, default_headers={"X-App": "a"})
+        view = api.with_options(headers={"X-Trace": "t"}, retry=None, timeout=3)
+        await view.credit_batches.create(CLIENT_ID, starting_balance=1)
+        sent = transport.requests[-1].headers
+        assert (sent["X-App"], sent["X-Trace"]) == ("a", "t")
+        assert transport.requests[-1].timeout.total == 3
+        assert view.retry is None and api.retry == tc.RetryPolicy()
+        assert api.stats.requests == 1
+        await view.aclose()
+        assert not api.closed
+        await api.aclose()
+        assert view.closed and transport.closed
+
+    def test_hundred_thousand_views_leave_memory_flat(self) -> None:
+        """100,000 views, each used for a namespace, leave traced memory flat."""
+        api = client(batch_created)
+        for _ in range(1000):
+            _ = api.with_options(timeout=5).credit_batches
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(100_000):
+            _ = api.with_options(timeout=5).credit_batches
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        assert after - before < 200_000
+
+
+class TestRawResponse:
+    """with_raw_response gives the HTTP response, with the model on demand."""
+
+    async def test_raw_create(self) -> None:
+        """Status, headers, request id and elapsed, then parse() -> the model."""
+
+        def handler(request: tc.HTTPRequest) -> tc.HTTPResponse:
+            return json_response(
+                sample("create_credit_batch"), status=201, headers={"X-Request-Id": "req-9"}
+            )
+
+        api = client(handler)
+        raw = await api.credit_batches.with_raw_response.create(CLIENT_ID, starting_balance=10)
+        assert (raw.status, raw.request_id, raw.headers["X-Request-Id"]) == (201, "req-9", "req-9")
+        assert raw.elapsed >= 0
+        batch = raw.parse()
+        assert isinstance(batch, tc.CreditBatch)
+        assert str(batch.id) == payload("create_credit_batch")["id"]
+
+    async def test_raw_keeps_an_unreadable_landed_create(self) -> None:
+        """An HTML 201 still gives the response; parse() says the change was applied."""
+        api = client(lambda request: json_response(b"<html>ok</html>", status=201))
+        raw = await api.credit_accounts.with_raw_response.create(
+            CLIENT_ID, name="n", starting_balance=1, notify_emails=[], license_ids=[]
+        )
+        assert raw.content == b"<html>ok</html>"
+        with pytest.raises(tc.ResponseValidationError) as caught:
+            raw.parse()
+        assert caught.value.applied is True and caught.value.status == 201
+
+
+class TestLanded:
+    """A 2xx to POST/PUT that cannot be read says the change was made."""
+
+    @pytest.mark.parametrize(
+        ("body", "method"),
+        [(b"<html>ok</html>", "create"), (b'{"data": {"CreateCreditBatch": 5}}', "create"),
+         (b"", "update"), (b'{"data": ', "update")],
+    )  # fmt: skip
+    async def test_applied_true(self, body: bytes, method: str, caplog: Any) -> None:
+        """applied=True, the status, and a WARNING that it must not be sent again."""
+        api = client(lambda request: json_response(body, status=201))
+        call = (
+            api.credit_batches.create(CLIENT_ID, starting_balance=5)
+            if method == "create"
+            else api.credit_batches.update(BATCH_ID, name="x")
+        )
+        with pytest.raises(tc.ResponseValidationError) as caught:
+            await call
+        assert (caught.value.applied, caught.value.status) == (True, 201)
+        assert "WAS MADE" in str(caught.value)
+        assert any("must not be sent again" in r.getMessage() for r in caplog.records)
+
+    async def test_get_is_not_applied(self) -> None:
+        """A listing's unreadable 200 is applied=False with its status."""
+        api = client(lambda request: json_response(b"<html/>", status=200))
+        with pytest.raises(tc.ResponseValidationError) as caught:
+            await api.credit_batches.list(CLIENT_ID).__aiter__().__anext__()
+        assert (caught.value.applied, caught.value.status) == (False, 200)
+
+
+def listing(pages: list[dict[str, Any]]) -> Callable[[tc.HTTPRequest], tc.HTTPResponse]:
+    """Answer listing requests with ``pages`` in order (the last one repeats)."""
+    served: list[int] = []
+
+    def handler(request: tc.HTTPRequest) -> tc.HTTPResponse:
+        index = min(len(served), len(pages) - 1)
+        served.append(index)
+        return json_response({"data": {"APICreditBatchesByClientAndCreditAccount": pages[index]}})
+
+    return handler
+
+
+def batches_page(n: int, info: dict[str, Any]) -> dict[str, Any]:
+    """A listing payload of ``n`` copies of the seed batch with ``info`` as pageInfo."""
+    return {"creditBatches": [payload("update_credit_batch")] * n, "pageInfo": info}
+
+
+class TestPaging:
+    """The page parameter, both modes, and the loop guards."""
+
+    async def test_page_mode_sends_page_numbers_never_cursor(self) -> None:
+        """pagination="page" sends page=1, 2, 3 until hasMore is false."""
+        pages = [batches_page(1, {"hasMore": True, "cursor": "c"})] * 2 + [
+            batches_page(1, {"hasMore": False})
+        ]
+        transport = MockTransport(listing(pages))
+        api = tc.Client(BASE, "k", transport=transport, pagination="page")
+        items = [b async for b in api.credit_batches.list(CLIENT_ID)]
+        assert len(items) == 3
+        assert [r.url.split("&")[-1] for r in transport.requests] == ["page=1", "page=2", "page=3"]
+        assert all("cursor" not in r.url for r in transport.requests)
+
+    async def test_page_argument_then_cursors(self) -> None:
+        """page=3 in cursor mode sends page=3 first, then the cursor."""
+        pages = [batches_page(1, {"hasMore": True, "cursor": "Mw"}), batches_page(1, {})]
+        transport = MockTransport(listing(pages))
+        api = tc.Client(BASE, "k", transport=transport)
+        assert len([b async for b in api.credit_batches.list(CLIENT_ID, page=3)]) == 2
+        assert transport.requests[0].url.endswith("page=3")
+        assert transport.requests[1].url.endswith("cursor=Mw")
+
+    async def test_endless_empty_pages_end(self) -> None:
+        """Empty pages with hasMore and fresh cursors end in PaginationError after 10."""
+        count = 0
+
+        def handler(request: tc.HTTPRequest) -> tc.HTTPResponse:
+            nonlocal count
+            count += 1
+            page = batches_page(0, {"hasMore": True, "cursor": f"c{count}"})
+            return json_response({"data": {"APICreditBatchesByClientAndCreditAccount": page}})
+
+        api = client(handler)
+        with pytest.raises(tc.PaginationError, match="empty pages"):
+            [b async for b in api.credit_batches.list(CLIENT_ID)]
+        assert count == 10
+
+    async def test_repeated_cursor_suggests_page_mode(self) -> None:
+        """A cursor that comes back suggests pagination="page"."""
+        api = client(listing([batches_page(1, {"hasMore": True, "cursor": "same"})]))
+        with pytest.raises(tc.PaginationError, match='pagination="page"'):
+            [b async for b in api.credit_batches.list(CLIENT_ID)]
+
+    def test_cursor_memory_is_bounded(self) -> None:
+        """A walk over 20,000 distinct cursors remembers at most 4,096 of them."""
+        from thoughtcredits._models import Page
+        from thoughtcredits._page_rules import PageRequest, Walk
+
+        walk = Walk("cursor", PageRequest(), 10)
+        request = PageRequest()
+        for n in range(20_000):
+            page = Page(items=(1,), page_info=tc.PageInfo(has_more=True, cursor=f"c{n}"))
+            following = walk.next(request, page)
+            assert following is not None
+            request = following
+        assert len(walk._seen) == 4096
+
+    async def test_page_carries_headers(self) -> None:
+        """Each Page has its response's headers and request id."""
+
+        def handler(request: tc.HTTPRequest) -> tc.HTTPResponse:
+            return json_response(
+                sample("list_credit_batches"),
+                headers={"X-Request-Id": "r1", "X-RateLimit-Limit": "120"},
+            )
+
+        api = client(handler)
+        page = await api.credit_batches.list(CLIENT_ID).pages().__anext__()
+        assert page.request_id == "r1" and page.headers["X-RateLimit-Limit"] == "120"
+        assert api.quota.limit == 120
+
+
+class TestPayloadByName:
+    """The documented operation key wins over any other key beside it."""
+
+    async def test_extra_keys_beside_the_operation(self) -> None:
+        """data with extra keys still yields the CreateCreditBatch object."""
+        body = {
+            "data": {"meta": {"x": 1}, "CreateCreditBatch": payload("create_credit_batch")},
+            "extensions": {},
+        }
+        api = client(lambda request: json_response(body, status=201))
+        batch = await api.credit_batches.create(CLIENT_ID, starting_balance=1)
+        assert batch.starting_balance == Decimal(payload("create_credit_batch")["startingBalance"])
+
+
+class TestRequest:
+    """client.request reaches other endpoints with the same rules."""
+
+    async def test_get_licenses(self) -> None:
+        """GET returns the decoded JSON, numbers exact."""
+        transport = MockTransport(lambda request: json_response(b'{"data": {"x": 1.10}}'))
+        api = tc.Client(BASE, "k", transport=transport)
+        body = await api.request("GET", f"/clients/{CLIENT_ID}/licenses", query={"page": "2"})
+        assert body == {"data": {"x": Decimal("1.10")}}
+        assert transport.requests[0].url == (
+            f"{BASE}/incoming/v2/clients/{CLIENT_ID}/licenses?page=2"
+        )
+
+    async def test_post_is_not_resent_after_500(self) -> None:
+        """A POST through request() is sent once after a 500."""
+        transport = MockTransport(lambda request: json_response({}, status=500))
+        api = tc.Client(BASE, "k", transport=transport, sleep=RecordingSleep())
+        with pytest.raises(tc.InternalServerError):
+            await api.request("POST", "/licenses", json={"name": "x"})
+        assert len(transport.requests) == 1
+
+    @pytest.mark.parametrize("path", ["https://evil.example/x", "//evil/x", "/a/../b", "x"])
+    async def test_bad_paths_are_refused(self, path: str) -> None:
+        """Absolute URLs and dot segments are refused before anything is sent."""
+        transport = MockTransport(batch_created)
+        api = tc.Client(BASE, "k", transport=transport)
+        with pytest.raises(ValueError, match="path"):
+            await api.request("GET", path)
+        assert transport.requests == []
+
+
+class TestOptionalArguments:
+    """None means "leave it out", as NOT_GIVEN does."""
+
+    async def test_none_leaves_fields_out(self) -> None:
+        """name=None and expires_on=None send neither field."""
+        transport = MockTransport(batch_created)
+        api = tc.Client(BASE, "k", transport=transport)
+        await api.credit_batches.create(
+            CLIENT_ID, starting_balance=3, name=None, expires_on=tc.NOT_GIVEN
+        )
+        assert transport.requests[0].body == (
+            f'{{"clientId":"{CLIENT_ID}","startingBalance":3}}'.encode()
+        )
