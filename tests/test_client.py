@@ -548,7 +548,7 @@ async def test_owned_session_closed_by_aclose(server: ScriptedServer) -> None:
     server.default = Reply(200, LAST_PAGE)
     client = server.client()
     [b async for b in client.credit_batches.list(CLIENT_ID)]
-    session = client._session  # the only way to see the owned session
+    session = client._core.transport.session  # the only way to see the owned session
     assert session is not None
     assert not session.closed
     await client.aclose()
@@ -565,7 +565,7 @@ async def test_owned_session_closed_by_async_with(server: ScriptedServer) -> Non
     async def fail_inside() -> None:
         async with server.client() as client:
             [b async for b in client.credit_batches.list(CLIENT_ID)]
-            sessions.append(client._session)
+            sessions.append(client._core.transport.session)
             raise KeyError("user error")
 
     with pytest.raises(KeyError):

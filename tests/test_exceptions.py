@@ -159,7 +159,7 @@ def http_date(offset: float) -> str:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("0", 0.0),
+        ("0", None),  # zero is "no delay given": the caller backs off (no retry storm)
         ("1", 1.0),
         ("32", 32.0),
         (" 7 ", 7.0),
@@ -179,9 +179,9 @@ def http_date(offset: float) -> str:
         ("0x10", None),
         (None, None),
         (http_date(30), 30.0),
-        (http_date(0), 0.0),
-        (http_date(-3600), 0.0),  # a date in the past means "now"
-        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+        (http_date(0), None),
+        (http_date(-3600), None),  # a date in the past gives no delay: back off instead
+        ("Wed, 21 Oct 2015 07:28:00 GMT", None),
         ("Fri, 31 Dec 99999 23:59:59 GMT", None),  # year overflow
         ("Fri, 99 Foo 2024 99:99:99 GMT", None),
         ("Mon, 32 Jan 2024 00:00:00 GMT", None),
@@ -211,7 +211,8 @@ RESET_IN_10 = str(int(NOW) + 10)
         ({"Retry-After": "garbage", "X-RateLimit-Reset": RESET_IN_10}, {"retryAfter": 32}, 10.0),
         ({"Retry-After": "nan"}, {"retryAfter": 32}, 32.0),
         ({"X-RateLimit-Reset": "later"}, {"retryAfter": 32}, 32.0),
-        ({"X-RateLimit-Reset": str(int(NOW) - 100)}, {"retryAfter": 32}, 0.0),
+        # A reset in the past says nothing: the body's retryAfter is used.
+        ({"X-RateLimit-Reset": str(int(NOW) - 100)}, {"retryAfter": 32}, 32.0),
         ({"Retry-After": http_date(12)}, {"retryAfter": 32}, 12.0),
         ({}, {"retryAfter": 2.5}, 2.5),
         ({}, {"retryAfter": -1}, None),
@@ -287,7 +288,7 @@ def test_pickle_status_errors(cls: type[tc.APIStatusError], status: int) -> None
     assert dict(copy.headers) == dict(error.headers)
 
 
-@pytest.mark.parametrize("cls", [tc.APIConnectionError, tc.APITimeoutError])
+@pytest.mark.parametrize("cls", [tc.APIConnectionError, tc.APITimeoutError, tc.ClientClosedError])
 @pytest.mark.parametrize("sent", [True, False])
 def test_pickle_connection_errors(cls: type[tc.APIConnectionError], sent: bool) -> None:
     """Connection errors pickle with method, URL and request_sent."""
@@ -303,13 +304,23 @@ def test_pickle_connection_errors(cls: type[tc.APIConnectionError], sent: bool) 
     assert str(copy) == str(error)
 
 
-def test_pickle_response_validation_error() -> None:
-    """ResponseValidationError pickles with its message, method, URL and body."""
-    error = tc.ResponseValidationError("bad", method="GET", url=URL, body={"data": 1})
+@pytest.mark.parametrize("cls", [tc.ResponseValidationError, tc.ResponseTooLargeError])
+def test_pickle_response_validation_error(cls: type[tc.ResponseValidationError]) -> None:
+    """ResponseValidationError pickles with its message, method, URL, body, status, applied."""
+    error = cls("bad", method="GET", url=URL, body={"data": 1}, status=200)
     copy = roundtrip(error)
-    assert type(copy) is tc.ResponseValidationError
+    assert type(copy) is cls
     assert (copy.message, copy.method, copy.url, copy.body) == ("bad", "GET", URL, {"data": 1})
+    assert (copy.status, copy.applied) == (200, False)
     assert str(copy) == str(error) == f"bad (GET {URL})"
+
+
+def test_pickle_applied_error_keeps_one_warning() -> None:
+    """An applied=True error round-trips with its "WAS MADE" text once, not twice."""
+    error = tc.ResponseValidationError("bad", method="POST", url=URL, status=201, applied=True)
+    copy = roundtrip(error)
+    assert (copy.applied, copy.status, str(copy)) == (True, 201, str(error))
+    assert str(copy).count("WAS MADE") == 1
 
 
 @pytest.mark.parametrize("cls", [tc.ThoughtCreditsError, tc.PaginationError])
@@ -330,7 +341,9 @@ def test_every_public_error_class_is_pickled_above() -> None:
     covered = {cls for cls, _ in STATUS_CLASSES} | {
         tc.APIConnectionError,
         tc.APITimeoutError,
+        tc.ClientClosedError,
         tc.ResponseValidationError,
+        tc.ResponseTooLargeError,
         tc.ThoughtCreditsError,
         tc.PaginationError,
     }

@@ -12,7 +12,16 @@ import pytest
 
 import thoughtcredits as tc
 from tests.conftest import ACCOUNT_ID, CLIENT_ID, ScriptedServer, payload
-from thoughtcredits._pagination import next_cursor
+from thoughtcredits._page_rules import PageRequest, Walk
+
+
+def next_cursor(page: tc.Page[Any], seen: set[str]) -> str | None:
+    """The cursor Walk asks for after ``page``, having seen ``seen``."""
+    walk = Walk("cursor", PageRequest(), 10)
+    for cursor in seen:
+        walk._seen[cursor] = None
+    following = walk.next(PageRequest(), page)
+    return None if following is None else following.cursor
 
 
 def info(has_more: bool | None, cursor: str | None = None) -> tc.PageInfo:
@@ -57,7 +66,8 @@ class FakeAPI:
         self.pages = pages
         self.calls: list[str | None] = []
 
-    async def __call__(self, cursor: str | None) -> tc.Page[int]:
+    async def __call__(self, request: PageRequest) -> tc.Page[int]:
+        cursor = request.cursor
         self.calls.append(cursor)
         await asyncio.sleep(0)
         items, page_info = self.pages[cursor]
@@ -165,7 +175,7 @@ async def test_cursor_repeating_the_start_cursor_raises() -> None:
     """A server that sends back the cursor the listing started from is caught as a loop."""
     api = FakeAPI({"c5": ([1], info(True, "c5"))})
     with pytest.raises(tc.PaginationError):
-        await collect(tc.AsyncPaginator(api, cursor="c5"))
+        await collect(tc.AsyncPaginator(api, start=PageRequest(cursor="c5")))
 
 
 @pytest.mark.parametrize(
@@ -190,7 +200,7 @@ async def test_max_items(max_items: int, expected: list[int], calls: list[str | 
 async def test_cursor_starts_from_a_saved_page() -> None:
     """cursor= starts at that page instead of the first."""
     api = chain([1, 2], [3, 4], [5])
-    assert await collect(tc.AsyncPaginator(api, cursor="c1")) == [3, 4, 5]
+    assert await collect(tc.AsyncPaginator(api, start=PageRequest(cursor="c1"))) == [3, 4, 5]
     assert api.calls == ["c1", "c2"]
 
 
@@ -293,8 +303,8 @@ async def test_failed_prefetch_that_is_never_awaited_logs_nothing(
     class BoomError(Exception):
         pass
 
-    async def fetch(cursor: str | None) -> tc.Page[int]:
-        if cursor is None:
+    async def fetch(request: PageRequest) -> tc.Page[int]:
+        if request.cursor is None:
             return tc.Page(items=(1, 2), page_info=info(True, "c1"))
         raise BoomError
 

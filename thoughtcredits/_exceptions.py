@@ -61,6 +61,7 @@ __all__ = [
 # Bodies are kept for debugging but never grow an exception without bound.
 _MAX_BODY_IN_MESSAGE = 200
 _YEAR = 366 * 86_400
+_APPLIED = "WAS MADE"
 
 
 class ThoughtCreditsError(Exception):
@@ -192,9 +193,9 @@ class ResponseValidationError(ThoughtCreditsError):
         status: int = 0,
         applied: bool = False,
     ) -> None:
-        if applied:
+        if applied and _APPLIED not in message:  # (not twice when unpickled)
             message = (
-                f"{message}; the server answered {status}, so the change WAS MADE on the "
+                f"{message}; the server answered {status}, so the change {_APPLIED} on the "
                 "server: do not send this request again"
             )
         super().__init__(f"{message} ({method} {url})" if method else message)

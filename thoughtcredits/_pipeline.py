@@ -44,22 +44,23 @@ class Options:
 class Clock:
     """Epoch seconds as the client's sleeps see them.
 
-    A test's injected sleep returns at once; this clock then moves on by what was asked, so a
-    shared pause that a request has waited out is over for everyone, as it would be for real.
-    With the real sleep the two agree.
+    A test's injected sleep returns at once; this clock then moves on to the moment the sleep
+    was meant to end, so a shared pause that a request has waited out is over for everyone, as
+    it would be for real (sleeps that overlap end together). With the real sleep they agree.
     """
 
     def __init__(self) -> None:
-        self._skew = 0.0
+        self._offset = 0.0
 
     def now(self) -> float:
         """The current time in epoch seconds."""
-        return time.time() + self._skew
+        return time.time() + self._offset
 
-    def slept(self, asked: float, real: float) -> None:
-        """Account a sleep that was asked ``asked`` seconds and took ``real``."""
-        if asked > real:
-            self._skew += asked - real
+    def woke(self, wake_at: float) -> None:
+        """A sleep meant to end at ``wake_at`` has returned: time is at least that now."""
+        late = wake_at - self.now()
+        if late > 0:
+            self._offset += late
 
 
 class Core:
@@ -100,7 +101,7 @@ class Core:
         """Wait ``seconds``, or raise :class:`ClientClosedError` as soon as the client closes."""
         if self.closed:
             raise ClientClosedError("the client was closed", method="", url="")
-        started = time.monotonic()
+        wake_at = self.clock.now() + seconds
         sleeper = asyncio.ensure_future(self._sleep(seconds))
         closer = asyncio.ensure_future(self._closed_event.wait())
         try:
@@ -111,7 +112,7 @@ class Core:
         if self.closed:
             raise ClientClosedError("the client was closed", method="", url="")
         sleeper.result()
-        self.clock.slept(seconds, time.monotonic() - started)
+        self.clock.woke(wake_at)
 
     async def close(self) -> None:
         """Wake every waiting request, cancel prefetches, close the throttle and transport."""

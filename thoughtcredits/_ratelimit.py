@@ -29,6 +29,8 @@ __all__ = ["ClientStats", "RateLimit", "Throttle", "header_pause"]
 
 logger = logging.getLogger("thoughtcredits")
 
+_MAX_HEADER_PAUSE = 120.0
+
 
 def _positive(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
     if not value > 0:
@@ -128,11 +130,11 @@ class Throttle:
             raise ValueError(f"max_concurrency: must be at least 1, got {max_concurrency}")
         self._learn = rate_limit == "auto"
         self._rate_limit = rate_limit if isinstance(rate_limit, RateLimit) else None
-        self._limiter = _limiter(self._rate_limit) if self._rate_limit is not None else None
         self._semaphore = asyncio.Semaphore(max_concurrency) if max_concurrency else None
         self._emit = emit
         self._clock = clock
         self._resume_at = 0.0
+        self._tat = 0.0
         self._quota = Quota()
 
     @property
@@ -171,26 +173,49 @@ class Throttle:
             learned = _learned_limit(headers)
             if learned is not None:
                 self._rate_limit = learned
-                self._limiter = _limiter(learned)
-        if status < 300 and self._limiter is None:
+        if status < 300 and self._rate_limit is None:
             delay = header_pause(headers, now=self._clock())
-            if delay is not None:
+            # A window resets within a minute; a reset hours away is a bad header.
+            if delay is not None and delay <= _MAX_HEADER_PAUSE:
                 self.pause(delay, reason="X-RateLimit-Remaining: 0")
 
     async def acquire(self, wait: Callable[[float], Awaitable[None]]) -> float:
-        """Wait for the pause, the rate limit and a concurrency slot; return seconds waited."""
-        if not self._resume_at and self._limiter is None and self._semaphore is None:
+        """Wait for a concurrency slot, the rate limit and the pause; return seconds waited.
+
+        The pause is checked last, right before sending: a 429 that arrived while this
+        request waited for a slot or a token still holds it back.
+        """
+        if not self._resume_at and self._rate_limit is None and self._semaphore is None:
             return 0.0
         started = time.monotonic()
         while (delay := self.paused_for()) > 0:
             await wait(delay)
-        if self._limiter is not None:
-            while not self._limiter.has_capacity():
-                await wait(self._limiter.time_period / self._limiter.max_rate)
-            await self._limiter.acquire()
         if self._semaphore is not None:
             await self._semaphore.acquire()
+        try:
+            if self._rate_limit is not None:
+                delay = self._reserve(self._rate_limit)
+                if delay > 0:
+                    await wait(delay)
+            while (delay := self.paused_for()) > 0:
+                await wait(delay)
+        except BaseException:
+            if self._semaphore is not None:
+                self._semaphore.release()
+            raise
         return time.monotonic() - started
+
+    def _reserve(self, limit: RateLimit) -> float:
+        # GCRA on the client's clock: each request takes the next slot of the leaky bucket
+        # (one token of the burst in reserve, as _limiter explains); returns its delay.
+        burst = limit.burst - 1 if limit.burst > 1 else 1
+        per_minute = limit.per_minute if limit.burst > 1 else limit.per_minute * 0.97
+        interval = 60.0 / per_minute
+        now = self._clock()
+        tat = max(self._tat, now)
+        allowed_at = tat - (burst - 1) * interval
+        self._tat = tat + interval
+        return max(0.0, allowed_at - now)
 
     def release(self) -> None:
         """Give back the concurrency slot taken by :meth:`acquire`."""

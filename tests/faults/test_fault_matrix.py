@@ -201,6 +201,42 @@ def empty_page(ep: Endpoint, w: World, page: Any) -> Any:
     return page
 
 
+def past_reset(ep: Endpoint, w: World) -> Fault:
+    """A 429 whose only delay is an ``X-RateLimit-Reset`` a minute in the past."""
+    reset = str(int(datetime.now(UTC).timestamp()) - 60)
+    return Fault("status", status=429, route=ep.route, headers={"X-RateLimit-Reset": reset})
+
+
+def hostile(field_edit: Callable[[Endpoint, Any], None]) -> Callable[[Endpoint, World, Any], Any]:
+    """A body edit that plants a hostile value in the first item (or the object)."""
+
+    def edit(ep: Endpoint, w: World, page: Any) -> Any:
+        field_edit(ep, page)
+        return page
+
+    return edit
+
+
+def _amount_field(ep: Endpoint) -> str:
+    return "amount" if ep.route == "list_credit_actions" else "currentBalance"
+
+
+def _set_amount(value: Decimal) -> Callable[[Endpoint, Any], None]:
+    def plant(ep: Endpoint, page: Any) -> None:
+        item0(ep, page)[_amount_field(ep)] = value
+
+    return plant
+
+
+def _lone_surrogate(ep: Endpoint, page: Any) -> None:
+    key = "action" if ep.route == "list_credit_actions" else "name"
+    item0(ep, page)[key] = "bad \ud800 text"
+
+
+def _huge_total(ep: Endpoint, page: Any) -> None:
+    payload_of(page)["pageInfo"]["total"] = Decimal("1E+600000")
+
+
 FAULTS: dict[str, FaultCase] = {
     # 408 is not in the issue's list, but SECURITY.md promises GET/PUT retry it and POST not.
     "status_408": FaultCase(status(408), transient(Outcome(tc.APIStatusError))),
@@ -224,6 +260,32 @@ FAULTS: dict[str, FaultCase] = {
     ),
     "retry_after_over_cap": FaultCase(
         status(429, **{"Retry-After": "1000"}), refused(tc.RateLimitError)
+    ),
+    # A zero or past delay is "no delay given": back off, never retry at once.
+    "retry_after_zero": FaultCase(status(429, **{"Retry-After": "0"}), always(RETRIED)),
+    "retry_after_past_date": FaultCase(
+        lambda ep, w: Fault(
+            "status", status=429, route=ep.route, headers={"Retry-After": http_date_in(-3600)}
+        ),
+        always(RETRIED),
+    ),
+    "rate_limit_reset_past": FaultCase(past_reset, always(RETRIED)),
+    # Under the cap but over the request's time budget: raised at once, nothing slept.
+    "retry_after_over_budget": FaultCase(
+        status(429, **{"Retry-After": "80"}),
+        refused(tc.RateLimitError),
+        client_kwargs={"retry": tc.RetryPolicy(timeout=60)},
+    ),
+    # Hostile numbers and text: refused quickly, and a POST/PUT says it was applied.
+    "amount_huge_exponent": FaultCase(
+        body(hostile(_set_amount(Decimal("1E+600000")))), garbage(tc.ResponseValidationError)
+    ),
+    "amount_tiny_exponent": FaultCase(
+        body(hostile(_set_amount(Decimal("1E-200000000")))), garbage(tc.ResponseValidationError)
+    ),
+    "lone_surrogate": FaultCase(body(hostile(_lone_surrogate)), garbage(tc.ResponseValidationError)),
+    "page_total_huge_exponent": FaultCase(
+        body(hostile(_huge_total)), always(Outcome(tc.ResponseValidationError)), listing_only=True
     ),
     # GET/PUT: one retry by the SDK's policy, with its backoff. (aiohttp would also re-send an
     # idempotent request by itself after a drop, outside RetryPolicy; the SDK must not let it.)

@@ -72,7 +72,7 @@ async def test_cancel_mid_request(route: str) -> None:
             assert len(w.sent(route)) == 1
             batches = [b async for b in client.credit_batches.list(w.client_id)]
             assert len(batches) == 5  # the client is still usable
-            connector = client._session.connector if client._session else None
+            connector = client._core.transport.session.connector if client._core.transport.session else None
         assert connector is not None
         assert connector.closed
 
@@ -126,7 +126,7 @@ async def test_break_leaves_no_prefetch(prefetch: bool) -> None:
         assert [str(c.message) for c in caught] == []
 
 
-@pytest.mark.parametrize(("rate_limit", "in_flight"), [(None, 5), ("auto", 1)])
+@pytest.mark.parametrize(("rate_limit", "in_flight"), [(None, 5), ("auto", 5)])
 @pytest.mark.parametrize("route", ["list_credit_batches", "update_credit_batch"])
 async def test_close_while_requests_in_flight(route: str, rate_limit: Any, in_flight: int) -> None:
     """aclose() during in-flight requests fails them promptly with a typed error; no retry.
@@ -175,8 +175,10 @@ async def test_close_during_backoff_stops_retrying() -> None:
         await settle()
         await client.aclose()
         gate.set()
-        with pytest.raises((tc.InternalServerError, RuntimeError)):
+        with pytest.raises(tc.ClientClosedError) as caught:
             await asyncio.wait_for(task, PROMPT)
+        assert isinstance(caught.value.__cause__, tc.InternalServerError)  # the last failure
+        assert caught.value.request_sent is True
         assert len(w.sent("update_credit_batch")) == 1
 
 

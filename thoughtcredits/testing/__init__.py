@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._faults import Fault, RecordingSleep
     from ._ledger import Ledger
+    from ._mock import MockTransport, json_response
     from ._plant import Planted, plant_discrepancies
     from ._records import AccountRecord, ActionRow, BatchRecord, ClientRecord, LedgerError
     from ._seed import (
@@ -54,10 +55,12 @@ __all__ = [
     "Fault",
     "Ledger",
     "LedgerError",
+    "MockTransport",
     "Planted",
     "RecordedRequest",
     "RecordingSleep",
     "Seeded",
+    "json_response",
     "plant_discrepancies",
     "seed_demo",
     "seed_ledger",
@@ -71,6 +74,8 @@ _MODULES = {
     "BatchRecord": "_records",
     "ClientRecord": "_records",
     "Ledger": "_ledger",
+    "MockTransport": "_mock",
+    "json_response": "_mock",
     "Planted": "_plant",
     "plant_discrepancies": "_plant",
     "LedgerError": "_records",
