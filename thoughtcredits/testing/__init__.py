@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._faults import Fault, RecordingSleep
     from ._ledger import Ledger
+    from ._log import RecordedRequest
     from ._plant import Planted, plant_discrepancies
     from ._records import AccountRecord, ActionRow, BatchRecord, ClientRecord, LedgerError
     from ._seed import (
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
         seed_demo,
         seed_ledger,
     )
-    from ._server import FakeCreditsServer, RecordedRequest
+    from ._server import FakeCreditsServer
+    from ._state import StateError
 
 __all__ = [
     "DEMO_ACCOUNT_IDS",
@@ -58,6 +60,7 @@ __all__ = [
     "RecordedRequest",
     "RecordingSleep",
     "Seeded",
+    "StateError",
     "plant_discrepancies",
     "seed_demo",
     "seed_ledger",
@@ -81,7 +84,8 @@ _MODULES = {
     "seed_demo": "_seed",
     "seed_ledger": "_seed",
     "FakeCreditsServer": "_server",
-    "RecordedRequest": "_server",
+    "RecordedRequest": "_log",
+    "StateError": "_state",
 }
 
 
