@@ -13,7 +13,12 @@ import pytest
 
 import thoughtcredits as tc
 
-PUBLIC_MODULES = ["thoughtcredits", "thoughtcredits.testing", "thoughtcredits.fastapi"]
+PUBLIC_MODULES = [
+    "thoughtcredits",
+    "thoughtcredits.testing",
+    "thoughtcredits.fastapi",
+    "thoughtcredits.reconcile",
+]
 
 
 def load(name: str) -> types.ModuleType:

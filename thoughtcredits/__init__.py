@@ -7,6 +7,7 @@ True
 
 from __future__ import annotations
 
+from ._arrow import to_arrow
 from ._client import Client
 from ._config import DEFAULT_TIMEOUT
 from ._converter import to_json
@@ -39,8 +40,6 @@ from ._models import (
 )
 from ._pagination import AsyncPaginator
 from ._ratelimit import ClientStats, RateLimit
-from ._reconcile import AccountReport, ReconciliationReport, reconcile
-from ._reconcile_checks import AccountTotals, Discrepancy
 from ._resource import RequestContext
 from ._retry import RetryPolicy
 
@@ -49,8 +48,6 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
-    "AccountReport",
-    "AccountTotals",
     "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
@@ -63,7 +60,6 @@ __all__ = [
     "CreditAction",
     "CreditBatch",
     "CreditBatchStatus",
-    "Discrepancy",
     "InternalServerError",
     "NotFoundError",
     "Page",
@@ -72,7 +68,6 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
-    "ReconciliationReport",
     "RequestContext",
     "ResponseValidationError",
     "RetryPolicy",
@@ -80,7 +75,7 @@ __all__ = [
     "ThoughtCreditsError",
     "UnprocessableEntityError",
     "__version__",
-    "reconcile",
+    "to_arrow",
     "to_json",
 ]
 
