@@ -139,7 +139,7 @@ def _row(where: str, value: object) -> ActionRow:
 def _uuid_list(reader: _Reader, name: str, known: Mapping[str, T]) -> list[T]:
     items = []
     for index, item in enumerate(reader.get(name, _list)):
-        key = v.uuid_value(f"{name}[{index}]", item) if isinstance(item, str) else None
+        key = item.lower() if isinstance(item, str) else None
         if key is None or key not in known:
             raise StateError(f"{reader.where}.{name}[{index}]: unknown id {str(item)[:60]!r}")
         items.append(known[key])
