@@ -124,8 +124,8 @@ class Response:
 def _decoded(response: Response, build: Callable[[object], T]) -> T:
     try:
         return build(response.body)
-    except InexactNumber:
-        pass  # the fast decoder turned a fractional amount into a float: decode it exactly
+    except (InexactNumber, ResponseValidationError):
+        pass  # the hooks refuse floats (fractional or >64-bit numbers): decode it exactly
     try:
         exact = loads_exact(response.raw)
     except ValueError as exc:  # e.g. nested deeper than the exact decoder can go
