@@ -40,6 +40,7 @@ from ._models import (
 )
 from ._pagination import AsyncPaginator
 from ._ratelimit import ClientStats, RateLimit
+from ._redis import RedisRateLimit
 from ._resource import RequestContext
 from ._retry import RetryPolicy
 
@@ -68,6 +69,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "RedisRateLimit",
     "RequestContext",
     "ResponseValidationError",
     "RetryPolicy",
