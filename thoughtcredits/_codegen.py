@@ -155,6 +155,8 @@ class _Writer:
 
     def expression(self, tp: Any, src: str) -> str:
         """One expression for the common single-line types; the field's hook otherwise."""
+        if tp is Any or tp is object:
+            return src  # untyped: the decoded JSON value as it is
         if tp is str:
             return f"{src} if type({src}) is str and {src}.isascii() else str_hook({src}, str)"
         if tp is int:
