@@ -23,7 +23,7 @@ from ._context import Env
 from ._files import ExportFile
 from ._output import Writer
 from ._progress import Progress
-from ._writers import export_writer, file_target, output_format, stdout_writer
+from ._writers import export_writer, file_target, output_format, stdout_stream, stdout_writer
 
 __all__ = ["Source", "export_sources", "resume_command", "stream_listing"]
 
@@ -93,9 +93,9 @@ async def _to_stdout(env: Env, listing: AsyncPaginator[Any], cls: type[Any], lab
     max_items: int | None = env.args.max_items
     written = 0
     resume: str | None = None
-    writer = stdout_writer(env.args, env.notes, cls)
     try:
-        with env.progress(label) as progress:
+        with stdout_stream(env.args) as stream, env.progress(label) as progress:
+            writer = stdout_writer(env.args, env.notes, cls, stream)
             async for page in listing.pages():
                 items = page.items
                 if max_items is not None:
@@ -111,7 +111,7 @@ async def _to_stdout(env: Env, listing: AsyncPaginator[Any], cls: type[Any], lab
                     break
             if progress is not None:
                 progress.finish()
-        writer.close()
+            writer.close()
     except ThoughtCreditsError:
         if written and resume:
             env.note(

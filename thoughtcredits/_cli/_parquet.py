@@ -26,7 +26,7 @@ class ParquetWriter:
         cls: the model class.
         extra: string columns to put first (e.g. ``creditAccountId``, ``actionType``).
         previous: a parquet file whose rows come first (the partial file being resumed).
-        row_group_rows: rows per row group.
+        row_group_rows: rows per row group (default :data:`ROW_GROUP_ROWS`).
     """
 
     def __init__(
@@ -36,12 +36,12 @@ class ParquetWriter:
         *,
         extra: Sequence[str] = (),
         previous: Path | None = None,
-        row_group_rows: int = ROW_GROUP_ROWS,
+        row_group_rows: int | None = None,
     ) -> None:
         require_pyarrow()  # a clear "install the parquet extra" when it is missing
         import pyarrow.parquet as pq
 
-        self._rows = ArrowRows(cls, extra, batch_rows=row_group_rows)
+        self._rows = ArrowRows(cls, extra, batch_rows=row_group_rows or ROW_GROUP_ROWS)
         self._writer = pq.ParquetWriter(stream, self._rows.schema, compression="zstd")
         if previous is not None:
             source = pq.ParquetFile(previous)

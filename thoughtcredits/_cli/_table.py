@@ -56,8 +56,8 @@ _KEEP_ORDER: dict[type[Any], tuple[str, ...]] = {
 _ID_NAMES = frozenset({"id", "source", "target", "initiator", "client"})
 _AMOUNT_NAMES = frozenset({"amount", "allocatedCredits"})
 _CHUNK_ROWS = 200
-# Between two columns: one space of padding on each side.
-_GAP = 2
+# Between two columns: a space of padding on each side of the (blank) divider.
+_GAP = 3
 _MIN_TEXT = 10
 
 
@@ -107,8 +107,9 @@ def fit_columns(
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The columns that fit ``width`` with ids and amounts whole, and those dropped.
 
-    Columns are dropped in reverse ``keep`` order (columns not in ``keep`` first) until the
-    whole columns at their widest cell, and the others at a folded minimum, fit.
+    The first two ``keep`` columns (an id and the money) are always shown. The others are
+    added in ``keep`` order (then the rest) while they still fit: whole columns at their
+    widest cell, text columns at a folded minimum. The shown columns keep their order.
     """
 
     def need(column: str) -> int:
@@ -118,14 +119,15 @@ def fit_columns(
             return max(len(column), widest)
         return min(max(len(column), widest), max(_MIN_TEXT, len(column)))
 
-    shown = list(columns)
-    order = [c for c in columns if c not in keep] + [c for c in reversed(keep) if c in columns]
-    dropped: list[str] = []
-    while len(shown) > 1 and sum(map(need, shown)) + _GAP * (len(shown) - 1) > width:
-        victim = order.pop(0)
-        shown.remove(victim)
-        dropped.append(victim)
-    return tuple(shown), tuple(c for c in columns if c in dropped)
+    order = [c for c in keep if c in columns] + [c for c in columns if c not in keep]
+    chosen = order[:2]
+    used = sum(map(need, chosen)) + _GAP * (len(chosen) - 1)
+    for column in order[2:]:
+        if used + _GAP + need(column) <= width:
+            chosen.append(column)
+            used += _GAP + need(column)
+    shown = tuple(c for c in columns if c in chosen)
+    return shown, tuple(c for c in columns if c not in chosen)
 
 
 class RichTable:

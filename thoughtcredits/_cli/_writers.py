@@ -16,7 +16,14 @@ from ._output import CsvWriter, JsonLinesWriter, JsonWriter, Writer, columns_of
 from ._parser import UsageError
 from ._table import PlainTable, RichTable, table_columns
 
-__all__ = ["export_writer", "file_target", "output_format", "single_writer", "stdout_writer"]
+__all__ = [
+    "export_writer",
+    "file_target",
+    "output_format",
+    "single_writer",
+    "stdout_stream",
+    "stdout_writer",
+]
 
 _EXTENSIONS = {
     ".json": "json",
@@ -47,11 +54,14 @@ def output_format(args: argparse.Namespace) -> str:
     return "table" if sys.stdout.isatty() else "jsonl"
 
 
-def _stdout(args: argparse.Namespace) -> TextIO:
-    if args.output not in (None, "-"):
-        # A device such as /dev/stdout or a FIFO: nothing to rename, written as it comes.
-        return open(args.output, "w", encoding="utf-8", newline="")
-    return sys.stdout
+@contextmanager
+def stdout_stream(args: argparse.Namespace) -> Iterator[TextIO]:
+    """stdout, or the device ``-o`` names (e.g. /dev/stdout, a FIFO), written as it comes."""
+    if args.output in (None, "-"):
+        yield sys.stdout
+        return
+    with open(args.output, "w", encoding="utf-8", newline="") as stream:
+        yield stream
 
 
 def _columns(args: argparse.Namespace, cls: type[Any], extra: Sequence[str]) -> tuple[str, ...]:
@@ -96,11 +106,11 @@ def _text_writer(
 
 
 def stdout_writer(
-    args: argparse.Namespace, notes: Notes, cls: type[Any], *, single: bool = False
+    args: argparse.Namespace, notes: Notes, cls: type[Any], stream: TextIO, *, single: bool = False
 ) -> Writer:
-    """A writer to stdout (or a device named by ``-o``) in the chosen format."""
+    """A writer to ``stream`` (see :func:`stdout_stream`) in the chosen format."""
     fmt = output_format(args)
-    stream = _stdout(args)
+    _columns(args, cls, ())  # a misspelt --columns fails before anything is sent
     if fmt != "table":
         return _text_writer(fmt, stream, args, cls, single=single)
     wide = bool(getattr(args, "wide", False))
@@ -110,9 +120,15 @@ def stdout_writer(
         return PlainTable(stream, columns, single=single)
     from rich.console import Console
 
+    class QuietConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit 1; a reader that has gone (`| head`) is a normal end: exit 0.
+            self.quiet = True
+            raise BrokenPipeError
+
     # file=None makes rich look up sys.stdout on every write; not a terminal: never cut.
     width = None if stream.isatty() else 1000
-    console = Console(
+    console = QuietConsole(
         file=None if stream is sys.stdout else stream,
         width=width,
         highlight=False,
@@ -126,9 +142,10 @@ def single_writer(args: argparse.Namespace, notes: Notes, cls: type[Any]) -> Ite
     """A writer for one object (create/update): ``-o FILE`` appears only when written."""
     target = file_target(args)
     if target is None:
-        writer = stdout_writer(args, notes, cls, single=True)
-        yield writer
-        writer.close()
+        with stdout_stream(args) as stream:
+            writer = stdout_writer(args, notes, cls, stream, single=True)
+            yield writer
+            writer.close()
         return
     fmt = output_format(args)
     if fmt in ("table", "parquet"):
@@ -153,6 +170,7 @@ def export_writer(
 ) -> Writer:
     """A writer that continues ``export``'s file (empty, or a partial being resumed)."""
     items_before = 0 if export.resumed is None else export.resumed.items
+    _columns(args, cls, extra)
     if fmt == "parquet":
         from ._parquet import ParquetWriter
 
