@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import localcontext
 from itertools import pairwise
 
 from thoughtcredits.testing import Ledger
@@ -31,6 +32,7 @@ def assert_consistent(ledger: Ledger) -> None:
             assert chain[0][0] == 0
             for before, after in pairwise(chain):
                 assert after[0] == before[1]
-            assert all(abs(out - into) == amount for into, out, amount in chain)  # type: ignore[operator]
+            with localcontext(prec=200):  # the default 28 digits would round big amounts
+                assert all(abs(out - into) == amount for into, out, amount in chain)  # type: ignore[operator]
             assert chain[-1][1] == batch.current_balance
     assert set(ledger.batches) == {b.id for a in ledger.accounts.values() for b in a.batches}

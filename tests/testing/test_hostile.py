@@ -8,6 +8,7 @@ that broke every later listing, ``1e-2000000`` a batch without its credit action
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 
 import pytest
 
@@ -34,7 +35,9 @@ BATCH_BODIES = {
     "1e-2000000": b'{"startingBalance": 1e-2000000}',
     "1e700000": b'{"startingBalance": 1e700000}',
     "5000-digit integer": b'{"startingBalance": ' + b"9" * 5000 + b"}",
-    "31-digit integer": b'{"startingBalance": ' + b"1" + b"0" * 30 + b"}",
+    "32-digit integer": b'{"startingBalance": ' + b"1" + b"0" * 31 + b"}",
+    "32 digits before the point": b'{"startingBalance": 1' + b"0" * 31 + b".5}",
+    "1e31": b'{"startingBalance": 1e31}',
     "13 decimal places": b'{"startingBalance": 0.0000000000001}',
     "100 digits": b'{"startingBalance": 1.' + b"1" * 100 + b"}",
     "NaN": b'{"startingBalance": NaN}',
@@ -190,3 +193,21 @@ async def test_every_write_after_refusals_still_chains(
     ).status == 200
     assert_consistent(fake.ledger)
     assert len(fake.ledger.batches) == 2
+
+
+async def test_the_largest_amount_the_sdk_sends_is_accepted(
+    fake: FakeCreditsServer, cid: str
+) -> None:
+    """Server and SDK bounds agree: 31 integer digits and 12 places pass, one more digit fails."""
+    account = fake.ledger.create_account(cid, name="A", starting_balance=1)
+    largest = Decimal("9" * 31 + "." + "9" * 12)
+    async with fake.client(retry=None) as client:
+        batch = await client.credit_batches.create(
+            cid, starting_balance=largest, credit_account_id=account.id
+        )
+        assert batch.starting_balance == largest
+        with pytest.raises(ValueError, match="starting_balance: too large"):
+            await client.credit_batches.create(
+                cid, starting_balance=largest + 1, credit_account_id=account.id
+            )
+    assert_consistent(fake.ledger)
