@@ -141,7 +141,7 @@ class MsgspecEnvelope(msgspec.Struct, frozen=True):
     data: MsgspecData
 
 
-_msgspec_decoder = msgspec.json.Decoder(MsgspecEnvelope)
+msgspec_decoder = msgspec.json.Decoder(MsgspecEnvelope)
 
 
 def sdk_page(raw: bytes) -> tuple[tuple[tc.CreditAction, ...], tc.PageInfo]:
@@ -166,7 +166,7 @@ def contenders(pages: list[bytes]) -> dict[str, Callable[[bytes], object]]:
             tc.CreditAction,
         ),
         "pydantic": PydanticEnvelope.model_validate_json,
-        "msgspec": _msgspec_decoder.decode,
+        "msgspec": msgspec_decoder.decode,
     }
 
 
@@ -174,7 +174,7 @@ def check_equivalent(raw: bytes) -> None:
     """Every typed contender must read the same values, or the comparison means nothing."""
     sdk_items, _ = sdk_page(raw)
     pyd = PydanticEnvelope.model_validate_json(raw).data
-    msg = _msgspec_decoder.decode(raw).data
+    msg = msgspec_decoder.decode(raw).data
     pyd_items = pyd.APICreditActionsByClientIdAndAccountIdAndActionType.credit_actions
     msg_items = msg.APICreditActionsByClientIdAndAccountIdAndActionType.credit_actions
     for ours, theirs, other in zip(sdk_items, pyd_items, msg_items, strict=True):

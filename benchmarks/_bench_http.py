@@ -1,7 +1,10 @@
-"""(a), (b), (d): the SDK against hand-written aiohttp and httpx loops doing the same work.
+"""(a) the walk and (d) 64 tasks: the SDK against hand-written aiohttp loops, as paired ratios.
 
 Every loop sends the same requests (same path, query, page size and headers), decodes the
-body and touches every item; only the SDK also structures items into models.
+body and touches every item. Each figure is the median of paired ratios: in every round the
+reference (raw aiohttp + ``json.loads``) runs, then the contender, and the round's ratio is
+contender / reference. On a shared 2-core machine the load drifts over minutes but hardly
+between two runs a second apart, so pairing cancels most of it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-import httpx
+import orjson
+from _bench_decode import msgspec_decoder
+from _bench_variants import VARIANTS, structure_variant
 
 import thoughtcredits as tc
 
@@ -42,14 +47,10 @@ async def measure(run: Callable[[], Awaitable[int]]) -> dict[str, float]:
     gc.collect()
     cpu, wall = time.process_time(), time.perf_counter()
     count = await run()
-    return {
-        "cpu": time.process_time() - cpu,
-        "wall": time.perf_counter() - wall,
-        "count": float(count),
-    }
+    return {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall, "count": count}
 
 
-# --- (a)/(b): one cursor walk through a listing ---
+# --- (a): one cursor walk through a listing ---
 
 
 async def sdk_walk(client: tc.Client, info: dict[str, Any], page_size: int, limit: int) -> int:
@@ -66,88 +67,115 @@ async def sdk_walk(client: tc.Client, info: dict[str, Any], page_size: int, limi
     return count
 
 
-def _walk_params(info: dict[str, Any], page_size: int) -> dict[str, str]:
-    return {"clientId": info["big_client"], "actionType": "debit", "perPage": str(page_size)}
+def _plain(body: bytes) -> tuple[list[Any], dict[str, Any]]:
+    payload = json.loads(body)["data"][ACTIONS_OP]
+    return payload["creditActions"], payload["pageInfo"]
 
 
-def _next(body: Any, count: int, limit: int) -> tuple[int, str | None]:
-    """Touch each item of a decoded page; the count so far and the next cursor (or None)."""
-    payload = body["data"][ACTIONS_OP]
-    for _item in payload["creditActions"]:
-        count += 1
-        if count >= limit:
-            return count, None
-    info = payload["pageInfo"]
-    return count, (info["cursor"] if info.get("hasMore") else None)
+def _orjson(body: bytes) -> tuple[list[Any], dict[str, Any]]:
+    payload = orjson.loads(body)["data"][ACTIONS_OP]
+    return payload["creditActions"], payload["pageInfo"]
 
 
-async def aiohttp_walk(
-    session: aiohttp.ClientSession, info: dict[str, Any], page_size: int, limit: int
+def _msgspec(body: bytes) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    payload = msgspec_decoder.decode(body).data.APICreditActionsByClientIdAndAccountIdAndActionType
+    info = payload.page_info
+    return payload.credit_actions, {"hasMore": info.has_more, "cursor": info.cursor}
+
+
+def _typed_as(name: str) -> Callable[[bytes], tuple[tuple[Any, ...], dict[str, Any]]]:
+    def decode(body: bytes) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        items, info = _orjson(body)
+        return structure_variant(items, name), info
+
+    return decode
+
+
+DECODERS: dict[str, Callable[[bytes], tuple[Any, dict[str, Any]]]] = {
+    "aiohttp_json": _plain,
+    "aiohttp_orjson": _orjson,
+    "aiohttp_msgspec": _msgspec,
+    **{f"aiohttp_orjson_{name}": _typed_as(name) for name in VARIANTS},
+}
+"""Raw loops: aiohttp, then one way of decoding (and, for the variants, structuring)."""
+
+
+async def raw_walk(
+    session: aiohttp.ClientSession,
+    info: dict[str, Any],
+    page_size: int,
+    limit: int,
+    decode: Callable[[bytes], tuple[Any, dict[str, Any]]],
 ) -> int:
-    """The same walk with aiohttp and ``json.loads``."""
+    """The same walk with aiohttp and ``decode``."""
     url = actions_url(info["urls"]["plain"], info["big_client"], info["big_account"])
-    params, headers = _walk_params(info, page_size), _headers(info["api_key"])
+    params = {"clientId": info["big_client"], "actionType": "debit", "perPage": str(page_size)}
+    headers = _headers(info["api_key"])
     count, cursor = 0, None
     while True:
         query = params if cursor is None else {**params, "cursor": cursor}
         async with session.get(url, params=query, headers=headers) as response:
             response.raise_for_status()
-            body = json.loads(await response.read())
-        count, cursor = _next(body, count, limit)
-        if cursor is None:
+            items, page_info = decode(await response.read())
+        for _item in items:
+            count += 1
+            if count >= limit:
+                return count
+        if not page_info.get("hasMore"):
             return count
+        cursor = page_info["cursor"]
 
 
-async def httpx_walk(
-    client: httpx.AsyncClient, info: dict[str, Any], page_size: int, limit: int
-) -> int:
-    """The same walk with ``httpx.AsyncClient`` and ``json.loads``."""
-    url = actions_url(info["urls"]["plain"], info["big_client"], info["big_account"])
-    params, headers = _walk_params(info, page_size), _headers(info["api_key"])
-    count, cursor = 0, None
-    while True:
-        query = params if cursor is None else {**params, "cursor": cursor}
-        response = await client.get(url, params=query, headers=headers)
-        response.raise_for_status()
-        count, cursor = _next(json.loads(response.content), count, limit)
-        if cursor is None:
-            return count
+async def _paired(
+    reference: Callable[[], Awaitable[int]],
+    contenders: dict[str, Callable[[], Awaitable[int]]],
+    rounds: int,
+    expected: int | None,
+) -> tuple[dict[str, list[float]], dict[str, list[dict[str, float]]]]:
+    """``rounds`` rounds of (reference, contender) for each contender: CPU ratios and samples."""
+    ratios: dict[str, list[float]] = {name: [] for name in contenders}
+    samples: dict[str, list[dict[str, float]]] = {"reference": [], **{n: [] for n in contenders}}
+    for _ in range(rounds):
+        for name, run in contenders.items():
+            base, sample = await measure(reference), await measure(run)
+            for which, got in (("reference", base), (name, sample)):
+                if expected is not None and got["count"] != expected:
+                    raise RuntimeError(f"{which} counted {got['count']}, not {expected}")
+                samples[which].append(got)
+            ratios[name].append(sample["cpu"] / base["cpu"])
+    return ratios, samples
 
 
 async def bench_walks(
     info: dict[str, Any], *, page_size: int, limit: int, rounds: int
 ) -> dict[str, Any]:
-    """(a) and (b): CPU time of the SDK walk against aiohttp and httpx, rounds interleaved."""
-    samples: dict[str, list[dict[str, float]]] = {"sdk": [], "aiohttp": [], "httpx": []}
+    """(a): client CPU of each walk over the raw aiohttp + ``json.loads`` walk, paired."""
     async with (
         tc.Client(info["urls"]["plain"], info["api_key"]) as client,
         aiohttp.ClientSession() as session,
-        httpx.AsyncClient() as hx,
     ):
-        runs: dict[str, Callable[[int], Awaitable[int]]] = {
-            "sdk": lambda n: sdk_walk(client, info, page_size, n),
-            "aiohttp": lambda n: aiohttp_walk(session, info, page_size, n),
-            "httpx": lambda n: httpx_walk(hx, info, page_size, n),
-        }
-        for run in runs.values():  # warm up: connections, imports, caches
-            await run(page_size)
-        for _ in range(rounds):
-            for name, run in runs.items():
-                sample = await measure(lambda run=run: run(limit))  # type: ignore[misc]
-                if sample["count"] != limit:
-                    raise RuntimeError(f"{name} walked {sample['count']} items, not {limit}")
-                samples[name].append(sample)
-    cpu = {name: statistics.median(s["cpu"] for s in runs_) for name, runs_ in samples.items()}
-    wall = {name: statistics.median(s["wall"] for s in runs_) for name, runs_ in samples.items()}
+
+        def raw(decode: Callable[[bytes], Any]) -> Callable[[], Awaitable[int]]:
+            return lambda: raw_walk(session, info, page_size, limit, decode)
+
+        contenders = {"sdk": lambda: sdk_walk(client, info, page_size, limit)}
+        contenders.update({name: raw(decode) for name, decode in DECODERS.items()})
+        del contenders["aiohttp_json"]  # that is the reference itself
+        for run in (raw(_plain), *contenders.values()):  # warm up: connections, hooks
+            await run()
+        ratios, samples = await _paired(raw(_plain), contenders, rounds, limit)
+    reference_cpu = statistics.median(s["cpu"] for s in samples["reference"])
     return {
         "items": limit,
         "page_size": page_size,
         "rounds": rounds,
-        "cpu_seconds": cpu,
-        "wall_seconds": wall,
-        "cpu_us_per_item": {name: value / limit * 1e6 for name, value in cpu.items()},
-        "a_ratio_sdk_vs_aiohttp": cpu["sdk"] / cpu["aiohttp"],
-        "b_ratio_sdk_vs_httpx": cpu["sdk"] / cpu["httpx"],
+        "a_ratio_sdk_vs_aiohttp": statistics.median(ratios["sdk"]),
+        "cpu_ratio_vs_aiohttp_json": {n: statistics.median(r) for n, r in ratios.items()},
+        "cpu_ratio_range": {n: [min(r), max(r)] for n, r in ratios.items()},
+        "cpu_us_per_item": {
+            "aiohttp_json": reference_cpu / limit * 1e6,
+            **{n: statistics.median(s["cpu"] for s in samples[n]) / limit * 1e6 for n in ratios},
+        },
         "samples": samples,
     }
 
@@ -194,19 +222,21 @@ async def bench_concurrency(
     per_task: int,
     rounds: int,
 ) -> dict[str, Any]:
-    """(d): requests/s of ``tasks`` tasks on one SDK client against one aiohttp session.
+    """(d): requests/s of ``tasks`` tasks on one SDK client over one aiohttp session, paired.
 
     The server's CPU per request is recorded too: with 2 cores, a client that is cheaper
     than the server can only go as fast as the server.
     """
+    total = tasks * per_task
     samples: dict[str, list[dict[str, float]]] = {"sdk": [], "aiohttp": []}
+    ratios: list[float] = []
     async with (
         tc.Client(info["urls"]["plain"], info["api_key"]) as client,
         aiohttp.ClientSession() as session,
     ):
         runs = {
-            "sdk": lambda n: _fan_out(lambda: _sdk_small(client, info), tasks, n),
             "aiohttp": lambda n: _fan_out(lambda: _aiohttp_small(session, info), tasks, n),
+            "sdk": lambda n: _fan_out(lambda: _sdk_small(client, info), tasks, n),
         }
         for run in runs.values():  # warm up: open the connections both will reuse
             await run(2)
@@ -216,23 +246,22 @@ async def bench_concurrency(
                 sample = await measure(lambda run=run: run(per_task))
                 sample["server_cpu"] = server_cpu() - before
                 samples[name].append(sample)
-    total = tasks * per_task
-    rps = {name: statistics.median(total / s["wall"] for s in v) for name, v in samples.items()}
-    cpu = {
-        name: statistics.median(s["cpu"] / total * 1e6 for s in v) for name, v in samples.items()
-    }
-    server = {
-        name: statistics.median(s["server_cpu"] / total * 1e6 for s in v)
-        for name, v in samples.items()
-    }
+            ratios.append(samples["aiohttp"][-1]["wall"] / samples["sdk"][-1]["wall"])
+
+    def median(name: str, key: str, scale: float) -> float:
+        return statistics.median(s[key] / total * scale for s in samples[name])
+
     return {
         "tasks": tasks,
         "requests": total,
         "rounds": rounds,
-        "requests_per_second": rps,
-        "client_cpu_us_per_request": cpu,
-        "server_cpu_us_per_request": server,
-        "d_ratio_sdk_vs_aiohttp": rps["sdk"] / rps["aiohttp"],
-        "cpu_ratio_sdk_vs_aiohttp": cpu["sdk"] / cpu["aiohttp"],
+        "requests_per_second": {n: 1 / median(n, "wall", 1) for n in samples},
+        "client_cpu_us_per_request": {n: median(n, "cpu", 1e6) for n in samples},
+        "server_cpu_us_per_request": {n: median(n, "server_cpu", 1e6) for n in samples},
+        "d_ratio_sdk_vs_aiohttp": statistics.median(ratios),
+        "d_ratio_range": [min(ratios), max(ratios)],
+        "cpu_ratio_sdk_vs_aiohttp": statistics.median(
+            s["cpu"] / a["cpu"] for s, a in zip(samples["sdk"], samples["aiohttp"], strict=True)
+        ),
         "samples": samples,
     }

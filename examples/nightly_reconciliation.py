@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import sys
 from pathlib import Path
 
 import thoughtcredits as tc
+from thoughtcredits.reconcile import AccountReport, ReconciliationReport, reconcile
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def print_progress(account: tc.AccountReport) -> None:
+def print_progress(account: AccountReport) -> None:
     """One line per account, as soon as it is done."""
     status = "ok" if not account.discrepancies else f"{len(account.discrepancies)} PROBLEM(S)"
     totals = account.totals
@@ -48,10 +48,13 @@ def print_progress(account: tc.AccountReport) -> None:
     )
 
 
-def write_report(path: Path, report: tc.ReconciliationReport) -> None:
-    """Write the report atomically: a reader never sees half a file."""
+def write_report(path: Path, report: ReconciliationReport) -> None:
+    """Write the report atomically: a reader never sees half a file.
+
+    The JSON is ``tc.to_json``'s: camelCase keys, exact numbers, ``Z`` timestamps.
+    """
     partial = path.with_name(path.name + ".part")
-    partial.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    partial.write_bytes(report.to_json() + b"\n")
     os.replace(partial, path)
 
 
@@ -66,7 +69,7 @@ async def main(argv: list[str] | None = None) -> int:
     rate_limit = tc.RateLimit(per_minute=args.per_minute) if args.per_minute else None
     async with tc.Client(rate_limit=rate_limit) as client:
         try:
-            report = await tc.reconcile(
+            report = await reconcile(
                 client, args.client_id, concurrency=args.concurrency, on_account=print_progress
             )
         except tc.ThoughtCreditsError as error:

@@ -8,7 +8,7 @@ import json
 import os
 import socket
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,14 +195,3 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
-
-
-@pytest.fixture(autouse=True)
-def _isolate_unknown_enum_values() -> Iterator[None]:
-    """Forget unknown enum values a test taught the open enums (they cache up to a cap)."""
-    enums = (tc.CreditBatchStatus, tc.CreditAccountStatus, tc.CreditAccountType)
-    saved = [dict(enum._value2member_map_) for enum in enums]
-    yield
-    for enum, values in zip(enums, saved, strict=True):
-        enum._value2member_map_.clear()
-        enum._value2member_map_.update(values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -12,12 +13,17 @@ from uuid import UUID
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from multidict import CIMultiDict, CIMultiDictProxy
 
 import thoughtcredits as tc
 from tests.conftest import payload, sample
-from thoughtcredits._converter import parse_page_info, structure, structure_many, unstructure
-from thoughtcredits._resource import Response, single
+from thoughtcredits._converter import (
+    _detailed,
+    _fast,
+    parse_page_info,
+    structure,
+    structure_many,
+    unstructure,
+)
 from thoughtcredits._wire import dumps, loads, loads_exact, unwrap_envelope
 
 ZERO = UUID(int=0)
@@ -39,16 +45,10 @@ def account_payload() -> dict[str, Any]:
     return payload("create_credit_account")  # type: ignore[no-any-return]
 
 
-def response(raw: bytes) -> Response:
-    """A 2xx response as the client hands it to the resources."""
-    return Response(
-        status=200,
-        headers=CIMultiDictProxy(CIMultiDict()),
-        body=loads(raw),
-        raw=raw,
-        method="POST",
-        url="https://acme.test/incoming/v2/x",
-    )
+def single(raw: bytes, cls: type[Any]) -> Any:
+    """Structure a create/update body decoded once, exactly (fractions as Decimal), as the
+    response interpreter does: no number reaches the hooks as a float."""
+    return structure(unwrap_envelope(loads_exact(raw)), cls, method="POST", url="u")
 
 
 @pytest.mark.parametrize("name", ["create_credit_batch", "update_credit_batch"])
@@ -185,8 +185,8 @@ def test_sublicense_round_trip() -> None:
     assert unstructure(sub) == {"id": str(ZERO), "deleted": False}
 
 
-def test_exact_fractional_amounts_through_the_client_path() -> None:
-    """Fractional amounts arrive as exact Decimals even though the fast decoder makes floats."""
+def test_exact_fractional_amounts() -> None:
+    """Fractional amounts decoded as Decimals are kept digit for digit."""
     body = sample("create_credit_batch")
     raw = (
         json.dumps(body)
@@ -195,7 +195,7 @@ def test_exact_fractional_amounts_through_the_client_path() -> None:
         .replace('"allocatedCredits": 0', '"allocatedCredits": 12345678901234567890.123456789')
         .encode()
     )
-    batch = single(response(raw), tc.CreditBatch)
+    batch = single(raw, tc.CreditBatch)
     assert str(batch.starting_balance) == "1000.10"
     assert batch.current_balance == Decimal("0.1")
     assert batch.allocated_credits == Decimal("12345678901234567890.123456789")
@@ -205,7 +205,7 @@ def test_huge_integer_amount_is_exact() -> None:
     """An integer past 64 bits is kept exactly."""
     body = batch_payload()
     body["startingBalance"] = 2**70
-    batch = single(response(json.dumps(body).encode()), tc.CreditBatch)
+    batch = single(json.dumps(body).encode(), tc.CreditBatch)
     assert batch.starting_balance == Decimal(2**70)
 
 
@@ -361,7 +361,7 @@ def test_fractional_integer_field_is_a_validation_error() -> None:
     body = account_payload()
     body["batchDaysUntilExpire"] = 1.5
     with pytest.raises(tc.ResponseValidationError, match="batch_days_until_expire"):
-        single(response(json.dumps(body).encode()), tc.CreditAccount)
+        single(json.dumps(body).encode(), tc.CreditAccount)
 
 
 @pytest.mark.parametrize("data", [None, [], "x", 5, True, [{}]])
@@ -445,7 +445,7 @@ def test_any_field_value_gives_a_model_or_validation_error(
     key = data.draw(st.sampled_from(sorted(body)))
     body[key] = data.draw(JSON)
     with contextlib.suppress(tc.ResponseValidationError):
-        single(response(json.dumps(body).encode()), cls)
+        single(json.dumps(body).encode(), cls)
 
 
 # --- envelopes ---------------------------------------------------------------------------
@@ -505,7 +505,7 @@ def test_unwrap_envelope(body: object, key: str | None, expected: object) -> Non
 def test_single_object_envelopes_give_the_same_model(body: object) -> None:
     """A create/update response parses the same in each envelope shape."""
     raw = json.dumps(body).encode()
-    assert single(response(raw), tc.CreditBatch) == structure(batch_payload(), tc.CreditBatch)
+    assert single(raw, tc.CreditBatch) == structure(batch_payload(), tc.CreditBatch)
 
 
 # --- dumps ---------------------------------------------------------------------------------
@@ -577,3 +577,203 @@ def test_loads_refuses_non_finite(raw: bytes) -> None:
         loads(raw)
     with pytest.raises(ValueError):  # noqa: PT011
         loads_exact(raw)
+
+
+# --- bounded numbers, strict UUIDs, valid text (the same in both converters) -------------------
+
+ACTION_ID = "cd613e30-d8f1-4adf-91b7-00000000000c"
+
+
+def both(data: object, cls: type[Any]) -> list[Any]:
+    """``data`` structured by the fast and by the detailed converter (each may raise)."""
+    return [converter.structure(data, cls) for converter in (_fast, _detailed)]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (10**31 - 1, Decimal(10**31 - 1)),
+        (-(10**31) + 1, Decimal(-(10**31) + 1)),
+        (Decimal("9" * 31 + ".5"), Decimal("9" * 31 + ".5")),
+        (Decimal("0.123456789012"), Decimal("0.123456789012")),
+        (Decimal("1.50000000000000000000"), Decimal("1.50000000000000000000")),
+        (Decimal("1E+30"), Decimal("1E+30")),
+        (Decimal("-0"), Decimal(0)),
+    ],
+)
+def test_amounts_within_bounds(value: object, expected: Decimal) -> None:
+    """Up to 31 integer digits and 12 decimal places (trailing zeros not counted), as sent."""
+    body = {**action_payload(), "amount": value}
+    for action in both(body, tc.CreditAction):
+        assert action.amount == expected
+        assert type(action.amount) is Decimal
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        10**31, -(10**31), Decimal("1E+31"), Decimal("1" * 32), Decimal("0.1234567890123"),
+        Decimal("1E-13"), Decimal("1E-200000000"), Decimal("1E+600000"), Decimal("NaN"),
+        Decimal("Infinity"), Decimal("sNaN"), 1.5, 2.0, float("inf"), "5", True,
+    ],
+)  # fmt: skip
+def test_amounts_past_bounds_or_of_the_wrong_type_are_refused(value: object) -> None:
+    """More than 31 integer digits or 12 places, non-finite, a float, a string, a bool."""
+    body = {**action_payload(), "amount": value}
+    with pytest.raises(tc.ResponseValidationError, match="amount"):
+        structure(body, tc.CreditAction)
+    for converter in (_fast, _detailed):
+        with pytest.raises(Exception):  # noqa: B017, PT011 - each converter's own error
+            converter.structure(body, tc.CreditAction)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(10**18 - 1, 10**18 - 1), (-(10**18) + 1, -(10**18) + 1), (Decimal("3.0"), 3),
+     (Decimal("1E+17"), 10**17), (0, 0)],
+)  # fmt: skip
+def test_integers_within_bounds(value: object, expected: int) -> None:
+    """An integer field takes up to 18 digits, and a Decimal only when it is integral."""
+    for info in both({"perPage": value, "total": value}, tc.PageInfo):
+        assert info.per_page == info.total == expected
+        assert type(info.total) is int
+
+
+@pytest.mark.parametrize(
+    "value",
+    [10**18, -(10**18), Decimal("1E+18"), Decimal("2.5"), Decimal("1E+600000"),
+     Decimal("1E+10000000"), Decimal("NaN"), 1.0, 1.5, "25", True],
+)  # fmt: skip
+def test_integers_past_bounds_or_not_integral_are_refused(value: object) -> None:
+    """Over 18 digits, not integral, non-finite, a float, a string or a bool: refused."""
+    with pytest.raises(tc.ResponseValidationError, match="total"):
+        parse_page_info({"total": value})
+    with pytest.raises(tc.ResponseValidationError, match="minimum_batch_amount"):
+        structure({**account_payload(), "minimumBatchAmount": value}, tc.CreditAccount)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"total": Decimal("1E+600000")},
+        {"total": Decimal("1E+10000000")},
+        {"perPage": Decimal("-1E+600000")},
+    ],
+)
+def test_hostile_exponents_are_refused_in_microseconds(body: dict[str, Any]) -> None:
+    """``1e600000`` (20 bytes) is refused before any int() could build 600,000 digits: the
+    whole refusal, error message included, in under a millisecond (best of 20: the machine is
+    shared)."""
+
+    def refusal() -> float:
+        started = time.perf_counter()
+        with pytest.raises(tc.ResponseValidationError):
+            parse_page_info(body)
+        return time.perf_counter() - started
+
+    assert min(refusal() for _ in range(20)) < 0.001
+    ((key, value),) = body.items()
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match="out of range"):
+        _fast.get_structure_hook(tc.PageInfo)({key: value}, tc.PageInfo)
+    assert time.perf_counter() - started < 0.001
+
+
+def test_hostile_amount_exponent_is_refused_in_microseconds() -> None:
+    """``1e-200000000`` would be a 200 MB number in ``to_json``; it is refused at once."""
+    body = {**action_payload(), "amount": Decimal("1E-200000000")}
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match="12 decimal places"):
+        _fast.get_structure_hook(tc.CreditAction)(body, tc.CreditAction)
+    assert time.perf_counter() - started < 0.001
+    with pytest.raises(tc.ResponseValidationError, match="amount"):
+        structure(body, tc.CreditAction)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0x" + ACTION_ID[2:], "0X" + ACTION_ID[2:], "{" + ACTION_ID[1:-1] + "}",
+        "urn:uuid:" + ACTION_ID, ACTION_ID.replace("-", ""), "+" + ACTION_ID[1:],
+        ACTION_ID[:-2] + "_0", ACTION_ID[:9] + "-" + ACTION_ID[10:], ACTION_ID[:-1] + "g",
+        ACTION_ID[:-1] + "٠", " " + ACTION_ID[1:], ACTION_ID[:8] + "-" + ACTION_ID[9:13] + "-" +
+        ACTION_ID[14:18] + "--" + ACTION_ID[20:], ACTION_ID + "0", 0, True, [ACTION_ID],
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("key", ["id", "client", "source"])
+def test_only_the_canonical_uuid_form_is_accepted(value: object, key: str) -> None:
+    """No ``0x`` (``int(h, 16)`` took it), braces, ``urn:``, missing dashes, ``+``/``_``,
+    non-ASCII digits or stray dashes: in the own id and in the cached ids, in both converters."""
+    body = {**action_payload(), key: value}
+    with pytest.raises(tc.ResponseValidationError, match=key):
+        structure(body, tc.CreditAction)
+    for converter in (_fast, _detailed):
+        with pytest.raises(Exception):  # noqa: B017, PT011 - each converter's own error
+            converter.structure(body, tc.CreditAction)
+
+
+@pytest.mark.parametrize("key", ["id", "client", "source"])
+def test_uuids_in_either_case_are_parsed(key: str) -> None:
+    """Upper-case hex is still the canonical form; the value is the same UUID."""
+    for action in both({**action_payload(), key: ACTION_ID.upper()}, tc.CreditAction):
+        assert getattr(action, key) == UUID(ACTION_ID)
+        assert str(getattr(action, key)) == ACTION_ID
+
+
+def test_repeated_uuids_are_shared_and_own_ids_are_not_cached() -> None:
+    """A client id parsed twice is the same object; an own id is a fresh, equal UUID."""
+    first, second = structure_many([action_payload(), action_payload()], tc.CreditAction)
+    assert first.client is second.client
+    assert first.id == second.id
+    assert first.id is not second.id
+
+
+@pytest.mark.parametrize(
+    ("make", "cls", "key"),
+    [
+        (action_payload, tc.CreditAction, "action"),
+        (action_payload, tc.CreditAction, "creditAccountName"),
+        (batch_payload, tc.CreditBatch, "name"),
+        (batch_payload, tc.CreditBatch, "status"),
+        (account_payload, tc.CreditAccount, "notifyEmails"),
+    ],
+)
+def test_lone_surrogates_are_refused(make: Any, cls: type[Any], key: str) -> None:
+    """A string that is not valid Unicode decodes from JSON but is a validation error."""
+    body = make()
+    body[key] = ["ok@acme.test", "a\ud800"] if key == "notifyEmails" else "caf\udce9"
+    with pytest.raises(tc.ResponseValidationError):
+        structure(body, cls)
+    body[key] = ["ok@acme.test", "café"] if key == "notifyEmails" else "café ☕"
+    structure(body, cls)
+
+
+def test_unknown_enum_values_do_not_touch_the_enum_class() -> None:
+    """Pseudo-members live outside the class; identity holds for every value, not 32."""
+    enum = tc.CreditBatchStatus
+    before = dict(enum._value2member_map_)
+    values = [f"drift-{index}" for index in range(200)]
+    parsed = [structure({**batch_payload(), "status": v}, tc.CreditBatch).status for v in values]
+    assert enum._value2member_map_ == before
+    assert list(enum) == [enum.ACTIVE, enum.ARCHIVED]
+    for value, member in zip(values, parsed, strict=True):
+        assert enum(value) is member
+        assert member.value == value
+        assert member.known is False
+    assert enum("active") is enum.ACTIVE
+
+
+def test_unknown_enum_values_are_logged_once_each_with_a_bound(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Each new value is logged once; past the bound, one last line says logging stopped."""
+    enum = tc.CreditAccountType
+    with caplog.at_level("WARNING", logger="thoughtcredits"):
+        for _ in range(3):
+            for index in range(100):
+                enum(f"kind-{index}")
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("CreditAccountT")]
+    assert len(lines) <= 33
+    assert lines[0] == "CreditAccountType: unknown value 'kind-0' from the API; passing it through"
+    assert len(set(lines)) == len(lines)
+    assert lines[-1].startswith("CreditAccountType: more than 32 unknown values")

@@ -13,7 +13,12 @@ import pytest
 
 import thoughtcredits as tc
 
-PUBLIC_MODULES = ["thoughtcredits", "thoughtcredits.testing", "thoughtcredits.fastapi"]
+PUBLIC_MODULES = [
+    "thoughtcredits",
+    "thoughtcredits.testing",
+    "thoughtcredits.fastapi",
+    "thoughtcredits.reconcile",
+]
 
 
 def load(name: str) -> types.ModuleType:
@@ -160,3 +165,21 @@ def test_py_typed_is_shipped() -> None:
     from importlib.resources import files
 
     assert files("thoughtcredits").joinpath("py.typed").is_file()
+
+
+def test_redis_rate_limit_is_exported_and_redis_stays_optional() -> None:
+    """``tc.RedisRateLimit`` is public, and ``import thoughtcredits`` works without redis-py."""
+    import subprocess
+    import sys
+
+    assert "RedisRateLimit" in tc.__all__
+    code = (
+        "import sys; sys.modules['redis'] = None\n"  # as if redis-py were not installed
+        "import thoughtcredits as tc\n"
+        "try:\n    tc.RedisRateLimit('redis://localhost', key='k')\n"
+        "except ImportError as exc:\n    print(exc)\n"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "pip install 'thoughtcredits[redis]'" in result.stdout

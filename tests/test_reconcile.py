@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from uuid import UUID
 
 import pytest
 
 import thoughtcredits as tc
+from thoughtcredits.reconcile import DiscrepancyKind, reconcile
 from thoughtcredits.testing import (
     FakeCreditsServer,
     Fault,
@@ -23,7 +25,7 @@ async def test_clean_ledger_reports_nothing_and_exact_totals() -> None:
     async with FakeCreditsServer() as server:
         seeded = seed_ledger(server.ledger, accounts=6, actions_per_account=150, seed=3)
         async with server.client() as client:
-            report = await tc.reconcile(client, seeded.client_ids[0])
+            report = await reconcile(client, seeded.client_ids[0])
         assert report.ok
         assert {a.account_id for a in report.accounts} == set(seeded.account_ids)
         for account in report.accounts:
@@ -43,7 +45,7 @@ async def test_every_planted_discrepancy_is_found_and_nothing_else(seed: int) ->
         seeded = seed_ledger(server.ledger, accounts=8, actions_per_account=120, seed=seed)
         planted = plant_discrepancies(server.ledger, seeded.account_ids, seed=seed)
         async with server.client() as client:
-            report = await tc.reconcile(client, seeded.client_ids[0], concurrency=3)
+            report = await reconcile(client, seeded.client_ids[0], concurrency=3)
     found = {(d.kind, d.account_id, d.entity_id, d.action_id) for d in report.discrepancies}
     assert found == {(p.kind, p.account_id, p.entity_id, p.action_id) for p in planted}
     assert len(report.discrepancies) == len(planted)
@@ -55,7 +57,7 @@ async def test_demo_ledger_is_consistent() -> None:
     async with FakeCreditsServer() as server:
         client_id = seed_demo(server.ledger)
         async with server.client() as client:
-            report = await tc.reconcile(client, client_id)
+            report = await reconcile(client, client_id)
     assert report.ok
     assert len(report.accounts) == 2
 
@@ -67,7 +69,7 @@ async def test_given_accounts_are_checked_in_order_and_reported_as_they_finish()
         chosen = list(reversed(seeded.account_ids[:3]))
         seen: list[UUID] = []
         async with server.client() as client:
-            report = await tc.reconcile(
+            report = await reconcile(
                 client,
                 str(seeded.client_ids[0]),
                 chosen,
@@ -78,19 +80,27 @@ async def test_given_accounts_are_checked_in_order_and_reported_as_they_finish()
 
 
 async def test_report_json_keeps_amounts_exact() -> None:
-    """to_json writes amounts as decimal strings and ids as strings, so nothing is rounded."""
+    """to_json is tc.to_json: camelCase keys, amounts as exact JSON numbers, ``Z`` times."""
     async with FakeCreditsServer() as server:
         seeded = seed_ledger(server.ledger, accounts=3, actions_per_account=60, seed=4)
         planted = plant_discrepancies(server.ledger, seeded.account_ids, kinds=("batch_balance",))
         async with server.client() as client:
-            report = await tc.reconcile(client, seeded.client_ids[0])
-    data = report.to_json()
-    (bad,) = [d for a in data["accounts"] for d in a["discrepancies"]]  # type: ignore[attr-defined]
+            report = await reconcile(client, seeded.client_ids[0])
+    raw = report.to_json()
+    assert raw == tc.to_json(report)
+    data = json.loads(raw, parse_float=Decimal)
+    assert data["startedAt"].endswith("Z")
+    assert data["finishedAt"].endswith("Z")
+    (bad,) = [d for a in data["accounts"] for d in a["discrepancies"]]
     assert bad["kind"] == "batch_balance"
-    assert bad["entity_id"] == str(planted[0].entity_id)
+    assert report.discrepancies[0].kind is DiscrepancyKind.BATCH_BALANCE
+    assert bad["entityId"] == str(planted[0].entity_id)
     batch = server.ledger.batch(planted[0].entity_id)
-    assert bad["actual"] == str(batch.current_balance)
+    assert Decimal(bad["actual"]) == Decimal(str(batch.current_balance))
     assert Decimal(bad["expected"]) == Decimal(bad["actual"]) - 7
+    assert set(data["accounts"][0]["totals"]) == {
+        "batches", "creditActions", "debitActions", "credited", "debited", "currentBalance"
+    }  # fmt: skip
 
 
 async def test_a_failing_account_raises_the_typed_error_not_a_group() -> None:
@@ -100,4 +110,4 @@ async def test_a_failing_account_raises_the_typed_error_not_a_group() -> None:
         server.inject(Fault(kind="status", status=404, route="list_credit_actions", count=100))
         async with server.client(sleep=RecordingSleep()) as client:
             with pytest.raises(tc.NotFoundError):
-                await tc.reconcile(client, seeded.client_ids[0])
+                await reconcile(client, seeded.client_ids[0])

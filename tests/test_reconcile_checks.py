@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from thoughtcredits import CreditAction, CreditBatch, CreditBatchStatus
-from thoughtcredits._reconcile_checks import check_account
+from thoughtcredits.reconcile._checks import check_account
 
 ACCOUNT = UUID("00000000-0000-0000-0000-00000000000a")
 BATCH = UUID("00000000-0000-0000-0000-00000000000b")

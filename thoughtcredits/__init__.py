@@ -8,6 +8,7 @@ True
 from __future__ import annotations
 
 from ._args import NOT_GIVEN, NotGiven
+from ._arrow import to_arrow
 from ._client import JSON, Client
 from ._config import DEFAULT_TIMEOUT
 from ._converter import to_json
@@ -45,8 +46,7 @@ from ._models import (
 from ._pagination import AsyncPaginator
 from ._raw import APIResponse
 from ._ratelimit import ClientStats, RateLimit
-from ._reconcile import AccountReport, ReconciliationReport, reconcile
-from ._reconcile_checks import AccountTotals, Discrepancy
+from ._redis import RedisRateLimit
 from ._retry import RetryPolicy
 from ._transport import AiohttpTransport, HTTPRequest, HTTPResponse, RequestContext, Transport
 
@@ -58,8 +58,6 @@ __all__ = [
     "APIResponse",
     "APIStatusError",
     "APITimeoutError",
-    "AccountReport",
-    "AccountTotals",
     "AiohttpTransport",
     "AsyncPaginator",
     "AuthenticationError",
@@ -74,7 +72,6 @@ __all__ = [
     "CreditAction",
     "CreditBatch",
     "CreditBatchStatus",
-    "Discrepancy",
     "Event",
     "HTTPRequest",
     "HTTPResponse",
@@ -90,7 +87,7 @@ __all__ = [
     "Quota",
     "RateLimit",
     "RateLimitError",
-    "ReconciliationReport",
+    "RedisRateLimit",
     "RequestContext",
     "ResponseTooLargeError",
     "ResponseValidationError",
@@ -101,7 +98,7 @@ __all__ = [
     "Transport",
     "UnprocessableEntityError",
     "__version__",
-    "reconcile",
+    "to_arrow",
     "to_json",
 ]
 

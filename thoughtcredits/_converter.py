@@ -1,9 +1,10 @@
 """The private cattrs converter: wire JSON <-> frozen models.
 
-Scalar hooks are strict (a string is never silently turned into a number, nor "false" into
-True) and never accept a float, so amounts stay exact (see ``_wire``). Structuring uses
-cattrs' generated, non-detailed functions for speed; only a failure is re-run through a
-detailed converter, to name the bad field in the ``ResponseValidationError``.
+Scalar hooks are strict and bounded (``_hooks``): a string is never turned into a number, nor
+"false" into True, and a float is a wrong type. Every response is structured by the fast
+converter, whose model functions ``_codegen`` writes; only a failure is re-run through the
+detailed converter (cattrs' own functions over the same hooks), to name the bad field in the
+``ResponseValidationError``. Both accept exactly the same inputs.
 """
 
 from __future__ import annotations
@@ -11,29 +12,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from types import UnionType
-from typing import Any, TypeVar, Union, get_args, get_origin
+from typing import Any, TypeVar, get_args, get_origin
 from uuid import UUID
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from ._codegen import enum_hook, generate
 from ._exceptions import ResponseValidationError
-from ._hooks import (
-    NULLABLE,
-    bool_hook,
-    datetime_hook,
-    decimal_hook,
-    int_hook,
-    str_hook,
-    unique_uuid_hook,
-    uuid_hook,
-)
+from ._hooks import bool_hook, datetime_hook, decimal_hook, int_hook, str_hook, uuid_hook
 from ._models import PageInfo, _OpenEnum
-from ._wire import InexactNumber, camel, dumps, format_datetime
+from ._wire import camel, dumps, format_datetime
 
-__all__ = ["parse_page_info", "structure", "structure_many", "to_json", "unstructure"]
+__all__ = [
+    "parse_page_info",
+    "structure",
+    "structure_hook",
+    "structure_many",
+    "to_json",
+    "unstructure",
+]
 
 T = TypeVar("T")
 
@@ -51,7 +50,7 @@ def _configure(converter: cattrs.Converter, *, detailed: bool) -> cattrs.Convert
     converter.register_structure_hook(UUID, uuid_hook)
     converter.register_structure_hook(datetime, datetime_hook)
     # The enums are str subclasses; without this the str hook wins and drops the enum type.
-    converter.register_structure_hook(_OpenEnum, lambda v, cls: cls(str_hook(v, cls)))
+    converter.register_structure_hook(_OpenEnum, enum_hook)
 
     def tuple_factory(cls: Any) -> Callable[[object, object], tuple[object, ...]]:
         item = converter.get_structure_hook(get_args(cls)[0])
@@ -67,40 +66,26 @@ def _configure(converter: cattrs.Converter, *, detailed: bool) -> cattrs.Convert
 
     converter.register_structure_hook_factory(_is_var_tuple, tuple_factory)
 
-    def field_hook(tp: Any) -> Callable[[object, object], Any]:
-        # cattrs re-dispatches Optional[X] on every call; one call per field is the budget.
-        args = get_args(tp)
-        if get_origin(tp) in (Union, UnionType) and len(args) == 2 and type(None) in args:
-            inner_type = args[0] if args[1] is type(None) else args[1]
-            if inner_type in NULLABLE:
-                return NULLABLE[inner_type]
-            inner = converter.get_structure_hook(inner_type)
-
-            def optional(value: object, _: object) -> Any:
-                return None if value is None else inner(value, inner_type)
-
-            return optional
-        return converter.get_structure_hook(tp)
-
-    def fast_hook(field: attrs.Attribute[Any]) -> Callable[[object, object], Any]:
-        return (
-            unique_uuid_hook
-            if field.name == "id" and field.type is UUID
-            else field_hook(field.type)
-        )
-
     def model_factory(cls: Any) -> Any:
+        if not detailed and isinstance(cls, type):
+            return generate(cls, converter)
+        # cattrs' own functions, with per-field error paths (only ever run to explain).
         attrs.resolve_types(cls)  # the models use string annotations
-        renames = {
-            a.name: override(rename=camel(a.name), struct_hook=None if detailed else fast_hook(a))
-            for a in attrs.fields(cls)
-        }
-        return make_dict_structure_fn(
+        renames = {a.name: override(rename=camel(a.name)) for a in attrs.fields(cls)}
+        fields = make_dict_structure_fn(
             cls,
             converter,
             _cattrs_detailed_validation=detailed,
             **renames,  # type: ignore[arg-type]
         )
+
+        def structure_object(value: object, _: object) -> Any:
+            # cattrs reads a class whose fields all have defaults from any container ("in").
+            if type(value) is not dict:
+                raise TypeError(f"expected an object, got {type(value).__name__}")
+            return fields(value, cls)
+
+        return structure_object
 
     converter.register_structure_hook_factory(attrs.has, model_factory)
 
@@ -121,6 +106,11 @@ _fast = _configure(cattrs.Converter(detailed_validation=False), detailed=False)
 _detailed = _configure(cattrs.Converter(detailed_validation=True), detailed=True)
 
 
+def structure_hook(cls: type[T]) -> Callable[[object, object], T]:
+    """The fast converter's structure function for ``cls`` (generated for a model)."""
+    return _fast.get_structure_hook(cls)
+
+
 def _explain(data: object, cls: type[Any], error: Exception) -> str:
     try:
         _detailed.structure(data, cls)
@@ -135,8 +125,6 @@ def structure(data: object, cls: type[T], *, method: str = "", url: str = "") ->
     """Structure wire JSON into ``cls``; any mismatch is a ``ResponseValidationError``."""
     try:
         return _fast.get_structure_hook(cls)(data, cls)  # type: ignore[no-any-return]
-    except InexactNumber:
-        raise
     except Exception as error:
         raise ResponseValidationError(
             _explain(data, cls, error), method=method, url=url, body=data
@@ -150,8 +138,6 @@ def structure_many(
     hook = _fast.get_structure_hook(cls)
     try:
         return tuple([hook(item, cls) for item in items])
-    except InexactNumber:
-        raise
     except Exception:
         for index, item in enumerate(items):
             try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import weakref
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -31,7 +32,7 @@ logger = logging.getLogger("thoughtcredits")
 
 T = TypeVar("T")
 
-_MAX_UNKNOWN_VALUES = 32
+_MAX_LOGGED_VALUES = 32
 
 
 class _OpenEnum(enum.StrEnum):
@@ -39,31 +40,54 @@ class _OpenEnum(enum.StrEnum):
 
     The API may add a status tomorrow; a reconciliation job must keep running and see it.
     An unknown value becomes a pseudo-member whose ``value`` is the raw string and whose
-    ``known`` is False. It is logged once per value as a drift alarm.
+    ``known`` is False. It is logged once per value as a drift alarm, for a bounded number
+    of values per enum (a hostile server cannot flood the log).
+
+    Pseudo-members live in the SDK's own weak map, never in the enum class: the class stays
+    as defined, and ``Enum(value) is Enum(value)`` holds for every value while either is
+    alive. The map holds only what the caller holds, so its memory is bounded by theirs.
     """
 
     @classmethod
     def _missing_(cls, value: object) -> _OpenEnum | None:
         if not isinstance(value, str):
             return None
+        pseudo = _pseudo_members.setdefault(cls, weakref.WeakValueDictionary())
+        member = pseudo.get(value)
+        if member is not None:
+            return member
         member = str.__new__(cls, value)
         member._name_ = f"UNKNOWN_{value}"
         member._value_ = value
-        # Cache (and log) a bounded number of new values, so a hostile server cannot grow
-        # memory or flood the log; later parses of a cached value return the same object.
-        if len(cls._value2member_map_) < len(cls.__members__) + _MAX_UNKNOWN_VALUES:
-            cls._value2member_map_[value] = member
-            logger.warning(
-                "%s: unknown value %r from the API; passing it through",
-                cls.__name__,
-                value[:64],
-            )
+        pseudo[value] = member
+        _log_unknown(cls, value)
         return member
 
     @property
     def known(self) -> bool:
         """False for a value this SDK version does not know."""
-        return self._name_ in type(self).__members__
+        return type(self).__members__.get(self._name_) is self
+
+
+_pseudo_members: dict[type[_OpenEnum], weakref.WeakValueDictionary[str, _OpenEnum]] = {}
+_logged: dict[type[_OpenEnum], set[str]] = {}
+
+
+def _log_unknown(cls: type[_OpenEnum], value: str) -> None:
+    logged = _logged.setdefault(cls, set())
+    if value in logged or len(logged) > _MAX_LOGGED_VALUES:
+        return
+    logged.add(value)
+    if len(logged) > _MAX_LOGGED_VALUES:
+        logger.warning(
+            "%s: more than %d unknown values from the API; not logging further ones",
+            cls.__name__,
+            _MAX_LOGGED_VALUES,
+        )
+        return
+    logger.warning(
+        "%s: unknown value %r from the API; passing it through", cls.__name__, value[:64]
+    )
 
 
 class CreditBatchStatus(_OpenEnum):

@@ -205,7 +205,7 @@ def test_failure_mid_listing_prints_a_resume_cursor(fake: ThreadedServer, cli: C
 
 
 def test_failed_export_leaves_no_file(fake: ThreadedServer, cli: Cli, tmp_path: Path) -> None:
-    """With -o, a listing that fails leaves neither the file nor its .part behind."""
+    """With -o, a listing that fails before any item leaves no file, partial, lock or temp."""
     cid = str(fake.call(fake.server.ledger.add_client))
     fake.server.inject(Fault(kind="status", status=500, count=4, route="list_credit_batches"))
     target = tmp_path / "batches.jsonl"
@@ -220,7 +220,7 @@ def test_unexpected_exception_is_one_line(
     """A bug inside a command still ends with one line and exit 1, not a traceback."""
     from thoughtcredits._cli import _context
 
-    def broken(self: object) -> None:
+    def broken(self: object, **options: object) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(_context.Env, "client", broken)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 from thoughtcredits.testing import plant_discrepancies, seed_ledger
@@ -34,13 +35,13 @@ def test_planted_discrepancies_exit_3_and_fill_the_report(
     assert result.code == 3, result
     data = json.loads(report.read_text())
     found = {
-        (d["kind"], d["account_id"], d["entity_id"])
+        (d["kind"], d["accountId"], d["entityId"])
         for account in data["accounts"]
         for d in account["discrepancies"]
     }
     assert found == {(p.kind, str(p.account_id), str(p.entity_id)) for p in planted}
     assert f"{len(planted)} discrepancies:" in result.out
-    assert not (tmp_path / "report.json.part").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
 
 
 def test_json_format_prints_the_report(fake: ThreadedServer, cli: Cli) -> None:
@@ -50,7 +51,7 @@ def test_json_format_prints_the_report(fake: ThreadedServer, cli: Cli) -> None:
     result = cli("reconcile", str(seeded.client_ids[0]), "--account", account, "--format", "json")
     assert result.code == 0, result
     data = json.loads(result.out)
-    assert [a["account_id"] for a in data["accounts"]] == [account]
+    assert [a["accountId"] for a in data["accounts"]] == [account]
     assert data["accounts"][0]["discrepancies"] == []
 
 
@@ -59,3 +60,27 @@ def test_bad_client_id_is_refused_before_sending(fake: ThreadedServer, cli: Cli)
     result = cli("reconcile", "not-a-uuid")
     assert result.code == 2
     assert fake.server.requests == []
+
+
+def test_summary_is_grammatical_and_never_shows_minus_zero(fake: ThreadedServer, cli: Cli) -> None:
+    """One account, no debits: "1 credit account", "0 debits" with no "(-0)"."""
+    cid = fake.call(fake.server.ledger.add_client)
+    fake.call(lambda: fake.server.ledger.create_account(cid, name="Solo", starting_balance=100))
+    result = cli("reconcile", str(cid))
+    assert result.code == 0, result
+    first, account, last = result.out.splitlines()
+    assert first == f"reconciled 1 credit account of client {cid}"
+    assert "1 batch  1 credit (+100)  0 debits  balance 100" in account
+    assert "-0" not in result.out
+    assert last == "no discrepancies"
+
+
+def test_report_json_is_the_sdk_convention(fake: ThreadedServer, cli: Cli) -> None:
+    """--format json prints tc.to_json(report): camelCase, exact numbers, Z timestamps."""
+    seeded = fake.call(lambda: seed_ledger(fake.server.ledger, accounts=1, actions_per_account=20))
+    result = cli("reconcile", str(seeded.client_ids[0]), "--format", "json")
+    data = json.loads(result.out, parse_float=Decimal)
+    assert set(data) == {"clientId", "startedAt", "finishedAt", "accounts"}
+    assert data["startedAt"].endswith("Z")
+    totals = data["accounts"][0]["totals"]
+    assert isinstance(totals["currentBalance"], int | Decimal)

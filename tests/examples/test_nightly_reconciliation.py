@@ -25,7 +25,7 @@ async def test_reports_every_planted_discrepancy_and_exits_3(tmp_path: Path) -> 
     assert run.returncode == 3, run.stderr
     report = json.loads(report_path.read_text())
     found = {
-        (d["kind"], d["account_id"], d["entity_id"], d["action_id"])
+        (d["kind"], d["accountId"], d["entityId"], d["actionId"])
         for account in report["accounts"]
         for d in account["discrepancies"]
     }
@@ -33,7 +33,7 @@ async def test_reports_every_planted_discrepancy_and_exits_3(tmp_path: Path) -> 
         (p.kind, str(p.account_id), str(p.entity_id), p.action_id and str(p.action_id))
         for p in planted
     }
-    assert {a["account_id"] for a in report["accounts"]} == {str(a) for a in seeded.account_ids}
+    assert {a["accountId"] for a in report["accounts"]} == {str(a) for a in seeded.account_ids}
     assert sorted(line.split(":")[0] for line in run.stdout.splitlines()[:-1]) == sorted(
         p.kind for p in planted
     )

@@ -53,16 +53,35 @@ def to_json(value: Any) -> str:
 
 ZONES = [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]
 uuids = st.uuids()
+# Amounts within the SDK's bounds: at most 31 integer digits and 12 decimal places, where
+# trailing zeros do not count (10**30 and 1.50000000000000000 are both valid).
 amounts = st.one_of(
     st.integers(-(10**30), 10**30).map(Decimal),
-    st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**15), max_value=10**15),
+    st.tuples(st.integers(-(10**30), 10**30), st.integers(0, 12)).map(
+        lambda n_places: Decimal(n_places[0]).scaleb(-n_places[1])
+    ),
     st.integers(0, 12).flatmap(
         lambda places: st.decimals(
             allow_nan=False, allow_infinity=False, places=places, min_value=-1e9, max_value=1e9
         )
     ),
+    st.tuples(st.integers(-(10**9), 10**9), st.integers(1, 8)).map(
+        lambda n_zeros: Decimal(f"{n_zeros[0]}{'0' * n_zeros[1]}").scaleb(-12 - n_zeros[1])
+    ),
 )
+# Past the bounds: refused, however they are written.
+out_of_bounds = st.one_of(
+    st.integers(10**31, 10**40).map(Decimal), st.integers(1, 10**6).filter(lambda n: n % 10 != 0)
+    .map(lambda n: Decimal(n).scaleb(-13)), st.sampled_from(
+        [Decimal("1E+31"), Decimal("-1E+31"), Decimal("1E+600000"), Decimal("1E-200000000"),
+         Decimal("0.0000000000001"), Decimal("12345678901234567890123456789012.5")]
+    ),
+)  # fmt: skip
 texts = st.text(st.characters(exclude_categories=()), max_size=30)  # surrogates included
+valid_texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)  # no surrogates
+lone_surrogates = st.tuples(valid_texts, st.characters(categories=("Cs",)), valid_texts).map(
+    "".join
+)
 moments = st.datetimes(
     min_value=datetime(1970, 1, 2),
     max_value=datetime(2999, 12, 30),
@@ -84,7 +103,7 @@ def batches(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
         "id": draw(uuids), "starting_balance": draw(amounts), "current_balance": draw(amounts),
         "credit_account_id": draw(uuids), "allocated_credits": draw(amounts),
         "status": draw(statuses), "created_at": draw(moments), "updated_at": draw(moments),
-        "name": draw(st.none() | texts), "expires_on": draw(st.none() | moments),
+        "name": draw(st.none() | valid_texts), "expires_on": draw(st.none() | moments),
         "client_id": draw(st.none() | uuids),
     }  # fmt: skip
     zulu = draw(st.booleans())
@@ -115,7 +134,7 @@ def page_infos(draw: st.DrawFn) -> tuple[dict[str, Any] | None, tc.PageInfo]:
     """(wire ``pageInfo`` or None, expected ``PageInfo``); every field nullable or missing."""
     values = {
         "has_more": draw(st.none() | st.booleans()),
-        "cursor": draw(st.none() | texts),
+        "cursor": draw(st.none() | valid_texts),
         "per_page": draw(st.none() | st.integers(0, 10**6)),
         "total": draw(st.none() | st.integers(0, 10**12)),
     }
@@ -240,10 +259,14 @@ json_values = st.recursive(
     | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=12,
 )  # fmt: skip
-wrong_for_amount = st.one_of(st.booleans(), texts, st.lists(st.integers(), max_size=2), st.just({}))
+wrong_for_amount = st.one_of(
+    st.booleans(), texts, st.lists(st.integers(), max_size=2), st.just({}), out_of_bounds
+)
 wrong_for_uuid = st.one_of(
     st.integers(), st.booleans(), st.uuids().map(lambda u: "{" + str(u) + "}"),
     st.uuids().map(lambda u: u.hex), st.text(max_size=40).filter(lambda s: len(s) != 36),
+    st.uuids().map(lambda u: "0x" + str(u)[2:]), st.uuids().map(lambda u: "+" + str(u)[1:]),
+    st.uuids().map(lambda u: str(u)[:-1] + "_"), st.uuids().map(lambda u: f"urn:uuid:{u}"),
 )  # fmt: skip
 wrong_for_time = st.one_of(st.integers(), st.booleans(), st.just("yesterday"), st.just(""))
 
@@ -255,13 +278,15 @@ wrong_for_time = st.one_of(st.integers(), st.booleans(), st.just("yesterday"), s
             ("currentBalance", wrong_for_amount), ("allocatedCredits", wrong_for_amount),
             ("id", wrong_for_uuid), ("creditAccountId", wrong_for_uuid),
             ("createdAt", wrong_for_time), ("status", st.integers() | st.booleans()),
-            ("name", st.integers() | st.lists(texts, max_size=2)), ("startingBalance", None),
+            ("name", st.integers() | st.lists(texts, max_size=2) | lone_surrogates),
+            ("status", lone_surrogates), ("startingBalance", None),
         ]
     ),
     st.data(),
 )  # fmt: skip
 def test_invalid_batch_field_is_a_validation_error(field_and_values: Any, data: Any) -> None:
-    """A wrong type, a non-canonical UUID or a missing required field: ResponseValidationError."""
+    """A wrong type, a non-canonical UUID, an amount past the bounds, a lone surrogate or a
+    missing required field: ResponseValidationError."""
     name, values = field_and_values
     obj = dict(VALID_BATCH)
     if values is None:

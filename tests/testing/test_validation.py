@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from thoughtcredits.testing import FakeCreditsServer
@@ -143,7 +141,10 @@ async def test_update_batch_validation(
         ({"clientId": NOBODY}, "clientId: does not match the client id in the path"),
         ({"clientId": "{cid}", "creditAccountId": "1"}, "creditAccountId: not a valid UUID: '1'"),
         ({"clientId": "{cid}", "page": "0"}, "page: must be at least 1"),
-        ({"clientId": "{cid}", "page": "two"}, "page: must be an integer, got 'two'"),
+        (
+            {"clientId": "{cid}", "page": "two"},
+            "page: must be an integer of at most 18 digits, got 'two'",
+        ),
         ({"clientId": "{cid}", "perPage": "0"}, "perPage: must be at least 1"),
         ({"clientId": "{cid}", "cursor": "%%"}, "cursor: not a valid cursor: '%%'"),
     ],
@@ -185,11 +186,7 @@ async def test_bad_path_ids_are_400(http: Http, cid: str) -> None:
 
 
 async def test_unknown_ids_are_404(http: Http, cid: str, fake: FakeCreditsServer) -> None:
-    """Unknown clients, accounts (also another client's) and batches are 404 not_found."""
-    stranger = str(uuid.uuid4())
-    client = await http.get(f"/clients/{stranger}/creditBatches", clientId=stranger)
-    assert (client.status, client.json) == (404, {"error": "not_found",
-                                                  "message": f"no client {stranger}"})  # fmt: skip
+    """Unknown accounts (also another client's) and batches are 404 not_found."""
     batch = await http.put(f"/clients/creditBatches/{NOBODY}", {"name": "x"})
     assert (batch.status, batch.json["error"]) == (404, "not_found")
     other = str(fake.ledger.add_client())

@@ -147,10 +147,13 @@ async def bulk_jobs() -> None:
         resumed: tc.AsyncPaginator[tc.CreditAction] = client.credit_actions.list(
             CLIENT_ID, CLIENT_ID, action_type="debit", resume_from="0:", prefetch=False
         )
-        report: tc.ReconciliationReport = await tc.reconcile(client, CLIENT_ID, concurrency=4)
-        found: tuple[tc.Discrepancy, ...] = report.discrepancies
-        accounts: tuple[tc.AccountReport, ...] = report.accounts
-        totals: tc.AccountTotals = accounts[0].totals
+        from thoughtcredits import reconcile as rc
+
+        report: rc.ReconciliationReport = await rc.reconcile(client, CLIENT_ID, concurrency=4)
+        found: tuple[rc.Discrepancy, ...] = report.discrepancies
+        kind: rc.DiscrepancyKind = found[0].kind
+        accounts: tuple[rc.AccountReport, ...] = report.accounts
+        totals: rc.AccountTotals = accounts[0].totals
         ok: bool = report.ok
     tc.Client(rate_limit="sometimes")  # type: ignore[arg-type]
 

@@ -67,7 +67,7 @@ async def _create(env: Env) -> int:
         if value is not None:
             options[keyword] = value
     # The output is opened first: a bad -o path must fail before the account is created.
-    with env.output(CreditAccount, single=True) as writer:
+    with env.output(CreditAccount) as writer:
         async with env.client() as client:
             account = await client.credit_accounts.create(
                 args.client_id,

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from .._models import CreditAction
+from .._pagination import AsyncPaginator
+from ..reconcile._run import ACTION_TYPES
 from . import _types
 from ._context import Env
 from ._listing import stream_listing
-from ._parser import ArgumentParser, Subcommands, add_list_options, api_command
+from ._parser import (
+    ArgumentParser,
+    Subcommands,
+    add_list_options,
+    api_command,
+    rate_limit,
+    start,
+)
 
 __all__ = ["register"]
 
@@ -24,19 +33,31 @@ def register(commands: Subcommands) -> None:
         "--type",
         dest="action_type",
         required=True,
-        help="the action type, e.g. debit or credit (required by the API)",
+        help="the action type: credit or debit (required by the API)",
     )
     add_list_options(listing)
 
 
 async def _list(env: Env) -> int:
     args = env.args
-    async with env.client() as client:
-        listing = client.credit_actions.list(
-            args.client_id,
-            args.account_id,
-            action_type=args.action_type,
-            cursor=args.cursor,
-            page_size=args.page_size,
+    async with env.client(rate_limit=rate_limit(args)) as client:
+
+        def listing(resume_from: str | None) -> AsyncPaginator[CreditAction]:
+            return client.credit_actions.list(
+                args.client_id,
+                args.account_id,
+                action_type=args.action_type,
+                page_size=args.page_size,
+                cursor=start(args, resume_from),
+                resume_from=resume_from,
+            )
+
+        written = await stream_listing(env, listing, CreditAction, f"{args.action_type} actions")
+    if written == 0 and args.action_type not in ACTION_TYPES:
+        # The set of types is open, so this is not an error; but an empty answer for a
+        # misspelt type must not look like "no data".
+        env.note(
+            f"warning: no actions of type {args.action_type!r}; the known types are "
+            f"{' and '.join(ACTION_TYPES)} (case-sensitive)"
         )
-        return await stream_listing(env, listing, CreditAction, f"{args.action_type} actions")
+    return 0

@@ -1,7 +1,7 @@
 """The ``thoughtcredits`` parser and runner: exit codes, one-line errors, never a traceback.
 
 Exit codes: 0 success, 1 an API or I/O error, 2 a bad command line or configuration,
-130 interrupted (Ctrl-C).
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 
 To add a command, write a module with a ``register(commands)`` function and list it in
 :data:`COMMANDS`.
@@ -12,12 +12,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
 
 from .._version import version
-from . import _accounts, _actions, _batches, _reconcile, _serve
+from . import _accounts, _actions, _batches, _reconcile, _serve, _whole
 from ._context import Env
 from ._errors import describe
 from ._parser import ArgumentParser, Subcommands, UsageError, add_api_options
@@ -28,6 +30,7 @@ COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     _batches.register,
     _actions.register,
     _accounts.register,
+    _whole.register,
     _reconcile.register,
     _serve.register,
 )
@@ -39,11 +42,12 @@ examples:
   export THOUGHTCREDITS_API_KEY=...
   thoughtcredits batches list CLIENT_ID --account ACCOUNT_ID
   thoughtcredits actions list CLIENT_ID ACCOUNT_ID --type debit -o debits.jsonl
+  thoughtcredits export CLIENT_ID --to ledger/ --format parquet --rate-limit 120/20
   thoughtcredits reconcile CLIENT_ID --rate-limit 120/20 --report report.json
   thoughtcredits serve-fake --seed-demo        # a local server to try it all on
 
 exit codes: 0 ok, 1 API or I/O error, 2 bad arguments or configuration,
-            3 reconcile found discrepancies, 130 interrupted
+            3 reconcile found discrepancies, 130 interrupted, 143 terminated
 """
 
 
@@ -84,12 +88,17 @@ def run(
         return _fail(f"error: {exc}", 2)
     except SystemExit as exc:  # --help and --version exit 0 after printing
         return exc.code if isinstance(exc.code, int) else 0
-    env = Env(args, sleep=sleep)
+    env = Env(args, sleep=sleep, argv=sys.argv[1:] if argv is None else argv)
+    terminated: list[int] = []
     try:
-        with env.sdk_notes():
-            return int(asyncio.run(args.handler(env)))
+        with env.signals.listening():
+            return int(asyncio.run(_main(args, env, terminated)))
     except KeyboardInterrupt:
         return _fail("error: interrupted", 130)
+    except asyncio.CancelledError:
+        if terminated:
+            return _fail("error: terminated", 143)
+        raise
     except BrokenPipeError:
         # The reader (e.g. `head`) has gone: stop quietly, and keep Python's own flush at exit
         # from failing on the same closed pipe.
@@ -100,6 +109,26 @@ def run(
         if getattr(args, "debug", False) and code == 1:
             traceback.print_exc()
         return _fail(f"error: {message}", code)
+
+
+async def _main(args: argparse.Namespace, env: Env, terminated: list[int]) -> int:
+    """The command, with SIGTERM cancelling it as Ctrl-C does (so exports keep their work)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+
+    def terminate() -> None:
+        terminated.append(signal.SIGTERM)
+        task.cancel()
+
+    # Not on Windows, nor off the main thread: then SIGTERM keeps its default.
+    with suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        return int(await args.handler(env))
+    finally:
+        with suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.remove_signal_handler(signal.SIGTERM)
 
 
 def main(argv: list[str] | None = None) -> int:

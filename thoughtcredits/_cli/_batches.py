@@ -6,10 +6,19 @@ from typing import Any
 
 from .._args import UNSET
 from .._models import CreditBatch
+from .._pagination import AsyncPaginator
 from . import _types
 from ._context import Env
 from ._listing import stream_listing
-from ._parser import ArgumentParser, Subcommands, UsageError, add_list_options, api_command
+from ._parser import (
+    ArgumentParser,
+    Subcommands,
+    UsageError,
+    add_list_options,
+    api_command,
+    rate_limit,
+    start,
+)
 
 __all__ = ["register"]
 
@@ -51,14 +60,19 @@ def register(commands: Subcommands) -> None:
 
 async def _list(env: Env) -> int:
     args = env.args
-    async with env.client() as client:
-        listing = client.credit_batches.list(
-            args.client_id,
-            credit_account_id=args.account,
-            cursor=args.cursor,
-            page_size=args.page_size,
-        )
-        return await stream_listing(env, listing, CreditBatch, "batches")
+    async with env.client(rate_limit=rate_limit(args)) as client:
+
+        def listing(resume_from: str | None) -> AsyncPaginator[CreditBatch]:
+            return client.credit_batches.list(
+                args.client_id,
+                credit_account_id=args.account,
+                page_size=args.page_size,
+                cursor=start(args, resume_from),
+                resume_from=resume_from,
+            )
+
+        await stream_listing(env, listing, CreditBatch, "batches")
+    return 0
 
 
 async def _create(env: Env) -> int:
@@ -71,7 +85,7 @@ async def _create(env: Env) -> int:
     if args.expires_on is not None:
         options["expires_on"] = args.expires_on
     # The output is opened first: a bad -o path must fail before credits are issued.
-    with env.output(CreditBatch, single=True) as writer:
+    with env.output(CreditBatch) as writer:
         async with env.client() as client:
             batch = await client.credit_batches.create(
                 args.client_id, starting_balance=args.starting_balance, **options
@@ -86,7 +100,7 @@ async def _update(env: Env) -> int:
         raise UsageError(
             "batches update: give at least one of --name, --expires-on, --current-balance"
         )
-    with env.output(CreditBatch, single=True) as writer:
+    with env.output(CreditBatch) as writer:
         async with env.client() as client:
             batch = await client.credit_batches.update(
                 args.batch_id,

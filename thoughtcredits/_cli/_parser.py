@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, NoReturn, TypeAlias
+from typing import TYPE_CHECKING, Literal, NoReturn, TypeAlias
 
 from .._config import ENV_API_KEY, ENV_BASE_URL
+from .._ratelimit import RateLimit
 from . import _types
-from ._output import FORMATS
+from ._output import CSV_DIALECTS, FORMATS
 
 if TYPE_CHECKING:
     from ._context import Env
@@ -25,7 +26,10 @@ __all__ = [
     "UsageError",
     "add_api_options",
     "add_list_options",
+    "add_rate_limit",
     "api_command",
+    "rate_limit",
+    "start",
 ]
 
 Handler: TypeAlias = "Callable[[Env], Awaitable[int]]"
@@ -78,7 +82,27 @@ def add_api_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
         "--output",
         metavar="FILE",
         default=default(None),
-        help="write to FILE instead of stdout (written to FILE.part, renamed when complete)",
+        help="write to FILE instead of stdout (written beside it, renamed when complete; "
+        "an interrupted listing is kept as FILE.partial for --resume)",
+    )
+    group.add_argument(
+        "--columns",
+        metavar="A,B,C",
+        default=default(None),
+        help="table and CSV columns, in the API's camelCase names, e.g. id,name,currentBalance",
+    )
+    group.add_argument(
+        "--wide",
+        action="store_true",
+        default=default(False),
+        help="show every column in tables, even wider than the terminal",
+    )
+    group.add_argument(
+        "--csv-dialect",
+        choices=CSV_DIALECTS,
+        default=default(None),
+        help="rfc4180 (default: comma, LF), excel (UTF-8 BOM, CRLF) or excel-eu (also ';' "
+        "and decimal comma)",
     )
     group.add_argument(
         "--progress",
@@ -109,8 +133,35 @@ def add_list_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--cursor",
-        help="start from this pageInfo.cursor (printed when a listing stops on an error)",
+        help="start from this pageInfo.cursor (printed when a listing to stdout stops on an error)",
     )
+    group.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the interrupted export to -o FILE from FILE.checkpoint",
+    )
+    add_rate_limit(group)
+
+
+def add_rate_limit(parser: argparse._ActionsContainer) -> None:
+    """``--rate-limit PER_MIN[/BURST]``."""
+    parser.add_argument(
+        "--rate-limit",
+        type=_types.rate_limit,
+        metavar="PER_MIN[/BURST]",
+        help="stay within this request rate, e.g. 120/20 (your plan's quota)",
+    )
+
+
+def rate_limit(args: argparse.Namespace) -> RateLimit | Literal["auto"]:
+    """The client's rate limit from ``--rate-limit``, else learned from the server."""
+    value = getattr(args, "rate_limit", None)
+    return "auto" if value is None else RateLimit(*value)
+
+
+def start(args: argparse.Namespace, resume_from: str | None) -> str | None:
+    """The ``cursor=`` a listing starts from: none when resuming from a checkpoint."""
+    return None if resume_from is not None else args.cursor
 
 
 def api_command(

@@ -26,6 +26,9 @@ class Progress(Protocol):
     def print(self, text: str) -> None:
         """Print a line above the display."""
 
+    def finish(self) -> None:
+        """Mark the work complete at what was counted (e.g. ``--max-items`` stopped it)."""
+
     def stop(self) -> None:
         """Leave the final state on screen."""
 
@@ -83,6 +86,10 @@ class PlainProgress:
             self._stream.write("\r\033[K")
         self._stream.write(text + "\n")
         self._stream.flush()
+
+    def finish(self) -> None:
+        """The count is final: the last line shows it as the total."""
+        self._total = self._items
 
     def stop(self) -> None:
         """Print the final line."""
@@ -143,6 +150,12 @@ class RichProgress:
     def print(self, text: str) -> None:
         """Print a line above the bar."""
         self._progress.console.print(text, markup=False, highlight=False)
+
+    def finish(self) -> None:
+        """Fill the bar at what was counted, so an early stop does not look half done."""
+        if self._task is not None:
+            completed = self._progress.tasks[0].completed
+            self._progress.update(self._task, total=completed, of=f"/{int(completed):,}")
 
     def stop(self) -> None:
         """Complete the bar and leave it on screen."""

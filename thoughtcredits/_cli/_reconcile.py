@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 
-from .._ratelimit import RateLimit
-from .._reconcile import AccountReport, ReconciliationReport, reconcile
+from .._wire import format_decimal
+from ..reconcile import AccountReport, ReconciliationReport, reconcile
 from . import _types
 from ._context import Env
-from ._parser import Subcommands, api_command
+from ._files import write_atomically
+from ._parser import Subcommands, add_rate_limit, api_command, rate_limit
+from ._safe import safe
 
 __all__ = ["DISCREPANCIES_FOUND", "register"]
 
@@ -45,10 +47,7 @@ def register(commands: Subcommands) -> None:
         "--concurrency", type=_types.positive_int, default=8, metavar="N",
         help="accounts scanned at once (default 8)",
     )  # fmt: skip
-    parser.add_argument(
-        "--rate-limit", type=_types.rate_limit, metavar="PER_MIN[/BURST]",
-        help="stay within this request rate, e.g. 120/20 (your plan's quota)",
-    )  # fmt: skip
+    add_rate_limit(parser)
     parser.add_argument(
         "--report", metavar="FILE", help="write the machine-readable report (JSON) to FILE"
     )
@@ -56,47 +55,55 @@ def register(commands: Subcommands) -> None:
 
 async def _reconcile(env: Env) -> int:
     args = env.args
-    limit = None if args.rate_limit is None else RateLimit(*args.rate_limit)
     with env.progress("accounts") as progress:
 
         def done(account: AccountReport) -> None:
             if progress is not None:
                 progress.advance(1, total=len(args.accounts) if args.accounts else None)
 
-        async with env.client(rate_limit=limit) as client:
+        async with env.client(rate_limit=rate_limit(args)) as client:
             report = await reconcile(
                 client, args.client_id, args.accounts,
                 concurrency=args.concurrency, on_account=done,
             )  # fmt: skip
     if args.report:
-        _write_report(Path(args.report), report)
-    if args.format == "json":
-        json.dump(report.to_json(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        write_atomically(Path(args.report), report.to_json() + b"\n")
+    if args.format in ("json", "jsonl"):
+        sys.stdout.write(report.to_json().decode() + "\n")
     else:
         sys.stdout.write(summary(report))
     return 0 if report.ok else DISCREPANCIES_FOUND
 
 
-def _write_report(path: Path, report: ReconciliationReport) -> None:
-    # Write then rename, so a reader never sees half a report.
-    partial = path.with_name(path.name + ".part")
-    partial.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
-    partial.replace(path)
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """``1 credit account``, ``2 credit accounts``, ``0 discrepancies``."""
+    return f"{count:,} {singular if count == 1 else (many or singular + 's')}"
+
+
+def _moved(sign: str, amount: Decimal) -> str:
+    # No "(-0)": an account with no debits says only how many there were.
+    return "" if amount == 0 else f" ({sign}{format_decimal(amount)})"
 
 
 def summary(report: ReconciliationReport) -> str:
     """The human summary: one line per account, then every discrepancy."""
-    lines = [f"reconciled {len(report.accounts)} credit accounts of client {report.client_id}"]
+    accounts = plural(len(report.accounts), "credit account")
+    lines = [f"reconciled {accounts} of client {report.client_id}"]
     for account in report.accounts:
         t = account.totals
         status = "ok" if not account.discrepancies else f"{len(account.discrepancies)} FOUND"
         lines.append(
-            f"  {account.account_id}  {status:>9}  batches {t.batches}  "
-            f"credits {t.credit_actions} (+{t.credited})  debits {t.debit_actions} (-{t.debited})  "
-            f"balance {t.current_balance}"
+            f"  {account.account_id}  {status:>9}  {plural(t.batches, 'batch', 'batches')}  "
+            f"{plural(t.credit_actions, 'credit')}{_moved('+', t.credited)}  "
+            f"{plural(t.debit_actions, 'debit')}{_moved('-', t.debited)}  "
+            f"balance {format_decimal(t.current_balance)}"
         )
     found = report.discrepancies
-    lines.append("no discrepancies" if not found else f"{len(found)} discrepancies:")
-    lines.extend(f"  [{d.kind}] {d.message}" for d in found)
+    lines.append(
+        "no discrepancies"
+        if not found
+        else plural(len(found), "discrepancy", "discrepancies") + ":"
+    )
+    # Messages quote server-supplied values: neutralize control characters for the terminal.
+    lines.extend(f"  [{d.kind}] {safe(d.message)}" for d in found)
     return "\n".join(lines) + "\n"

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ._faults import Fault, RecordingSleep
     from ._ledger import Ledger
     from ._mock import MockTransport, json_response
+    from ._log import RecordedRequest
     from ._plant import Planted, plant_discrepancies
     from ._records import AccountRecord, ActionRow, BatchRecord, ClientRecord, LedgerError
     from ._seed import (
@@ -41,7 +42,8 @@ if TYPE_CHECKING:
         seed_demo,
         seed_ledger,
     )
-    from ._server import FakeCreditsServer, RecordedRequest
+    from ._server import FakeCreditsServer
+    from ._state import StateError
 
 __all__ = [
     "DEMO_ACCOUNT_IDS",
@@ -60,6 +62,7 @@ __all__ = [
     "RecordedRequest",
     "RecordingSleep",
     "Seeded",
+    "StateError",
     "json_response",
     "plant_discrepancies",
     "seed_demo",
@@ -86,7 +89,8 @@ _MODULES = {
     "seed_demo": "_seed",
     "seed_ledger": "_seed",
     "FakeCreditsServer": "_server",
-    "RecordedRequest": "_server",
+    "RecordedRequest": "_log",
+    "StateError": "_state",
 }
 
 

@@ -1,9 +1,8 @@
 """The fake server's in-memory state and its semantics (pure Python, no HTTP).
 
-Every balance change goes through :meth:`Ledger.append_action`, so the rules of the server
-contract hold for any ledger built through it: per entity, consecutive actions chain (next
-``…BalanceIn`` == previous ``…BalanceOut``) and ``|out - in| == amount``.
-"""
+Every balance change goes through :meth:`Ledger.append_action`, so the contract's rules hold
+for any ledger built through it: per entity, actions chain (next ``…BalanceIn`` == previous
+``…BalanceOut``) and ``|out - in| == amount``."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from datetime import datetime
 from typing import Final
 
 from ._records import (
+    REGISTER_HINT,
     AccountRecord,
     ActionRow,
     Amount,
@@ -32,6 +32,7 @@ from ._records import (
 __all__ = ["Ledger"]
 
 _DAY_MS: Final = 86_400_000
+Id = uuid.UUID | str
 
 
 class Ledger:
@@ -60,6 +61,15 @@ class Ledger:
         """A fresh random (or seeded) version-4 UUID string."""
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
+    def replace(self, other: Ledger) -> None:
+        """Take over ``other``'s state in place (for reset and load; ``clock`` is kept)."""
+        self.clients, self.accounts, self.batches = other.clients, other.accounts, other.batches
+        self._seq, self._last_ms, self.action_id_prefix = (
+            other.seq,
+            other.last_ms,
+            other.action_id_prefix,
+        )
+
     def next_seq(self) -> int:
         """The next value of the ledger-wide sort key."""
         self._seq += 1
@@ -67,29 +77,29 @@ class Ledger:
 
     def tick(self) -> int:
         """Now in epoch ms, strictly after every earlier timestamp."""
-        now = max(int(self.clock() * 1000), self._last_ms + 1)
-        self._last_ms = now
-        return now
+        self._last_ms = max(int(self.clock() * 1000), self._last_ms + 1)
+        return self._last_ms
 
     @property
     def last_ms(self) -> int:
         """The latest timestamp handed out (epoch ms; 0 for a new ledger)."""
         return self._last_ms
 
+    @property
+    def seq(self) -> int:
+        """The last sort key handed out (0 for a new ledger)."""
+        return self._seq
+
     def advance(self, seq: int, last_ms: int) -> None:
         """Move the counters past rows written directly (by the bulk seeder)."""
-        self._seq = max(self._seq, seq)
-        self._last_ms = max(self._last_ms, last_ms)
+        self._seq, self._last_ms = max(self._seq, seq), max(self._last_ms, last_ms)
 
     def action_id(self, row: ActionRow) -> str:
         """The UUID string of an action."""
         return f"{self.action_id_prefix}{row.seq:012x}"
 
     def add_client(
-        self,
-        client_id: uuid.UUID | str | None = None,
-        *,
-        admin_user_id: uuid.UUID | str | None = None,
+        self, client_id: Id | None = None, *, admin_user_id: Id | None = None
     ) -> uuid.UUID:
         """Register a client (its admin user initiates API changes); return its id."""
         cid = self.new_id() if client_id is None else canonical_id(client_id)
@@ -101,17 +111,17 @@ class Ledger:
         """The client, or :class:`UnknownEntityError`."""
         found = self.clients.get(str(client_id).lower())
         if found is None:
-            raise UnknownEntityError("id", f"no client {client_id}")
+            raise UnknownEntityError("id", f"no client {client_id}; {REGISTER_HINT}")
         return found
 
-    def account(self, account_id: uuid.UUID | str, client_id: str | None = None) -> AccountRecord:
+    def account(self, account_id: Id, client_id: str | None = None) -> AccountRecord:
         """The account (of ``client_id`` when given), or :class:`UnknownEntityError`."""
         found = self.accounts.get(str(account_id).lower())
         if found is None or (client_id is not None and found.client_id != client_id):
             raise UnknownEntityError("creditAccountId", f"no credit account {account_id}")
         return found
 
-    def batch(self, batch_id: uuid.UUID | str) -> BatchRecord:
+    def batch(self, batch_id: Id) -> BatchRecord:
         """The batch, or :class:`UnknownEntityError`."""
         found = self.batches.get(str(batch_id).lower())
         if found is None:
@@ -146,9 +156,8 @@ class Ledger:
         )  # fmt: skip
         client.accounts.append(account)
         self.accounts[aid] = account
-        expires = (
-            None if batch_days_until_expire is None else now + batch_days_until_expire * _DAY_MS
-        )
+        days = batch_days_until_expire
+        expires = None if days is None else now + days * _DAY_MS
         self._new_batch(account, credit_batch_name or name, starting, expires, now=now)
         return account
 
@@ -282,9 +291,7 @@ class Ledger:
         account.actions.setdefault(action, []).append(row)
         return row
 
-    def actions(
-        self, account_id: uuid.UUID | str, action_type: str | None = None
-    ) -> list[ActionRow]:
+    def actions(self, account_id: Id, action_type: str | None = None) -> list[ActionRow]:
         """An account's actions of one type (or all), in time order."""
         account = self.account(account_id)
         if action_type is None:

@@ -66,15 +66,21 @@ class RateLimiter:
         self._rate = per_minute / 60.0
         self._buckets: dict[str, tuple[float, float]] = {}
 
-    def take(self, key: str) -> Decision:
-        """Spend one token of ``key``'s bucket if there is one."""
+    def take(self, key: str | None) -> Decision:
+        """Spend one token of ``key``'s bucket if there is one.
+
+        ``None`` (a key the server does not know) gets a full bucket that is not kept, so
+        unknown keys can never make the limiter grow.
+        """
         now = self.clock()
-        tokens, last = self._buckets.get(key, (float(self.burst), now))
+        tokens, last = self._buckets.get(key, (float(self.burst), now)) if key else (
+            float(self.burst), now)  # fmt: skip
         tokens = min(float(self.burst), tokens + max(0.0, now - last) * self._rate)
         allowed = tokens >= 1.0
         if allowed:
             tokens -= 1.0
-        self._buckets[key] = (tokens, now)
+        if key is not None:
+            self._buckets[key] = (tokens, now)
         remaining = math.floor(tokens + 1e-9)
         if remaining >= 1:
             reset = now + (self.burst - tokens) / self._rate
@@ -82,6 +88,10 @@ class RateLimiter:
             reset = now + (1.0 - tokens) / self._rate
         retry_after = 0 if allowed else max(1, math.ceil((1.0 - tokens) / self._rate - 1e-9))
         return Decision(allowed, self.per_minute, remaining, math.ceil(reset), retry_after)
+
+    def __len__(self) -> int:
+        """How many buckets are kept."""
+        return len(self._buckets)
 
     def reset(self) -> None:
         """Refill every bucket."""

@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import Final, NamedTuple
 
 __all__ = [
+    "REGISTER_HINT",
     "AccountRecord",
     "ActionRow",
     "Amount",
@@ -30,6 +31,9 @@ __all__ = [
     "subtract",
     "to_ms",
 ]
+
+REGISTER_HINT: Final = "register it with POST /_fake/clients or ledger.add_client()"
+"""How to make an unknown client id known (said in every "no client" error)."""
 
 Amount = int | Decimal
 """Integral amounts are stored as ``int`` (written as JSON integers), others as ``Decimal``."""

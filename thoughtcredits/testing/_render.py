@@ -37,7 +37,9 @@ def timestamp(ms: int) -> str:
     day, rest = divmod(ms, 86_400_000)
     date = _DAYS.get(day)
     if date is None:
-        date = (_EPOCH + timedelta(days=day)).strftime("%Y-%m-%dT")
+        moment = _EPOCH + timedelta(days=day)
+        # strftime("%Y") does not pad years before 1000 on every platform.
+        date = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
         if len(_DAYS) < 100_000:
             _DAYS[day] = date
     seconds, milli = divmod(rest, 1000)

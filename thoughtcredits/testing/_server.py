@@ -1,85 +1,60 @@
 """``FakeCreditsServer``: the five credit endpoints of ``/incoming/v2`` over real HTTP.
 
-Every request passes, in order: the request log, the rate limiter (when configured), the
-bearer-key check, ``latency``, injected faults, then the route. Routes validate as the seed
-pages' parameter tables say and answer with the seed pages' envelopes.
+Every API request passes, in order: the request log, the bearer-key check, the body size
+limit, the rate limiter (when configured), ``latency``, injected faults, then the route.
+Routes validate as the seed pages' parameter tables say and answer with the seed pages'
+envelopes. The ``/_fake`` admin routes (see :mod:`._admin`) skip the log, limiter and faults.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
 from . import _validate as v
+from ._admin import MAX_STATE_BODY, Admin
 from ._faults import Fault, FaultQueue, apply_fault
+from ._http import BODY, json_response, read_body, too_large
 from ._ledger import Ledger
 from ._limits import RateLimiter
+from ._log import DEFAULT_LOG_SIZE, RecordedRequest, RequestLog, capped_headers
 from ._records import LedgerError, UnknownEntityError
 from ._render import dumps
 from ._routes import Routes
+from ._state import dump_ledger, load_ledger
 
 if TYPE_CHECKING:
     from thoughtcredits import Client
 
-__all__ = ["FakeCreditsServer", "RecordedRequest"]
+__all__ = ["MAX_BODY", "FakeCreditsServer", "RecordedRequest"]
+
+MAX_BODY: Final = 256 * 1024
+"""Largest API request body accepted (413 beyond); credits bodies are a few hundred bytes."""
+_MAX_ADMIN_BODY: Final = 1024 * 1024
 
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass(slots=True)
-class RecordedRequest:
-    """One request as the server received it, and the status it answered (0: dropped)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str] = field(repr=False)
-    body: bytes = field(repr=False)
-    json: object = field(repr=False)
-    route: str | None
-    status: int = 0
-    fault: str | None = None
-    """The kind of the injected fault that answered it, if any."""
-
-
-def _json_response(
-    status: int, body: Mapping[str, object], headers: Mapping[str, str]
-) -> web.Response:
-    return web.Response(
-        body=dumps(dict(body)).encode(),
-        status=status,
-        headers={**headers, "Content-Type": "application/json"},
-    )
-
-
-def _try_json(raw: bytes) -> object:
-    if not raw:
-        return None
-    try:
-        return json.loads(raw, parse_float=Decimal)
-    except ValueError:
-        return None
 
 
 class FakeCreditsServer:
     """A local, faithful credits API for tests, demos and benchmarks.
 
     Args:
-        api_key: the only bearer key accepted.
+        api_key: the only bearer key accepted (by the API and the ``/_fake`` routes).
         per_page: default page size (``perPage`` overrides it, up to 1000).
         rate_limit: ``(per_minute, burst)`` for a token bucket per key; None disables it
             (and its ``X-RateLimit-*`` headers).
         latency: seconds added to every answer.
         ledger: the state to serve (a new empty :class:`Ledger` by default).
         clock: epoch seconds for the rate limiter and a new ledger; inject one in tests.
+        strict_clients: answer 404 for a client id never registered, instead of
+            registering it on first use.
+        log_size: how many requests :attr:`requests` keeps (the oldest go first).
+        on_request: called with each :class:`RecordedRequest` once it is answered.
     """
 
     def __init__(
@@ -91,16 +66,22 @@ class FakeCreditsServer:
         latency: float = 0.0,
         ledger: Ledger | None = None,
         clock: Callable[[], float] = time.time,
+        strict_clients: bool = False,
+        log_size: int = DEFAULT_LOG_SIZE,
+        on_request: Callable[[RecordedRequest], None] | None = None,
     ) -> None:
         if not 1 <= per_page <= v.MAX_PER_PAGE:
             raise ValueError(f"per_page: must be between 1 and {v.MAX_PER_PAGE}")
         self.api_key = api_key
         self.per_page = per_page
         self.latency = latency
+        self.strict_clients = strict_clients
         self.ledger = Ledger(clock=clock) if ledger is None else ledger
         self.limiter = None if rate_limit is None else RateLimiter(*rate_limit, clock=clock)
-        self.requests: list[RecordedRequest] = []
+        self.log = RequestLog(log_size)
         self.faults = FaultQueue()
+        self.on_request = on_request
+        self._bearer = f"Bearer {api_key}"
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
         self._stopped = asyncio.Event()
@@ -115,14 +96,54 @@ class FakeCreditsServer:
             raise RuntimeError("FakeCreditsServer is not running; use 'async with' or start()")
         return self._url
 
+    @property
+    def running(self) -> bool:
+        """Whether the server is listening."""
+        return self._url is not None
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """The recorded API requests, oldest first (a copy; at most ``log_size``)."""
+        return list(self.log)
+
     def inject(self, *faults: Fault) -> None:
         """Queue faults; each answers the next ``count`` requests matching its route."""
         for fault in faults:
             self.faults.add(fault)
 
+    def clear_faults(self) -> None:
+        """Forget every injected fault not yet used up (``DELETE /_fake/faults``)."""
+        self.faults.clear()
+
     def reset_requests(self) -> None:
-        """Forget the recorded requests."""
-        self.requests.clear()
+        """Forget the recorded requests (``DELETE /_fake/requests``)."""
+        self.log.clear()
+
+    def reset(self) -> None:
+        """Empty the ledger, the request log, pending faults and rate-limit buckets
+        (``POST /_fake/reset``)."""
+        self.ledger.replace(Ledger(clock=self.ledger.clock))
+        self.log.clear()
+        self.faults.clear()
+        if self.limiter is not None:
+            self.limiter.reset()
+
+    def snapshot(self) -> dict[str, object]:
+        """The whole ledger as JSON-able data (``GET /_fake/state``); see :meth:`load`."""
+        return dump_ledger(self.ledger)
+
+    def snapshot_json(self) -> bytes:
+        """:meth:`snapshot` as JSON bytes, amounts written digit for digit."""
+        return dumps(self.snapshot()).encode()
+
+    def load(self, snapshot: object) -> None:
+        """Replace the ledger with a :meth:`snapshot` (``PUT /_fake/state``), exactly:
+        listings afterwards are byte-identical to those of the server it came from.
+
+        Raises:
+            ValueError: the snapshot is malformed (the message says where); nothing changes.
+        """
+        load_ledger(snapshot, self.ledger)
 
     def client(self, **kwargs: Any) -> Client:
         """A ``thoughtcredits.Client`` pointed at this server (close it when done)."""
@@ -132,8 +153,10 @@ class FakeCreditsServer:
 
     def make_app(self) -> web.Application:
         """The aiohttp application (e.g. for ``aiohttp.test_utils``)."""
-        app = web.Application(middlewares=[self._middleware], client_max_size=8 * 2**20)
+        # Bodies are read, within per-route limits, by the middleware itself.
+        app = web.Application(middlewares=[self._middleware], client_max_size=MAX_STATE_BODY)
         Routes(self).register(app)
+        Admin(self).register(app)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -182,29 +205,52 @@ class FakeCreditsServer:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
-        raw = await request.read()
         route = request.match_info.route.name
+        authorized = request.headers.get("Authorization") == self._bearer
+        if route is not None and route.startswith("fake."):
+            return await self._admin(request, handler, authorized)
         record = RecordedRequest(
-            request.method, request.path, dict(request.query), dict(request.headers), raw,
-            _try_json(raw), route,
+            request.method, request.path, dict(request.query), capped_headers(request.headers),
+            b"", None, route,
         )  # fmt: skip
-        self.requests.append(record)
-        response = await self._answer(request, handler, record)
+        self.log.append(record)
+        response = await self._answer(request, handler, record, authorized)
         record.status = 0 if record.fault == "drop" else response.status
+        if self.on_request is not None:
+            self.on_request(record)
         return response
 
-    async def _answer(
-        self, request: web.Request, handler: _Handler, record: RecordedRequest
+    async def _admin(
+        self, request: web.Request, handler: _Handler, authorized: bool
     ) -> web.StreamResponse:
-        authorization = request.headers.get("Authorization", "")
+        if not authorized:
+            return web.Response(status=401)
+        limit = MAX_STATE_BODY if request.method == "PUT" else _MAX_ADMIN_BODY
+        raw = await read_body(request, limit)
+        if raw is None:
+            return too_large(limit, {})
+        BODY.set(raw)
+        return await self._route(request, handler, {})
+
+    async def _answer(
+        self, request: web.Request, handler: _Handler, record: RecordedRequest, authorized: bool
+    ) -> web.StreamResponse:
         headers: dict[str, str] = {}
         if self.limiter is not None:
-            decision = self.limiter.take(authorization)
+            # Buckets only for the server's own key: any other key gets a fresh bucket's
+            # headers and is not remembered, so no caller can make the server grow.
+            decision = self.limiter.take(self._bearer if authorized else None)
             headers = decision.headers()
             if not decision.allowed:
-                return _json_response(429, decision.body(), headers)
-        if authorization != f"Bearer {self.api_key}":
-            return web.Response(status=401, headers=headers)
+                return json_response(429, decision.body(), headers)
+        if not authorized:
+            return web.Response(status=401, headers=headers)  # the body is never read
+        raw = await read_body(request, MAX_BODY)
+        if raw is None:
+            record.body_size = request.content_length or MAX_BODY + 1
+            return too_large(MAX_BODY, headers)
+        record.keep_body(raw)
+        BODY.set(raw)
         if self.latency:
             await asyncio.sleep(self.latency)
 
@@ -223,15 +269,15 @@ class FakeCreditsServer:
         try:
             response = await handler(request)
         except v.BadRequestError as exc:
-            return _json_response(400, {"error": "bad_request", "message": str(exc)}, headers)
+            return json_response(400, {"error": "bad_request", "message": str(exc)}, headers)
         except UnknownEntityError as exc:
-            return _json_response(404, {"error": "not_found", "message": exc.problem}, headers)
+            return json_response(404, {"error": "not_found", "message": exc.problem}, headers)
         except LedgerError as exc:
-            return _json_response(400, {"error": "bad_request", "message": str(exc)}, headers)
+            return json_response(400, {"error": "bad_request", "message": str(exc)}, headers)
         except web.HTTPException as exc:
             error = "not_found" if exc.status == 404 else exc.reason.lower().replace(" ", "_")
             message = f"{exc.reason}: {request.method} {request.path}"
-            return _json_response(exc.status, {"error": error, "message": message}, headers)
+            return json_response(exc.status, {"error": error, "message": message}, headers)
         assert isinstance(response, web.Response)
         response.headers.update(headers)
         return response

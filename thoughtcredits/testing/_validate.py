@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
@@ -16,10 +15,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final, TypeVar
 
+from ._jsonio import JSONError, loads
 from ._records import Amount, exact_amount
 
 __all__ = [
+    "MAX_DECIMALS",
+    "MAX_INTEGER_DIGITS",
+    "MAX_INT_DIGITS",
     "MAX_PER_PAGE",
+    "UUID_PATTERN",
     "BadRequestError",
     "body_object",
     "decode_cursor",
@@ -39,7 +43,16 @@ __all__ = [
 T = TypeVar("T")
 
 MAX_PER_PAGE: Final = 1000
-_UUID: Final = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\Z")
+MAX_INTEGER_DIGITS: Final = 31
+"""Amounts have at most 31 digits before the point: ``Decimal.adjusted() <= 30``, the bound
+the SDK checks before sending, so whatever the SDK sends the server accepts."""
+MAX_DECIMALS: Final = 12
+"""... and at most 12 significant decimal places."""
+MAX_INT_DIGITS: Final = 18
+"""Integer fields and query parameters have at most 18 digits."""
+_MAX_DIGITS: Final = 100
+_QUERY_INT: Final = re.compile(rf"-?[0-9]{{1,{MAX_INT_DIGITS}}}\Z", re.ASCII)
+UUID_PATTERN: Final = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\Z")
 
 
 class BadRequestError(Exception):
@@ -50,15 +63,11 @@ class BadRequestError(Exception):
         self.field = field
 
 
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"non-finite number {name}")
-
-
 def body_object(raw: bytes) -> dict[str, Any]:
     """The JSON object in a request body; non-integers decode as exact ``Decimal``."""
     try:
-        value = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
+        value = loads(raw)
+    except JSONError as exc:
         raise BadRequestError("body", f"not valid JSON ({exc})") from None
     if not isinstance(value, dict):
         raise BadRequestError("body", "must be a JSON object")
@@ -83,23 +92,57 @@ def uuid_value(name: str, value: object) -> str:
     """A canonical lowercase UUID string."""
     if not isinstance(value, str):
         raise BadRequestError(name, f"must be a UUID string, got {_kind(value)}")
-    if not _UUID.match(value):
+    if not UUID_PATTERN.match(value):
         raise BadRequestError(name, f"not a valid UUID: {value[:60]!r}")
     return value.lower()
 
 
+def _show(value: Decimal | int) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:20]}…({len(text)} characters)"
+
+
 def number(name: str, value: object) -> Amount:
-    """A JSON number (``int`` when integral, else ``Decimal``)."""
+    """A JSON number (``int`` when integral, else ``Decimal``) within the amount bounds.
+
+    Checked on the ``Decimal`` before any conversion to ``int``: ``1e700000`` is refused
+    in microseconds instead of being expanded to 700,000 digits.
+    """
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise BadRequestError(name, f"must be a number, got {_kind(value)}")
+    if isinstance(value, int):
+        if abs(value) >= 10**MAX_INTEGER_DIGITS:
+            raise BadRequestError(name, f"too large: more than {MAX_INTEGER_DIGITS} digits")
+        return value
+    if not value.is_finite():
+        raise BadRequestError(name, "must be a finite number")
+    _, digits, exponent = value.as_tuple()
+    if len(digits) > _MAX_DIGITS:
+        raise BadRequestError(name, f"too many digits ({_show(value)})")
+    if value and value.adjusted() >= MAX_INTEGER_DIGITS:
+        raise BadRequestError(
+            name, f"too large: more than {MAX_INTEGER_DIGITS} digits ({_show(value)})"
+        )
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    assert isinstance(exponent, int)  # finite
+    if value and exponent + trailing_zeros < -MAX_DECIMALS:
+        raise BadRequestError(name, f"more than {MAX_DECIMALS} decimal places ({_show(value)})")
     return exact_amount(value)
 
 
-def integer(name: str, value: object) -> int:
-    """A JSON integer (``3.0`` is accepted as 3)."""
+def integer(
+    name: str, value: object, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """A JSON integer (``3.0`` is accepted as 3) of at most 18 digits, within the bounds."""
     result = number(name, value)
     if not isinstance(result, int):
-        raise BadRequestError(name, f"must be an integer, got {value}")
+        raise BadRequestError(name, f"must be an integer, got {_show(result)}")
+    if abs(result) >= 10**MAX_INT_DIGITS:
+        raise BadRequestError(name, f"too large: more than {MAX_INT_DIGITS} digits")
+    if minimum is not None and result < minimum:
+        raise BadRequestError(name, f"must be at least {minimum}")
+    if maximum is not None and result > maximum:
+        raise BadRequestError(name, f"must be at most {maximum}")
     return result
 
 
@@ -119,11 +162,13 @@ def string_list(name: str, value: object) -> list[str]:
 
 def timestamp(name: str, value: object) -> datetime:
     """An ISO 8601 timestamp (naive means UTC)."""
+    text = string(name, value)
     try:
-        parsed = datetime.fromisoformat(string(name, value))
-    except ValueError:
-        raise BadRequestError(name, f"not an ISO 8601 timestamp: {str(value)[:60]!r}") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        parsed = datetime.fromisoformat(text)
+        # The UTC moment must exist too: 9999-12-31T23:00-05:00 is past datetime's range.
+        return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise BadRequestError(name, f"not an ISO 8601 timestamp: {text[:60]!r}") from None
 
 
 def query_int(query: Mapping[str, str], name: str, *, minimum: int) -> int | None:
@@ -131,8 +176,10 @@ def query_int(query: Mapping[str, str], name: str, *, minimum: int) -> int | Non
     raw = query.get(name)
     if raw is None:
         return None
-    if not raw.isascii() or not raw.strip().lstrip("-").isdigit():
-        raise BadRequestError(name, f"must be an integer, got {raw[:30]!r}")
+    if not _QUERY_INT.match(raw):
+        raise BadRequestError(
+            name, f"must be an integer of at most {MAX_INT_DIGITS} digits, got {raw[:30]!r}"
+        )
     value = int(raw)
     if value < minimum:
         raise BadRequestError(name, f"must be at least {minimum}")
@@ -147,9 +194,10 @@ def encode_cursor(seq: int) -> str:
 def decode_cursor(cursor: str) -> int:
     """The sort key inside a cursor from :func:`encode_cursor`."""
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if text.isascii() and text.isdigit():
-            return int(text)
+        if len(cursor) <= 40:
+            text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            if _QUERY_INT.match(text) and not text.startswith("-"):
+                return int(text)
     except (binascii.Error, ValueError):
         pass
     raise BadRequestError("cursor", f"not a valid cursor: {cursor[:60]!r}")

@@ -16,14 +16,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Context, Decimal
+from enum import StrEnum
 from itertools import pairwise
 from uuid import UUID
 
 import attrs
 
-from ._models import CreditAction, CreditBatch
+from .._models import CreditAction, CreditBatch
 
-__all__ = ["AccountCheck", "AccountTotals", "Discrepancy", "check_account"]
+__all__ = ["AccountCheck", "AccountTotals", "Discrepancy", "DiscrepancyKind", "check_account"]
 
 _ZERO = Decimal(0)
 # Explicit context methods: exact for any amount the API can send, whatever the caller's
@@ -38,12 +39,23 @@ def _sum(values: Iterable[Decimal]) -> Decimal:
     return total
 
 
+class DiscrepancyKind(StrEnum):
+    """What a :class:`Discrepancy` found; a ``str``, so ``kind == "chain_break"`` holds."""
+
+    AMOUNT_MISMATCH = "amount_mismatch"
+    """An action's ``amount`` differs from its source's or target's balance change."""
+    CHAIN_BREAK = "chain_break"
+    """An entity's next ``…BalanceIn`` differs from its previous ``…BalanceOut``."""
+    BATCH_BALANCE = "batch_balance"
+    """A batch's balances are negative or contradict its ledger."""
+
+
 @attrs.frozen
 class Discrepancy:
     """One inconsistency found by reconciliation.
 
     Attributes:
-        kind: ``"amount_mismatch"``, ``"chain_break"`` or ``"batch_balance"``.
+        kind: what was found (a :class:`DiscrepancyKind`).
         account_id: the credit account it belongs to.
         entity_id: the batch, source or target whose balances disagree.
         action_id: the action at fault, when there is one.
@@ -52,7 +64,7 @@ class Discrepancy:
         message: a sentence a person can act on.
     """
 
-    kind: str
+    kind: DiscrepancyKind
     account_id: UUID
     entity_id: UUID | None
     action_id: UUID | None
@@ -139,7 +151,7 @@ class AccountCheck:
                 change = _EXACT.minus(change)
             if change != action.amount:
                 self._flag(
-                    "amount_mismatch", entity, action.id, change, action.amount,
+                    DiscrepancyKind.AMOUNT_MISMATCH, entity, action.id, change, action.amount,
                     f"action {action.id}: amount {action.amount} but {entity}'s balance "
                     f"moved {balance_in} -> {balance_out}",
                 )  # fmt: skip
@@ -157,7 +169,7 @@ class AccountCheck:
             for before, after in pairwise(ordered):
                 if after.balance_in != before.balance_out:
                     self._flag(
-                        "chain_break", entity, after.action_id, before.balance_out,
+                        DiscrepancyKind.CHAIN_BREAK, entity, after.action_id, before.balance_out,
                         after.balance_in,
                         f"{entity}: action {after.action_id} starts from {after.balance_in} "
                         f"but the previous action {before.action_id} left {before.balance_out}",
@@ -176,7 +188,7 @@ class AccountCheck:
 
     def _flag(
         self,
-        kind: str,
+        kind: DiscrepancyKind,
         entity: UUID | None,
         action_id: UUID | None,
         expected: Decimal | None,
@@ -190,7 +202,12 @@ class AccountCheck:
     def _check_batch(self, batch: CreditBatch, ledger_balance: Decimal | None) -> None:
         def flag(expected: Decimal | None, actual: Decimal, message: str) -> None:
             self._flag(
-                "batch_balance", batch.id, None, expected, actual, f"batch {batch.id}: {message}"
+                DiscrepancyKind.BATCH_BALANCE,
+                batch.id,
+                None,
+                expected,
+                actual,
+                f"batch {batch.id}: {message}",
             )
 
         for name in ("starting_balance", "current_balance", "allocated_credits"):

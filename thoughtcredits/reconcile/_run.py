@@ -1,6 +1,6 @@
 """``reconcile()``: scan many credit accounts concurrently and report every inconsistency.
 
-The checks themselves are pure (``_reconcile_checks``); this module fetches each account's
+The checks themselves are pure (``_checks``); this module fetches each account's
 batches and its credit and debit actions, streams them through the checks, and builds a
 report. Every request goes through the client, so its rate limit and retries apply.
 """
@@ -10,19 +10,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
 import attrs
 
-from . import _args
-from ._args import Id
-from ._models import CreditBatch
-from ._reconcile_checks import AccountCheck, AccountTotals, Discrepancy
+from .. import _args
+from .._args import Id
+from .._converter import to_json
+from .._models import CreditBatch
+from ._checks import AccountCheck, AccountTotals, Discrepancy
 
 if TYPE_CHECKING:
-    from ._client import Client
+    from .._client import Client
 
 __all__ = ["AccountReport", "ReconciliationReport", "reconcile"]
 
@@ -59,21 +59,12 @@ class ReconciliationReport:
         """True when nothing inconsistent was found."""
         return not any(account.discrepancies for account in self.accounts)
 
-    def to_json(self) -> dict[str, object]:
-        """A JSON-ready dict; amounts are decimal strings so nothing is rounded."""
-        return _jsonable(attrs.asdict(self, recurse=True))  # type: ignore[return-value]
+    def to_json(self) -> bytes:
+        """The report as JSON in the SDK's one convention (:func:`thoughtcredits.to_json`).
 
-
-def _jsonable(value: object) -> object:
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, Decimal | UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
+        camelCase keys, amounts as exact JSON numbers, timestamps in UTC with ``Z``.
+        """
+        return to_json(self)
 
 
 async def _all(*coroutines: Coroutine[object, object, T]) -> tuple[T, ...]:

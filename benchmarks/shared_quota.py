@@ -1,0 +1,299 @@
+"""Several worker processes share one API key's quota: how much of it do they get, how many 429s?
+
+Each configuration starts ``thoughtcredits serve-fake --rate-limit PER_MIN/BURST`` and N
+separate worker processes (not tasks). Every worker runs several tasks that send GETs as fast
+as their client lets them, from a common start time, for the same number of seconds. The
+figures, measured in one run:
+
+- **ratio**: requests answered 2xx ÷ what the server allows in that time (burst + rate * time);
+- **429s**: answers refused, and their share of all answers.
+
+Configurations: 4 processes sharing ``RedisRateLimit``; 2 processes on the defaults (header
+pacing); 2 processes with ``rate_limit=None`` (the reference); 1 process with an in-process
+``RateLimit``. Then the limiter's own cost: one acquire on Redis against one in-process.
+
+    python benchmarks/shared_quota.py [--seconds 10] [--rate 1200/10] [--tasks 8]
+
+Needs ``redis-server`` on PATH for the Redis configuration (skipped otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+CONFIGS: dict[str, tuple[int, str]] = {
+    "redis": (4, "4 processes, RedisRateLimit"),
+    "auto": (2, "2 processes, defaults (header pacing)"),
+    "none": (2, "2 processes, rate_limit=None (reference)"),
+    "local": (1, "1 process, in-process RateLimit"),
+}
+STARTUP = 4.0  # seconds for every worker to import and connect before the common start
+
+
+@dataclass
+class Result:
+    """One configuration's totals over its workers."""
+
+    name: str
+    processes: int
+    done: int
+    requests: int
+    rate_limited: int
+    allowance: float
+
+    @property
+    def ratio(self) -> float:
+        return self.done / self.allowance
+
+    @property
+    def share_429(self) -> float:
+        return self.rate_limited / max(1, self.requests)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def redis_server() -> Iterator[str | None]:
+    """A throwaway redis-server on a free loopback port (None without the binary)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    port = _free_port()
+    process = subprocess.Popen(  # noqa: S603 - the redis-server found on PATH
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.kill()
+        process.wait(5)
+
+
+@contextmanager
+def serve_fake(rate: str) -> Iterator[dict[str, str]]:
+    """``thoughtcredits serve-fake`` on a free port; yields the values it exports."""
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "thoughtcredits", "serve-fake", "--port", "0", "--quiet",
+         "--seed-demo", "--rate-limit", rate],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    exported: dict[str, str] = {}
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("export "):
+                name, _, value = line.removeprefix("export ").strip().partition("=")
+                exported[name] = value
+            if line.startswith("# ready"):
+                break
+        yield exported
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def run_config(
+    name: str, *, seconds: float, rate: str, tasks: int, redis_url: str | None
+) -> Result:
+    """Run one configuration in fresh processes and add up what its workers report."""
+    processes = CONFIGS[name][0]
+    per_minute, _, burst = rate.partition("/")
+    allowance = int(burst) + int(per_minute) / 60 * seconds
+    with serve_fake(rate) as exported:
+        start_at = time.time() + STARTUP
+        argv = [
+            sys.executable, __file__, "worker", name,
+            "--url", exported["THOUGHTCREDITS_BASE_URL"],
+            "--client-id", exported["THOUGHTCREDITS_DEMO_CLIENT_ID"],
+            "--start-at", repr(start_at), "--seconds", repr(seconds), "--tasks", str(tasks),
+            "--rate", rate, "--redis", redis_url or "", "--key", f"bench:{uuid.uuid4()}",
+        ]  # fmt: skip
+        env = {**os.environ, "THOUGHTCREDITS_API_KEY": exported["THOUGHTCREDITS_API_KEY"]}
+        workers = [
+            subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)  # noqa: S603
+            for _ in range(processes)
+        ]
+        reports = []
+        for worker in workers:
+            out, _ = worker.communicate(timeout=STARTUP + seconds + 60)
+            if worker.returncode:
+                raise RuntimeError(f"worker {name} failed ({worker.returncode})")
+            reports.append(json.loads(out.strip().splitlines()[-1]))
+    return Result(
+        name,
+        processes,
+        done=sum(r["done"] for r in reports),
+        requests=sum(r["requests"] for r in reports),
+        rate_limited=sum(r["rate_limited"] for r in reports),
+        allowance=allowance,
+    )
+
+
+async def _work(args: argparse.Namespace) -> dict[str, int]:
+    import thoughtcredits as tc
+
+    per_minute, _, burst = args.rate.partition("/")
+    rate_limit: Any = {
+        "redis": lambda: tc.RedisRateLimit(args.redis, key=args.key),
+        "auto": lambda: "auto",
+        "none": lambda: None,
+        "local": lambda: tc.RateLimit(per_minute=int(per_minute), burst=int(burst)),
+    }[args.config]()
+    done = 0
+    deadline = args.start_at + args.seconds
+    path = f"/clients/{args.client_id}/creditBatches"
+    async with tc.Client(args.url, rate_limit=rate_limit) as client:
+        await asyncio.sleep(max(0.0, args.start_at - time.time()))
+
+        async def task() -> None:
+            nonlocal done
+            while time.time() < deadline:
+                try:
+                    await client.request("GET", path, query={"clientId": args.client_id})
+                except tc.ThoughtCreditsError:
+                    continue
+                if time.time() <= deadline:
+                    done += 1
+
+        runners = [asyncio.create_task(task()) for _ in range(args.tasks)]
+        await asyncio.sleep(max(0.0, deadline - time.time()))
+        for runner in runners:
+            runner.cancel()
+        await asyncio.gather(*runners, return_exceptions=True)
+        stats = client.stats
+    return {"done": done, "requests": stats.requests, "rate_limited": stats.rate_limited}
+
+
+async def _overhead(redis_url: str | None, rounds: int = 2000) -> dict[str, float]:
+    """Seconds per acquire+release: in-process limiter, and Redis (one EVALSHA each)."""
+    import thoughtcredits as tc
+    from thoughtcredits._ratelimit import Throttle
+
+    async def wait(seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    async def per_acquire(limit: Any) -> float:
+        throttle = Throttle(limit, None, emit=lambda event: None)
+        await throttle.acquire(wait)  # connect, load the script
+        throttle.release()
+        started = time.perf_counter()
+        for _ in range(rounds):
+            await throttle.acquire(wait)
+            throttle.release()
+        elapsed = time.perf_counter() - started
+        await throttle.aclose()
+        return elapsed / rounds
+
+    huge = 10_000_000  # never waits: this measures the bookkeeping, not the pacing
+    result = {"local": await per_acquire(tc.RateLimit(per_minute=huge, burst=huge))}
+    if redis_url is not None:
+        key = f"bench:{uuid.uuid4()}"
+        result["redis"] = await per_acquire(
+            tc.RedisRateLimit(redis_url, key=key, per_minute=huge, burst=huge)
+        )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rate", default="1200/10", help="serve-fake's PER_MIN/BURST")
+    parser.add_argument("--tasks", type=int, default=8, help="tasks per worker process")
+    parser.add_argument("--only", nargs="*", choices=sorted(CONFIGS), default=list(CONFIGS))
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    results: list[Result] = []
+    with redis_server() as redis_url:
+        for name in args.only:
+            if name == "redis" and redis_url is None:
+                print("redis: skipped (no redis-server on PATH)")
+                continue
+            result = run_config(
+                name, seconds=args.seconds, rate=args.rate, tasks=args.tasks, redis_url=redis_url
+            )
+            results.append(result)
+            print(
+                f"{CONFIGS[name][1]:42} ratio {result.ratio:.3f}  429s {result.rate_limited:4d} "
+                f"of {result.requests:5d} answers ({result.share_429:.1%})",
+                flush=True,
+            )
+        overhead = asyncio.run(_overhead(redis_url))
+    local = overhead["local"]
+    line = f"limiter cost per request: in-process {local * 1e6:.1f} µs"
+    if "redis" in overhead:
+        redis = overhead["redis"]
+        line += f", Redis {redis * 1e6:.1f} µs ({redis / local:.0f}× the in-process limiter)"
+    print(line)
+    if args.json:
+        document = {
+            "seconds": args.seconds,
+            "rate": args.rate,
+            "tasks": args.tasks,
+            "configs": {
+                r.name: {
+                    "processes": r.processes,
+                    "ratio": round(r.ratio, 4),
+                    "done": r.done,
+                    "requests": r.requests,
+                    "rate_limited": r.rate_limited,
+                    "allowance": r.allowance,
+                }
+                for r in results
+            },
+            "acquire_seconds": overhead,
+        }
+        with open(args.json, "w") as file:
+            json.dump(document, file, indent=2)
+
+
+def worker() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command")
+    parser.add_argument("config", choices=sorted(CONFIGS))
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--client-id", required=True)
+    parser.add_argument("--start-at", type=float, required=True)
+    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--tasks", type=int, required=True)
+    parser.add_argument("--rate", required=True)
+    parser.add_argument("--redis", default="")
+    parser.add_argument("--key", required=True)
+    print(json.dumps(asyncio.run(_work(parser.parse_args()))))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["worker"]:
+        worker()
+    else:
+        main()

@@ -1,0 +1,161 @@
+"""Tables on a real 80-column pseudo-terminal, read back from a screen model (pyte).
+
+The CLI runs as a subprocess whose stdout and stderr are a pty of 80 columns, so rich sees a
+real terminal of that size; pyte replays the bytes into the screen a person would see.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+
+from thoughtcredits._wire import format_decimal
+from thoughtcredits.testing import DEMO_ACCOUNT_IDS, seed_demo
+
+from .conftest import ThreadedServer
+
+pyte = pytest.importorskip("pyte")
+pytest.importorskip("rich")
+
+EVIL = "\x1b]0;owned\x07\x1b[2Jevil \u202etxt.exe"
+
+
+def run_on_pty(
+    server: ThreadedServer, *argv: str, columns: int = 80
+) -> tuple[int, bytes, list[str]]:
+    """Run ``thoughtcredits ARGV`` on a pty; return its exit code, raw output and the screen."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 200, columns, 0, 0))
+    env = {**os.environ, **server.env(), "TERM": "xterm-256color"}
+    for name in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR"):
+        env.pop(name, None)
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "thoughtcredits", *argv],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
+    os.close(slave)
+    raw = bytearray()
+    try:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed its side
+                break
+            if not chunk:
+                break
+            raw += chunk
+    finally:
+        os.close(master)
+    code = process.wait(timeout=60)
+    screen = pyte.Screen(columns, 200)
+    pyte.ByteStream(screen).feed(bytes(raw))
+    assert screen.title == "", "server text set the window title"
+    return code, bytes(raw), [line.rstrip() for line in screen.display if line.strip()]
+
+
+def money(value: object) -> str:
+    """An amount as the CLI writes it: exact, no exponent, no trailing ``.0``."""
+    return format_decimal(Decimal(str(value)))
+
+
+def _row(screen: list[str], identifier: str) -> str:
+    (line,) = [line for line in screen if identifier in line]
+    return line
+
+
+@pytest.fixture
+def demo(make_server: Callable[..., ThreadedServer]) -> tuple[ThreadedServer, str]:
+    """The demo ledger plus a batch with a huge balance and a hostile name."""
+    server = make_server()
+
+    def seed() -> str:
+        cid = seed_demo(server.server.ledger)
+        server.server.ledger.create_batch(
+            cid,
+            starting_balance=123456789012345678,
+            credit_account_id=DEMO_ACCOUNT_IDS[0],
+            name=EVIL,
+        )
+        return str(cid)
+
+    return server, server.call(seed)
+
+
+def test_batches_list_keeps_every_id_and_balance_whole_at_80_columns(
+    demo: tuple[ThreadedServer, str],
+) -> None:
+    """Every batch's id and currentBalance are on screen, whole; dropped columns are noted."""
+    server, cid = demo
+    code, _raw, screen = run_on_pty(server, "batches", "list", cid)
+    assert code == 0, screen
+    assert all(len(line) <= 80 for line in screen)
+    batches = server.call(lambda: list(server.server.ledger.batches.values()))
+    assert len(batches) == 4
+    for batch in batches:
+        row = _row(screen, batch.id)
+        assert row.split()[-1] == money(batch.current_balance), row
+    assert any("hidden to fit 80 columns" in line for line in screen)
+    header = _row(screen, "currentBalance")
+    assert header.split() == ["id", "name", "status", "currentBalance"]
+
+
+def test_escape_sequences_in_a_batch_name_never_reach_the_terminal(
+    demo: tuple[ThreadedServer, str],
+) -> None:
+    """The hostile name is shown as visible escapes: no title change, no clear, no bidi flip."""
+    server, cid = demo
+    code, raw, screen = run_on_pty(server, "batches", "list", cid, "--columns", "id,name")
+    assert code == 0
+    for sequence in (b"\x1b]0;", b"\x07", b"\x1b[2J", "\u202e".encode()):
+        assert sequence not in raw
+    start = screen[0].index("name")
+    names = "".join(line[start:] for line in screen[2:])  # the folded name column, unfolded
+    # (a fold may fall on the space)
+    assert "\\x1b]0;owned\\x07\\x1b[2Jevil\\u202etxt.exe" in names.replace(" ", ""), screen
+
+
+def test_actions_list_keeps_every_amount_whole_at_80_columns(
+    demo: tuple[ThreadedServer, str],
+) -> None:
+    """Every debit's id, amount and source balance are whole on an 80-column screen."""
+    server, cid = demo
+    account = str(DEMO_ACCOUNT_IDS[0])
+    code, _raw, screen = run_on_pty(server, "actions", "list", cid, account, "--type", "debit")
+    assert code == 0, screen
+    ledger = server.server.ledger
+    rows = server.call(lambda: [(ledger.action_id(r), r) for r in ledger.actions(account, "debit")])
+    assert len(rows) == 4
+    header = _row(screen, "amount").split()
+    for action_id, action in rows:
+        cells = dict(zip(header, _row(screen, action_id).split(), strict=True))
+        assert cells["id"] == action_id
+        assert cells["amount"] == money(action.amount)
+        assert cells["sourceBalanceOut"] == money(action.source_balance_out)
+
+
+def test_chosen_columns_are_all_shown_whole_even_when_wider(
+    demo: tuple[ThreadedServer, str],
+) -> None:
+    """--columns shows exactly those columns, none cut, even past the terminal's width."""
+    server, cid = demo
+    wanted = "id,startingBalance,currentBalance,allocatedCredits,expiresOn"
+    code, _raw, screen = run_on_pty(server, "batches", "list", cid, "--columns", wanted)
+    assert code == 0
+    text = "".join(screen)  # lines wider than the terminal wrap; join them back
+    for batch in server.call(lambda: list(server.server.ledger.batches.values())):
+        assert batch.id in text
+        assert money(batch.starting_balance) in text
+    assert not any("hidden" in line for line in screen)
