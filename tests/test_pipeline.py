@@ -128,7 +128,8 @@ class TestWaits:
         with pytest.raises(tc.RateLimitError, match="not sent") as caught:
             await fast.credit_batches.list(CLIENT_ID).__aiter__().__anext__()
         assert calls == ["GET"]
-        assert caught.value.retry_after is not None and 29 < caught.value.retry_after <= 30
+        assert caught.value.retry_after is not None
+        assert 29 < caught.value.retry_after <= 30
 
     async def test_reassigning_retry_is_refused(self) -> None:
         """The configuration is read-only: no stale copy of a policy can linger."""
@@ -151,7 +152,8 @@ class TestClose:
 
         api = tc.Client(BASE, "k", transport=MockTransport(handler))
         tasks = [
-            asyncio.create_task(api.credit_batches.list(CLIENT_ID).__aiter__().__anext__()) for _ in range(5)
+            asyncio.create_task(api.credit_batches.list(CLIENT_ID).__aiter__().__anext__())
+            for _ in range(5)
         ]
         await asyncio.sleep(0.05)
         started = time.monotonic()
@@ -187,12 +189,14 @@ class TestViews:
         sent = transport.requests[-1].headers
         assert (sent["X-App"], sent["X-Trace"]) == ("a", "t")
         assert transport.requests[-1].timeout.total == 3
-        assert view.retry is None and api.retry == tc.RetryPolicy()
+        assert view.retry is None
+        assert api.retry == tc.RetryPolicy()
         assert api.stats.requests == 1
         await view.aclose()
         assert not api.closed
         await api.aclose()
-        assert view.closed and transport.closed
+        assert view.closed
+        assert transport.closed
 
     def test_hundred_thousand_views_leave_memory_flat(self) -> None:
         """100,000 views, each used for a namespace, leave traced memory flat."""
@@ -238,7 +242,8 @@ class TestRawResponse:
         assert raw.content == b"<html>ok</html>"
         with pytest.raises(tc.ResponseValidationError) as caught:
             raw.parse()
-        assert caught.value.applied is True and caught.value.status == 201
+        assert caught.value.applied is True
+        assert caught.value.status == 201
 
 
 class TestLanded:
@@ -358,7 +363,8 @@ class TestPaging:
 
         api = client(handler)
         page = await api.credit_batches.list(CLIENT_ID).pages().__anext__()
-        assert page.request_id == "r1" and page.headers["X-RateLimit-Limit"] == "120"
+        assert page.request_id == "r1"
+        assert page.headers["X-RateLimit-Limit"] == "120"
         assert api.quota.limit == 120
 
 

@@ -22,6 +22,7 @@ from aiohttp.test_utils import TestServer
 
 import thoughtcredits as tc
 from tests.conftest import CLIENT_ID, ScriptedServer, sample
+from thoughtcredits.testing import RecordingSleep
 
 
 def last_page() -> Any:
@@ -29,7 +30,7 @@ def last_page() -> Any:
     body = sample("list_credit_batches")
     body["data"]["APICreditBatchesByClientAndCreditAccount"]["pageInfo"]["hasMore"] = False
     return body
-from thoughtcredits.testing import RecordingSleep
+
 
 KEY = "sk-secret-transport-77c1e0"
 
@@ -66,7 +67,8 @@ def chain(error: BaseException) -> list[BaseException]:
 def assert_no_key(error: BaseException) -> None:
     """The key is in no str/repr of the chain, nor in a traceback with locals."""
     for item in chain(error):
-        assert KEY not in str(item) and KEY not in repr(item)
+        assert KEY not in str(item)
+        assert KEY not in repr(item)
         request_info = getattr(item, "request_info", None)
         assert KEY not in repr(request_info)
     formatted = "".join(traceback.TracebackException.from_exception(error, capture_locals=True)
@@ -105,7 +107,8 @@ class TestBodyCap:
         async with tc.Client(base(app_server), KEY) as api:
             with pytest.raises(tc.ResponseTooLargeError) as caught:
                 await api.credit_batches.list(CLIENT_ID).__aiter__().__anext__()
-        assert caught.value.applied is False and caught.value.status == 200
+        assert caught.value.applied is False
+        assert caught.value.status == 200
 
     @pytest.mark.parametrize("app_server", [_gzip_bomb], indirect=True)
     async def test_gzip_bomb_small_cap(self, app_server: TestServer) -> None:
@@ -143,7 +146,7 @@ class TestBodyCap:
             print((after - before) // 1024)
             """
         )
-        out = subprocess.run(
+        out = subprocess.run(  # noqa: S603 - our own interpreter and script
             [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, check=True,
         )  # fmt: skip
@@ -154,9 +157,7 @@ class TestBodyCap:
 class TestBorrowedSession:
     """A borrowed session's settings cannot change the SDK's behaviour."""
 
-    async def test_raise_for_status_session_still_retries_429(
-        self, server: ScriptedServer
-    ) -> None:
+    async def test_raise_for_status_session_still_retries_429(self, server: ScriptedServer) -> None:
         """A session made with raise_for_status=True: a 429 is retried after its delay."""
         server.reply(429, {"error": "rate_limit_exceeded"}, headers={"Retry-After": "2"})
         server.reply(200, last_page())
@@ -166,7 +167,8 @@ class TestBorrowedSession:
             items = [b async for b in api.credit_batches.list(CLIENT_ID)]
             await api.aclose()
             assert not session.closed
-        assert len(items) == 1 and sleep.waits == [2.0]
+        assert len(items) == 1
+        assert sleep.waits == [2.0]
 
 
 class TestProxy:
@@ -231,7 +233,7 @@ class TestLogSwitch:
         )
         env = {**os.environ, "THOUGHTCREDITS_LOG": "debug"}
         env["PYTHONPATH"] = os.pathsep.join(sys.path)
-        out = subprocess.run(
+        out = subprocess.run(  # noqa: S603 - our own interpreter and script
             [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env,
         )  # fmt: skip
         assert "DEBUG thoughtcredits] GET /incoming/v2/clients/" in out.stderr, out.stderr

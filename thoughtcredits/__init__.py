@@ -44,8 +44,8 @@ from ._models import (
     Sublicense,
 )
 from ._pagination import AsyncPaginator
-from ._raw import APIResponse
 from ._ratelimit import ClientStats, RateLimit
+from ._raw import APIResponse
 from ._redis import RedisRateLimit
 from ._retry import RetryPolicy
 from ._transport import AiohttpTransport, HTTPRequest, HTTPResponse, RequestContext, Transport

@@ -19,6 +19,7 @@ from ._credits import CreditAccounts, CreditActions, CreditBatches
 from ._events import Hook, Quota, emit
 from ._pipeline import Clock, Core, Exchange, Options, execute
 from ._ratelimit import ClientStats, RateLimit, Throttle
+from ._redis import RedisRateLimit
 from ._response import Expect, RawJSON
 from ._retry import RetryPolicy
 from ._transport import AiohttpTransport, Secret, Transport
@@ -82,7 +83,7 @@ class Client:
         retry: RetryPolicy | None = RetryPolicy(),  # noqa: B008 - frozen, so sharing is safe
         default_headers: Mapping[str, str] | None = None,
         user_agent: str | None = None,
-        rate_limit: RateLimit | Literal["auto"] | None | object = "auto",
+        rate_limit: RateLimit | RedisRateLimit | Literal["auto"] | None = "auto",
         max_concurrency: int | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
         hooks: Sequence[Hook] = (),
@@ -139,7 +140,7 @@ class Client:
         self,
         *,
         timeout: float | aiohttp.ClientTimeout | None = None,
-        retry: RetryPolicy | None | Literal["unchanged"] = "unchanged",
+        retry: RetryPolicy | Literal["unchanged"] | None = "unchanged",
         headers: Mapping[str, str] | None = None,
     ) -> Client:
         """A view of this client with other per-call options.
@@ -318,4 +319,3 @@ class Client:
 
 # A view gets its own options and resource namespaces (which point back at the view).
 _PER_VIEW = frozenset({"_options", "_owner", "credit_batches", "credit_actions", "credit_accounts"})
-

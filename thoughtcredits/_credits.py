@@ -227,7 +227,11 @@ class CreditAccounts(Resource):
         if given(credit_batch_name):
             body["creditBatchName"] = _args.non_empty_str("credit_batch_name", credit_batch_name)
         return await self._single(
-            "POST", ("clients", cid, "creditAccounts"), body, CreditAccount, "APICreateCreditAccount"
+            "POST",
+            ("clients", cid, "creditAccounts"),
+            body,
+            CreditAccount,
+            "APICreateCreditAccount",
         )
 
 

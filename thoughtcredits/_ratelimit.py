@@ -120,7 +120,7 @@ class Throttle:
 
     def __init__(
         self,
-        rate_limit: RateLimit | Literal["auto"] | None | object,
+        rate_limit: RateLimit | Literal["auto"] | object | None,  # or a RedisRateLimit
         max_concurrency: int | None,
         *,
         emit: Callable[[Event], None],

@@ -100,4 +100,3 @@ class Resource:
             max_empty_pages=client._max_empty_pages,
             track=client._core.track,
         )
-

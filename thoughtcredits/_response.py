@@ -224,4 +224,3 @@ def find_payload(body: object, operation: str, items_key: str | None = None) -> 
     if isinstance(data, list) and items_key is not None:
         return {items_key: data, "pageInfo": body.get("pageInfo")}
     return body
-

@@ -34,6 +34,7 @@ from tenacity import (
     stop_after_attempt,
     stop_any,
 )
+from tenacity.stop import stop_base
 
 from ._exceptions import APIConnectionError, APIStatusError
 
@@ -168,6 +169,16 @@ class Budget:
             self.waited += seconds
 
 
+class _OverBudget(stop_base):
+    """Stop when the next wait would cross the request's time budget (checked before it)."""
+
+    def __init__(self, budget: Budget) -> None:
+        self._budget = budget
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return not self._budget.allows(retry_state.upcoming_sleep)
+
+
 def retrying(
     policy: RetryPolicy,
     method: str,
@@ -188,9 +199,6 @@ def retrying(
         error = state.outcome.exception() if state.outcome else None
         return 0.0 if error is None else planned_wait(error, state.attempt_number, policy)
 
-    def over_budget(state: RetryCallState) -> bool:
-        return not budget.allows(state.upcoming_sleep)
-
     def before_sleep(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
         if error is not None:
@@ -200,7 +208,7 @@ def retrying(
         await budget.wait(seconds, sleep)
 
     return AsyncRetrying(
-        stop=stop_any(stop_after_attempt(policy.attempts), over_budget),
+        stop=stop_any(stop_after_attempt(policy.attempts), _OverBudget(budget)),
         wait=wait,
         retry=retry_if_exception(lambda error: active() and should_retry(error, method, policy)),
         reraise=True,

@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 _CHUNK = 64 * 1024
+_DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=60)
 
 
 class Secret(str):
@@ -77,7 +78,7 @@ class HTTPRequest:
     url: str
     headers: Mapping[str, str] = attrs.field(repr=False)
     body: bytes | None = attrs.field(default=None, repr=False)
-    timeout: aiohttp.ClientTimeout = aiohttp.ClientTimeout(total=60)
+    timeout: aiohttp.ClientTimeout = _DEFAULT_TIMEOUT
     max_body: int = 32 * 2**20
     context: RequestContext | None = None
 
@@ -136,9 +137,7 @@ def connection_error(
         return APIConnectionError(
             f"could not connect: {_describe(error)}", method=method, url=url, request_sent=False
         )
-    return APIConnectionError(
-        f"connection failed: {_describe(error)}", method=method, url=url
-    )
+    return APIConnectionError(f"connection failed: {_describe(error)}", method=method, url=url)
 
 
 def _describe(error: BaseException) -> str:

@@ -283,7 +283,9 @@ FAULTS: dict[str, FaultCase] = {
     "amount_tiny_exponent": FaultCase(
         body(hostile(_set_amount(Decimal("1E-200000000")))), garbage(tc.ResponseValidationError)
     ),
-    "lone_surrogate": FaultCase(body(hostile(_lone_surrogate)), garbage(tc.ResponseValidationError)),
+    "lone_surrogate": FaultCase(
+        body(hostile(_lone_surrogate)), garbage(tc.ResponseValidationError)
+    ),
     "page_total_huge_exponent": FaultCase(
         body(hostile(_huge_total)), always(Outcome(tc.ResponseValidationError)), listing_only=True
     ),

@@ -72,7 +72,9 @@ async def test_cancel_mid_request(route: str) -> None:
             assert len(w.sent(route)) == 1
             batches = [b async for b in client.credit_batches.list(w.client_id)]
             assert len(batches) == 5  # the client is still usable
-            connector = client._core.transport.session.connector if client._core.transport.session else None
+            connector = (
+                client._core.transport.session.connector if client._core.transport.session else None
+            )
         assert connector is not None
         assert connector.closed
 

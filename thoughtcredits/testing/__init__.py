@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._faults import Fault, RecordingSleep
     from ._ledger import Ledger
-    from ._mock import MockTransport, json_response
     from ._log import RecordedRequest
+    from ._mock import MockTransport, json_response
     from ._plant import Planted, plant_discrepancies
     from ._records import AccountRecord, ActionRow, BatchRecord, ClientRecord, LedgerError
     from ._seed import (

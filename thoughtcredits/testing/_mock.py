@@ -35,10 +35,7 @@ def json_response(
     headers: Mapping[str, str] | None = None,
 ) -> HTTPResponse:
     """An :class:`HTTPResponse` whose body is ``body`` as JSON (bytes are sent as they are)."""
-    if isinstance(body, bytes):
-        raw = body
-    else:
-        raw = dumps(body)  # Decimals digit for digit
+    raw = body if isinstance(body, bytes) else dumps(body)  # Decimals digit for digit
     merged = CIMultiDict({"Content-Type": "application/json", **(headers or {})})
     return HTTPResponse(status, CIMultiDictProxy(merged), raw)
 
