@@ -426,3 +426,62 @@ class TestOptionalArguments:
         assert transport.requests[0].body == (
             f'{{"clientId":"{CLIENT_ID}","startingBalance":3}}'.encode()
         )
+
+
+class TestHostileBodies:
+    """Hostile numbers and text are refused at once, with the loop never stalled."""
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b'{"data": {"APICreditBatchesByClientAndCreditAccount": {"creditBatches": [], '
+            b'"pageInfo": {"hasMore": false, "total": 1e600000}}}}',
+            b'{"data": {"APICreditBatchesByClientAndCreditAccount": {"creditBatches": [], '
+            b'"pageInfo": {"hasMore": false, "perPage": 1234567890123456789}}}}',
+            b'{"data": {"APICreditBatchesByClientAndCreditAccount": {"creditBatches": [], '
+            b'"pageInfo": {"hasMore": false, "total": 2.5}}}}',
+        ],
+        ids=["total-1e600000", "perPage-19-digits", "total-not-integral"],
+    )
+    def test_integer_fields_bounded_in_microseconds(self, body: bytes) -> None:
+        """An integer field over 18 digits or not integral is refused at once."""
+        from thoughtcredits._response import Listing, decipher
+
+        expect = Listing(
+            tc.CreditBatch, "APICreditBatchesByClientAndCreditAccount", "creditBatches"
+        )
+        for _ in range(2):  # the first refusal builds the detailed converter's function once
+            started = time.perf_counter()
+            with pytest.raises(tc.ResponseValidationError):
+                decipher(200, {}, body, expect, method="GET", url="u")
+        # Seconds before (int() of a 600,000-digit number); a loose bound for a shared machine.
+        assert time.perf_counter() - started < 0.05
+
+    @pytest.mark.parametrize(
+        "amount", ["1e-200000000", "1e600000", "1234567890123456789012345678901", "0.0000000000001"]
+    )
+    async def test_amounts_bounded(self, amount: str) -> None:
+        """Amounts over 30 integer digits or 12 decimal places are refused, fast."""
+        batch = payload("create_credit_batch")
+        raw = (
+            b'{"data": {"CreateCreditBatch": '
+            + json_response(batch).body.replace(
+                b'"currentBalance":0', b'"currentBalance":' + amount.encode()
+            )
+            + b"}}"
+        )
+        api = client(lambda request: json_response(raw, status=201))
+        started = time.perf_counter()
+        with pytest.raises(tc.ResponseValidationError) as caught:
+            await api.credit_batches.create(CLIENT_ID, starting_balance=1)
+        assert time.perf_counter() - started < 0.05
+        assert caught.value.applied is True
+
+    async def test_lone_surrogate_refused(self) -> None:
+        """A lone surrogate in a string is a ResponseValidationError, not a crash later."""
+        raw = json_response({"data": {"CreateCreditBatch": payload("create_credit_batch")}}).body
+        raw = raw.replace(b'"name":"string"', b'"name":"x\\ud800y"')
+        assert b"\\ud800" in raw
+        api = client(lambda request: json_response(raw, status=201))
+        with pytest.raises(tc.ResponseValidationError, match="surrogate"):
+            await api.credit_batches.create(CLIENT_ID, starting_balance=1)

@@ -168,7 +168,7 @@ class _Writer:
             return f"{src} if type({src}) is bool else bool_hook({src}, bool)"
         if tp is Decimal:
             return (
-                f"Decimal({src}) if type({src}) is int and -10**31 < {src} < 10**31"
+                f"Decimal({src}) if type({src}) is int and -10**30 < {src} < 10**30"
                 f" else decimal_hook({src}, Decimal)"
             )
         if tp is UUID:  # an id that repeats (client, source, target): the bounded cache

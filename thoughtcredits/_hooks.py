@@ -35,14 +35,14 @@ __all__ = [
     "uuid_hook",
 ]
 
-AMOUNT_LIMIT = 10**31
-"""An int amount must be strictly inside ±this: ``Decimal.adjusted() <= 30``, as ``_args``."""
+AMOUNT_LIMIT = 10**30
+"""An int amount must be strictly inside ±this: at most 30 integer digits, as ``_args``."""
 INT_LIMIT = 10**18
 """An integer field must be strictly inside ±this: at most 18 digits."""
 PLACES = Decimal("1E-12")
 """The finest amount step: at most 12 decimal places (trailing zeros do not count)."""
 PLACES_CONTEXT = decimal.Context(prec=60, traps=[decimal.InvalidOperation])
-"""Room for 31 integer digits and 12 places, so quantizing to :data:`PLACES` never rounds."""
+"""Room for 30 integer digits and 12 places, so quantizing to :data:`PLACES` never rounds."""
 
 _SHOWN = 40
 a2b_hex = binascii.a2b_hex
@@ -95,10 +95,10 @@ def decimal_hook(value: object, _: object) -> Decimal:
     if type(value) is int:
         if -AMOUNT_LIMIT < value < AMOUNT_LIMIT:
             return Decimal(value)
-        raise ValueError(f"amount has more than 31 integer digits: {_show(value)}")
+        raise ValueError(f"amount has more than 30 integer digits: {_show(value)}")
     if type(value) is not Decimal:
         raise TypeError(f"expected a number, got {type(value).__name__}")
-    if not value.is_finite() or value.adjusted() > 30:
+    if not value.is_finite() or value.adjusted() > 29:
         raise ValueError(f"amount out of range: {_show(value)}")
     # Equal to itself at 12 places: no digit beyond the 12th (so 1.50000000000000 passes).
     # The adjusted() bound keeps this to microseconds, even for 1E-200000000.
