@@ -22,8 +22,8 @@ from tests.conftest import (
     payload,
     sample,
 )
-from thoughtcredits._exceptions import error_from_response
 from thoughtcredits._retry import backoff, should_retry
+from thoughtcredits._status import error_from_response
 
 URL = "https://acme.test/incoming/v2/x"
 DEFAULT = tc.RetryPolicy()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import cached_property
 from types import TracebackType
@@ -13,11 +12,18 @@ import aiohttp
 from yarl import URL
 
 from . import _args
-from ._config import DEFAULT_TIMEOUT, build_url, client_timeout, resolve_credentials
+from ._config import (
+    DEFAULT_TIMEOUT,
+    build_url,
+    client_timeout,
+    request_target,
+    resolve_credentials,
+)
 from ._config import user_agent as _user_agent
+from ._core import Clock, Core, Options
 from ._credits import CreditAccounts, CreditActions, CreditBatches
 from ._events import Hook, Quota, emit
-from ._pipeline import Clock, Core, Exchange, Options, execute
+from ._pipeline import Exchange, execute
 from ._ratelimit import ClientStats, RateLimit, Throttle
 from ._redis import RedisRateLimit
 from ._response import Expect, RawJSON
@@ -30,7 +36,6 @@ __all__ = ["JSON", "Client"]
 JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
 """Decoded JSON as :meth:`Client.request` returns it (non-integers are ``Decimal``)."""
 
-_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 _DEFAULT_MAX_RESPONSE = 32 * 2**20
 
 
@@ -122,19 +127,9 @@ class Client:
         self._options = self._make_options(client_timeout(timeout), retry, default_headers or {})
 
     def _make_options(
-        self,
-        timeout: aiohttp.ClientTimeout,
-        retry: RetryPolicy | None,
-        extra: Mapping[str, str],
+        self, timeout: aiohttp.ClientTimeout, retry: RetryPolicy | None, extra: Mapping[str, str]
     ) -> Options:
-        # Built once per client or view: each request picks one of the two dicts.
-        headers = {
-            **extra,
-            "Accept": "application/json",
-            "User-Agent": self._agent,
-            "Authorization": self._authorization,
-        }
-        return Options(timeout, retry, headers, {**headers, "Content-Type": "application/json"})
+        return Options.build(timeout, retry, extra, self._agent, self._authorization)
 
     def with_options(
         self,
@@ -163,12 +158,7 @@ class Client:
         )
         view._owner = False
         old = self._options
-        extra = {
-            key: value
-            for key, value in old.headers.items()
-            if key not in ("Accept", "User-Agent", "Authorization")
-        }
-        extra.update(headers or {})
+        extra = {**old.extra, **(headers or {})}
         view._options = view._make_options(
             old.timeout if timeout is None else client_timeout(timeout),
             old.retry if retry == "unchanged" else retry,
@@ -255,21 +245,12 @@ class Client:
         if self._owner:
             await self._core.close()
 
-    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+    def __del__(self) -> None:
         # Only warn and drop sockets synchronously: scheduling a close here is what makes
         # other SDKs print "Event loop is closed" at interpreter shutdown.
         core = self.__dict__.get("_core")
-        transport = getattr(core, "transport", None)
-        if not self.__dict__.get("_owner") or not isinstance(transport, AiohttpTransport):
-            return
-        if core is None or core.closed or not transport.owns_open_session():
-            return
-        _warn(
-            "thoughtcredits.Client was not closed; use 'async with' or 'await aclose()'",
-            ResourceWarning,
-            source=self,
-        )
-        transport.drop()
+        if self.__dict__.get("_owner") and isinstance(core, Core):
+            core.drop_if_leaked(self)
 
     async def request(
         self,
@@ -290,14 +271,7 @@ class Client:
             query: query parameters.
             json: the JSON body (``Decimal`` amounts are written exactly).
         """
-        method = method.upper()
-        if method not in _METHODS:
-            raise ValueError(f"method: expected one of {sorted(_METHODS)}, got {method!r}")
-        if not isinstance(path, str) or not path.startswith("/") or "//" in path or "\\" in path:
-            raise ValueError(f"path: expected a path like '/clients/ID/licenses', got {path!r}")
-        segments = path.strip("/").split("/")
-        if any(segment in ("", ".", "..") for segment in segments):
-            raise ValueError(f"path: empty, '.' or '..' segment in {path!r}")
+        method, segments = request_target(method, path)
         exchange = await self._send(method, segments, query=query, json=json, expect=RawJSON())
         return exchange.value  # type: ignore[no-any-return]
 

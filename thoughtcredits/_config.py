@@ -21,6 +21,7 @@ __all__ = [
     "build_url",
     "client_timeout",
     "normalize_base_url",
+    "request_target",
     "resolve_credentials",
     "user_agent",
 ]
@@ -108,6 +109,26 @@ def build_url(base: str, segments: Sequence[str], query: Mapping[str, str] | Non
     if query:
         url += "?" + "&".join([f"{_quote(key)}={_quote(value)}" for key, value in query.items()])
     return url
+
+
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+
+
+def request_target(method: str, path: str) -> tuple[str, list[str]]:
+    """The method and path segments of ``Client.request``; anything odd is refused.
+
+    An absolute URL, ``//host``, a backslash or a dot segment could send the key elsewhere
+    than the API, so only a plain path under ``/incoming/v2`` is accepted.
+    """
+    verb = method.upper() if isinstance(method, str) else method
+    if verb not in _METHODS:
+        raise ValueError(f"method: expected one of {sorted(_METHODS)}, got {method!r}")
+    if not isinstance(path, str) or not path.startswith("/") or "//" in path or "\\" in path:
+        raise ValueError(f"path: expected a path like '/clients/ID/licenses', got {path!r}")
+    segments = path.strip("/").split("/")
+    if any(segment in ("", ".", "..") for segment in segments):
+        raise ValueError(f"path: empty, '.' or '..' segment in {path!r}")
+    return verb, segments
 
 
 def user_agent(extra: str | None) -> str:

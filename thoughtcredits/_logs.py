@@ -1,6 +1,7 @@
-"""``THOUGHTCREDITS_LOG=debug|info``: the SDK's log records on stderr without writing code.
+"""What the SDK logs, and ``THOUGHTCREDITS_LOG=debug|info`` to see it without writing code.
 
-Like ``OPENAI_LOG``: read once, at import. The records never carry headers or the key.
+Like ``OPENAI_LOG``: the variable is read once, at import. The records carry structured
+``tc_*`` fields and never headers or the key.
 """
 
 from __future__ import annotations
@@ -8,10 +9,15 @@ from __future__ import annotations
 import logging
 import os
 
-__all__ = ["ENV_LOG", "setup_from_env"]
+from ._exceptions import APIConnectionError
+from ._retry import reason
+from ._transport import HTTPResponse
+
+__all__ = ["ENV_LOG", "log_exchange", "log_final_failure", "log_retry", "setup_from_env"]
 
 ENV_LOG = "THOUGHTCREDITS_LOG"
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
+logger = logging.getLogger("thoughtcredits")
 
 
 def setup_from_env(environ: dict[str, str] | None = None) -> logging.Handler | None:
@@ -33,3 +39,55 @@ def setup_from_env(environ: dict[str, str] | None = None) -> logging.Handler | N
     logger.addHandler(handler)
     logger.setLevel(level)
     return handler
+
+
+def log_exchange(method: str, path: str, attempt: int, response: HTTPResponse) -> None:
+    """One DEBUG record per HTTP exchange, with structured fields (never headers or keys)."""
+    if not logger.isEnabledFor(logging.DEBUG):
+        return  # this runs per request: build nothing unless someone listens
+    logger.debug(
+        "%s %s -> %d (attempt %d, %.0f ms)",
+        method,
+        path,
+        response.status,
+        attempt,
+        response.elapsed * 1000,
+        extra={
+            "tc_method": method,
+            "tc_path": path,
+            "tc_status": response.status,
+            "tc_attempt": attempt,
+            "tc_elapsed": response.elapsed,
+            "tc_ratelimit_remaining": response.headers.get("X-RateLimit-Remaining"),
+        },
+    )
+
+
+def log_retry(
+    method: str, path: str, attempt: int, attempts: int, error: BaseException, wait: float
+) -> None:
+    why = reason(error)
+    logger.info(
+        "retrying %s %s in %.2fs (attempt %d of %d failed: %s)",
+        method,
+        path,
+        wait,
+        attempt,
+        attempts,
+        why,
+        extra={"tc_request": f"{method} {path}", "tc_attempt": attempt, "tc_wait": wait,
+               "tc_reason": why},
+    )  # fmt: skip
+
+
+def log_final_failure(error: Exception, method: str, path: str) -> None:
+    """Log a failure that will not be retried when the request may have landed."""
+    # A create that may have landed must leave a trace even though it is not retried.
+    if isinstance(error, APIConnectionError) and error.request_sent and method != "GET":
+        logger.warning(
+            "%s %s failed after it may have reached the server (%s); not retried",
+            method,
+            path,
+            type(error).__name__,
+            extra={"tc_method": method, "tc_path": path, "tc_reason": type(error).__name__},
+        )

@@ -21,12 +21,9 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from ._converter import parse_page_info, structure, structure_many
-from ._exceptions import (
-    ResponseTooLargeError,
-    ResponseValidationError,
-    error_from_response,
-)
+from ._exceptions import ResponseTooLargeError, ResponseValidationError
 from ._models import Page
+from ._status import error_from_response
 from ._wire import decode
 
 __all__ = [

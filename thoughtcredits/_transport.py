@@ -10,8 +10,7 @@ rule. Any object with the same ``send``/``aclose`` methods can replace it
 from __future__ import annotations
 
 import time
-import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import aiohttp
@@ -248,7 +247,7 @@ class AiohttpTransport:
         """True while the transport's own session is open (an unclosed client leaks it)."""
         return self._owns_session and self._session is not None and not self._session.closed
 
-    def drop(self, _warn: Callable[..., None] = warnings.warn) -> None:
+    def drop(self) -> None:
         """Drop the own session's sockets synchronously (for an unclosed, collected client)."""
         session = self._session
         if not self._owns_session or session is None or session.closed:

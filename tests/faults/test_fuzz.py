@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -27,7 +26,6 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 import thoughtcredits as tc
 from thoughtcredits._response import Expect, Listing, Single, decipher
-from thoughtcredits._wire import loads
 from thoughtcredits.testing import FakeCreditsServer, Fault
 
 from . import KEY
