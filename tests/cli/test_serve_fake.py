@@ -311,3 +311,14 @@ def test_unauthenticated_big_posts_leave_memory_bounded(serve: type[Served]) -> 
         None,
         0,
     )
+
+
+def test_state_in_a_missing_directory_is_refused_at_start(tmp_path: Path) -> None:
+    """--state in a directory that does not exist fails at start, not at the final save."""
+    missing = tmp_path / "nowhere" / "ledger.json"
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "thoughtcredits", "serve-fake", "--port", "0", "--state",
+         str(missing)], capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == f"error: --state: no such directory ({missing.parent})\n"
