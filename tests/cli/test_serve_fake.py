@@ -322,3 +322,22 @@ def test_state_in_a_missing_directory_is_refused_at_start(tmp_path: Path) -> Non
     )  # fmt: skip
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == f"error: --state: no such directory ({missing.parent})\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("/incoming/v2/clients/é∑", "/incoming/v2/clients/é∑"),  # printable text stays
+        ("a\tb\rc\x00", "a\\x09b\\x0dc\\x00"),
+        ("\x1b]0;title\x07", "\\x1b]0;title\\x07"),
+        ("left\u202eright\u200b", "left\\u202eright\\u200b"),  # bidi override, zero width
+        ("\U000e0041", "\\U000e0041"),
+        ("C:\\x1b", "C:\\\\x1b"),  # a typed backslash cannot pass for an escape
+    ],
+)
+def test_escape_leaves_only_printable_text(text: str, shown: str) -> None:
+    """The request-line escaper: control and non-printable characters and backslashes."""
+    from thoughtcredits._cli._serve import escape
+
+    assert escape(text) == shown
+    assert escape(text).isprintable()
