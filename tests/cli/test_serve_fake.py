@@ -185,10 +185,13 @@ def test_curl_alone_reset_fault_retry_log_and_snapshot(serve: type[Served]) -> N
 
 
 def test_readme_quick_start_runs_unchanged_against_a_bare_serve_fake(serve: type[Served]) -> None:
-    """The README's Quick start block, as written, with only the two exported variables."""
+    """The README's Quick start block, as written, with only the two exported variables; the
+    banner says why it works (clients register on first use) and names the admin routes."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     code = readme.split("## Quick start", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     served = serve()
+    assert "# clients: any client id works: it is registered on first use" in served.banner
+    assert any(line.startswith("# admin (same key): POST /_fake/reset") for line in served.banner)
     env = {**os.environ, **served.exported}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,  # noqa: S603
                           text=True, timeout=60, check=False)  # fmt: skip
@@ -249,13 +252,6 @@ def test_strict_clients_and_log_size(serve: type[Served]) -> None:
         assert http("GET", url)[0] == 200
     log = json.loads(http("GET", f"{served.url}/_fake/requests")[1])
     assert (log["total"], log["kept"], len(log["requests"])) == (4, 2, 2)
-
-
-def test_bare_server_banner_says_clients_register_on_first_use(serve: type[Served]) -> None:
-    """Without options the banner says any client id works and names the admin routes."""
-    banner = serve().banner
-    assert "# clients: any client id works: it is registered on first use" in banner
-    assert any(line.startswith("# admin (same key): POST /_fake/reset") for line in banner)
 
 
 def test_request_lines_carry_no_raw_escapes(serve: type[Served]) -> None:
