@@ -678,20 +678,27 @@ def test_hostile_exponents_are_refused_in_microseconds(body: dict[str, Any]) -> 
         return time.perf_counter() - started
 
     assert min(refusal() for _ in range(20)) < 0.001
-    ((key, value),) = body.items()
-    started = time.perf_counter()
-    with pytest.raises(ValueError, match="out of range"):
-        _fast.get_structure_hook(tc.PageInfo)({key: value}, tc.PageInfo)
-    assert time.perf_counter() - started < 0.001
+
+    def hook_refusal() -> float:
+        started = time.perf_counter()
+        with pytest.raises(ValueError, match="out of range"):
+            _fast.get_structure_hook(tc.PageInfo)(body, tc.PageInfo)
+        return time.perf_counter() - started
+
+    assert min(hook_refusal() for _ in range(20)) < 0.0001
 
 
 def test_hostile_amount_exponent_is_refused_in_microseconds() -> None:
     """``1e-200000000`` would be a 200 MB number in ``to_json``; it is refused at once."""
     body = {**action_payload(), "amount": Decimal("1E-200000000")}
-    started = time.perf_counter()
-    with pytest.raises(ValueError, match="12 decimal places"):
-        _fast.get_structure_hook(tc.CreditAction)(body, tc.CreditAction)
-    assert time.perf_counter() - started < 0.001
+
+    def hook_refusal() -> float:
+        started = time.perf_counter()
+        with pytest.raises(ValueError, match="12 decimal places"):
+            _fast.get_structure_hook(tc.CreditAction)(body, tc.CreditAction)
+        return time.perf_counter() - started
+
+    assert min(hook_refusal() for _ in range(20)) < 0.0001
     with pytest.raises(tc.ResponseValidationError, match="amount"):
         structure(body, tc.CreditAction)
 

@@ -46,7 +46,6 @@ StructureFn = Callable[[Any, Any], Any]
 _MISSING = object()
 _counter = itertools.count()
 _FILENAME = "<thoughtcredits structure"
-_SCALARS = {str: "str", int: "int", bool: "bool", Decimal: "Decimal", datetime: "datetime"}
 _BASE_GLOBALS: dict[str, object] = {
     "MISSING": _MISSING,
     "UTC": UTC,
@@ -100,7 +99,6 @@ class _Writer:
 
     def __init__(self, converter: cattrs.Converter) -> None:
         self.converter = converter
-        self.lines: list[str] = []
         self.globals: dict[str, object] = dict(_BASE_GLOBALS)
 
     def ref(self, name: str, value: object) -> str:

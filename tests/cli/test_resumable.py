@@ -138,37 +138,40 @@ def test_a_signal_mid_export_keeps_the_partial_and_prints_the_resume_command(
 
 
 def test_a_second_export_to_the_same_file_is_refused_while_one_runs(
-    make_server: Callable[..., ThreadedServer], tmp_path: Path
+    fake: ThreadedServer, cli: Cli, tmp_path: Path
 ) -> None:
-    """Two exports to one FILE: the second exits 2 at once; the first is complete and whole."""
-    server = make_server(rate_limit=(600, 1))
-    cid, aid, debits = _seed(server, actions=120)
+    """While one export holds FILE, a second exits 2 at once; FILE ends up whole, each item once."""
+    cid, aid, debits = _seed(fake, actions=120)
+    route = "list_credit_actions"
+    # The first page answers, the second hangs: the first export is mid-way while we try.
+    fake.server.inject(
+        Fault(kind="delay", delay=0.0, count=1, route=route),
+        Fault(kind="delay", delay=30.0, count=1, route=route),
+    )
     target = tmp_path / "debits.jsonl"
     argv = ["actions", "list", cid, aid, "--type", "debit", "--page-size", "10", "-o", str(target)]
-    env = {**os.environ, **server.env()}
     first = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "thoughtcredits", *argv], stderr=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-m", "thoughtcredits", *argv],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **fake.env()},
     )
-    deadline = time.monotonic() + 30
-    while not server.server.requests:
+    deadline = time.monotonic() + 60
+    while len(fake.server.requests) < 2:  # the second page is held
         assert time.monotonic() < deadline
         assert first.poll() is None
         time.sleep(0.01)
-    second = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "thoughtcredits", *argv],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert second.returncode == 2
-    assert second.stderr == (
+    second = cli(*argv)
+    assert second.code == 2
+    assert second.err == (
         f"error: another export to {target} is running (its lock is {target}.lock); "
         "wait for it to finish\n"
     )
-    _, err = first.communicate(timeout=60)
-    assert first.returncode == 0, err
+    first.send_signal(signal.SIGINT)
+    _, err = first.communicate(timeout=30)
+    assert first.returncode == 130, err
+    resumed = cli(*resume_words(err))
+    assert resumed.code == 0, resumed
     assert read_ids(target, "jsonl") == debits
     assert sorted(p.name for p in tmp_path.iterdir()) == ["debits.jsonl"]
 

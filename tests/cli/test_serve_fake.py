@@ -185,10 +185,13 @@ def test_curl_alone_reset_fault_retry_log_and_snapshot(serve: type[Served]) -> N
 
 
 def test_readme_quick_start_runs_unchanged_against_a_bare_serve_fake(serve: type[Served]) -> None:
-    """The README's Quick start block, as written, with only the two exported variables."""
+    """The README's Quick start block, as written, with only the two exported variables; the
+    banner says why it works (clients register on first use) and names the admin routes."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     code = readme.split("## Quick start", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     served = serve()
+    assert "# clients: any client id works: it is registered on first use" in served.banner
+    assert any(line.startswith("# admin (same key): POST /_fake/reset") for line in served.banner)
     env = {**os.environ, **served.exported}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,  # noqa: S603
                           text=True, timeout=60, check=False)  # fmt: skip
@@ -251,13 +254,6 @@ def test_strict_clients_and_log_size(serve: type[Served]) -> None:
     assert (log["total"], log["kept"], len(log["requests"])) == (4, 2, 2)
 
 
-def test_bare_server_banner_says_clients_register_on_first_use(serve: type[Served]) -> None:
-    """Without options the banner says any client id works and names the admin routes."""
-    banner = serve().banner
-    assert "# clients: any client id works: it is registered on first use" in banner
-    assert any(line.startswith("# admin (same key): POST /_fake/reset") for line in banner)
-
-
 def test_request_lines_carry_no_raw_escapes(serve: type[Served]) -> None:
     """A path with an escape sequence, a newline and a lone backslash is logged escaped."""
     served = serve()
@@ -311,3 +307,33 @@ def test_unauthenticated_big_posts_leave_memory_bounded(serve: type[Served]) -> 
         None,
         0,
     )
+
+
+def test_state_in_a_missing_directory_is_refused_at_start(tmp_path: Path) -> None:
+    """--state in a directory that does not exist fails at start, not at the final save."""
+    missing = tmp_path / "nowhere" / "ledger.json"
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "thoughtcredits", "serve-fake", "--port", "0", "--state",
+         str(missing)], capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == f"error: --state: no such directory ({missing.parent})\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("/incoming/v2/clients/é∑", "/incoming/v2/clients/é∑"),  # printable text stays
+        ("a\tb\rc\x00", "a\\x09b\\x0dc\\x00"),
+        ("\x1b]0;title\x07", "\\x1b]0;title\\x07"),
+        ("left\u202eright\u200b", "left\\u202eright\\u200b"),  # bidi override, zero width
+        ("\U000e0041", "\\U000e0041"),
+        ("C:\\x1b", "C:\\\\x1b"),  # a typed backslash cannot pass for an escape
+    ],
+)
+def test_escape_leaves_only_printable_text(text: str, shown: str) -> None:
+    """The request-line escaper: control and non-printable characters and backslashes."""
+    from thoughtcredits._cli._serve import escape
+
+    assert escape(text) == shown
+    assert escape(text).isprintable()

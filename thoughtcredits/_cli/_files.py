@@ -20,14 +20,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from .._wire import dumps, loads_exact
+from ._checkpoint import Checkpoint
 from ._parser import UsageError
 
 __all__ = [
     "CHECKPOINT_SUFFIX",
     "LOCK_SUFFIX",
     "PARTIAL_SUFFIX",
-    "Checkpoint",
     "ExportFile",
     "create_exclusive",
     "lock",
@@ -37,7 +36,6 @@ __all__ = [
 PARTIAL_SUFFIX = ".partial"
 CHECKPOINT_SUFFIX = ".checkpoint"
 LOCK_SUFFIX = ".lock"
-_CHECKPOINT_VERSION = 1
 # O_NOFOLLOW: a symlink planted at the name is refused (ELOOP), never written through.
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
@@ -115,54 +113,6 @@ def lock(target: Path) -> Iterator[None]:
     finally:
         path.unlink(missing_ok=True)
         os.close(fd)
-
-
-class Checkpoint:
-    """Where an interrupted export stopped: its format, size and listing position.
-
-    Attributes:
-        format: the output format the partial file is written in.
-        items: how many items the partial file holds.
-        size: the partial file's length in bytes when the checkpoint was taken.
-        position: the command's own resume state (e.g. ``{"resumeFrom": token}``).
-    """
-
-    def __init__(self, format: str, items: int, size: int, position: dict[str, Any]) -> None:
-        self.format = format
-        self.items = items
-        self.size = size
-        self.position = position
-
-    def to_bytes(self) -> bytes:
-        """The checkpoint file's JSON (``tc.to_json`` conventions: camelCase)."""
-        return dumps(
-            {
-                "version": _CHECKPOINT_VERSION,
-                "format": self.format,
-                "items": self.items,
-                "bytes": self.size,
-                "position": self.position,
-            }
-        )
-
-    @classmethod
-    def read(cls, path: Path) -> Checkpoint:
-        """Load a checkpoint file.
-
-        Raises:
-            UsageError: the file is missing or not a checkpoint this version wrote.
-        """
-        try:
-            data = loads_exact(path.read_bytes())
-            if data.get("version") != _CHECKPOINT_VERSION:
-                raise ValueError("unknown version")
-            return cls(
-                str(data["format"]), int(data["items"]), int(data["bytes"]), dict(data["position"])
-            )
-        except FileNotFoundError:
-            raise UsageError(f"nothing to resume: {path} does not exist") from None
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise UsageError(f"{path} is not a checkpoint this version can read ({exc})") from None
 
 
 class ExportFile:

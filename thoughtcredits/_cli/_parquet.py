@@ -15,7 +15,10 @@ from .._arrow import ArrowRows, require_pyarrow
 __all__ = ["ROW_GROUP_ROWS", "ParquetWriter"]
 
 ROW_GROUP_ROWS = 65_536
-"""Rows per row group: about 10 MB of actions in memory at most."""
+"""Rows per row group."""
+_BATCH_ROWS = 4_096
+# Rows wait as Python objects only until a small record batch is full; a row group is then
+# gathered from compact Arrow batches (about 200 bytes a row), not from millions of objects.
 
 
 class ParquetWriter:
@@ -41,7 +44,10 @@ class ParquetWriter:
         require_pyarrow()  # a clear "install the parquet extra" when it is missing
         import pyarrow.parquet as pq
 
-        self._rows = ArrowRows(cls, extra, batch_rows=row_group_rows or ROW_GROUP_ROWS)
+        self._group_rows = row_group_rows or ROW_GROUP_ROWS
+        self._rows = ArrowRows(cls, extra, batch_rows=min(_BATCH_ROWS, self._group_rows))
+        self._batches: list[Any] = []
+        self._pending = 0
         self._writer = pq.ParquetWriter(stream, self._rows.schema, compression="zstd")
         if previous is not None:
             source = pq.ParquetFile(previous)
@@ -54,13 +60,25 @@ class ParquetWriter:
         """Add one model; a full row group is written out."""
         self._rows.add(item, extra)
         if self._rows.full:
-            self._writer.write_batch(self._rows.take())
+            self._batches.append(self._rows.take())
+            self._pending += self._batches[-1].num_rows
+            if self._pending >= self._group_rows:
+                self._write_group()
+
+    def _write_group(self) -> None:
+        if len(self._rows):
+            self._batches.append(self._rows.take())
+        if self._batches:
+            import pyarrow as pa
+
+            table = pa.Table.from_batches(self._batches, schema=self._rows.schema)
+            self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        self._batches, self._pending = [], 0
 
     def flush(self) -> None:
         """Nothing to do: rows are written a whole row group at a time."""
 
     def close(self) -> None:
         """Write the last row group and the footer (the file is then readable)."""
-        if len(self._rows):
-            self._writer.write_batch(self._rows.take())
+        self._write_group()
         self._writer.close()

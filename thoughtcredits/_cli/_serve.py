@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import os
 import secrets
 import signal
@@ -147,6 +148,8 @@ def _load_state(server: FakeCreditsServer, path: Path) -> bool:
     """Load ``path`` into ``server`` if it exists; a bad file is an error that leaves it as is."""
     from ..testing._jsonio import JSONError, loads
 
+    if not path.parent.is_dir():  # found now, not when the ledger is saved on stop
+        raise OSError(errno.ENOENT, "--state: no such directory", str(path.parent))
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

@@ -17,8 +17,9 @@ from .._models import CreditAction, CreditBatch
 from .._pagination import AsyncPaginator
 from ..reconcile._run import ACTION_TYPES
 from . import _types
+from ._checkpoint import Checkpoint
 from ._context import Env
-from ._files import CHECKPOINT_SUFFIX, Checkpoint
+from ._files import CHECKPOINT_SUFFIX
 from ._listing import Source, export_sources
 from ._parser import Subcommands, UsageError, add_rate_limit, api_command, rate_limit
 

@@ -16,6 +16,10 @@ optional rate limiter, a request log and injectable faults::
         assert [r.status for r in server.requests] == [503, 200]  # the GET was retried
         assert len(batches) == 1 and len(sleep.waits) == 1
 
+Client ids register on first use (``strict_clients=True`` requires registering them). The
+``/_fake`` admin routes (reset, state, requests, faults, clients, openapi.json) let an app in
+another process or language drive the same server, e.g. ``thoughtcredits serve-fake``.
+
 With pytest-asyncio installed, the ``credits_server`` and ``credits_client`` fixtures are
 available in every project that installs thoughtcredits.
 

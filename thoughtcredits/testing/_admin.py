@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Final
 from aiohttp import web
 
 from . import _validate as v
-from ._faults import fault_from_json, fault_to_json
+from ._fault_json import fault_from_json, fault_to_json
 from ._http import BODY
 from ._jsonio import JSONError, loads
 from ._openapi import openapi

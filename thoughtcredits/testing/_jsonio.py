@@ -38,6 +38,8 @@ def nesting_too_deep(raw: bytes, limit: int = MAX_DEPTH) -> bool:
     brackets = _STRING.sub(b"", _ESCAPE.sub(b"", raw)).translate(None, _NOT_BRACKET)
     if len(brackets) <= limit:
         return False
+    if b"[" * (limit + 1) in brackets or b"{" * (limit + 1) in brackets:
+        return True  # the usual attack, found by a C-level search
     return max(accumulate(map(_STEP.__getitem__, brackets))) > limit
 
 

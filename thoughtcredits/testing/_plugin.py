@@ -30,7 +30,8 @@ if HAS_PYTEST_ASYNCIO:
     async def credits_server() -> AsyncIterator[FakeCreditsServer]:
         """A running :class:`~thoughtcredits.testing.FakeCreditsServer`, stopped after the test.
 
-        Its ledger is empty: add a client with ``credits_server.ledger.add_client()``.
+        Its ledger is empty; client ids register on first use over HTTP, and
+        ``credits_server.ledger.add_client()`` registers one for arranging data directly.
         """
         from thoughtcredits.testing import FakeCreditsServer
 

@@ -79,16 +79,19 @@ class _Reader:
             raise StateError(f"{where}: must be an object")
         self.where, self.value = where, value
 
-    def get(self, name: str, check: Callable[[str, object], T], *, null: bool = False) -> T:
+    def get(self, name: str, check: Callable[[str, object], T]) -> T:
+        """The checked value of a required field."""
         value = self.value.get(name)
-        if value is None and null:
-            return None  # type: ignore[return-value]
         if value is None:
             raise StateError(f"{self.where}.{name}: required")
         try:
             return check(name, value)
         except v.BadRequestError as exc:
             raise StateError(f"{self.where}.{exc}") from None
+
+    def maybe(self, name: str, check: Callable[[str, object], T]) -> T | None:
+        """The checked value of a nullable field, or None."""
+        return None if self.value.get(name) is None else self.get(name, check)
 
 
 def _list(name: str, value: object) -> list[Any]:
@@ -110,17 +113,10 @@ def _amount(name: str, value: object) -> Amount:
     return v.number(name, value)
 
 
-def _opt(check: Callable[[str, object], T]) -> Callable[[str, object], T | None]:
-    def optional(name: str, value: object) -> T | None:
-        return None if value is None else check(name, value)
-
-    return optional
-
-
 def _row(where: str, value: object) -> ActionRow:
     if not isinstance(value, list) or len(value) != _ACTION_FIELDS:
         raise StateError(f"{where}: must be an array of {_ACTION_FIELDS} fields")
-    fields: list[object] = []
+    fields: list[Any] = []
     try:
         for index, (name, item) in enumerate(zip(ActionRow._fields, value, strict=True)):
             if index in (0, 13):  # seq, timestamp
@@ -133,7 +129,7 @@ def _row(where: str, value: object) -> ActionRow:
                 fields.append(v.string(name, item))
     except v.BadRequestError as exc:
         raise StateError(f"{where}.{exc}") from None
-    return ActionRow(*fields)  # type: ignore[arg-type]
+    return ActionRow(*fields)
 
 
 def _uuid_list(reader: _Reader, name: str, known: Mapping[str, T]) -> list[T]:
@@ -150,11 +146,11 @@ def _load_batch(where: str, value: object) -> BatchRecord:
     r = _Reader(where, value)
     return BatchRecord(
         r.get("id", v.uuid_value), r.get("clientId", v.uuid_value),
-        r.get("creditAccountId", v.uuid_value), r.get("name", v.string, null=True),
+        r.get("creditAccountId", v.uuid_value), r.maybe("name", v.string),
         r.get("seq", _count), r.get("startingBalance", _amount),
         r.get("currentBalance", _amount), r.get("allocatedCredits", _amount),
         r.get("createdAt", _time), r.get("updatedAt", _time),
-        r.get("expiresOn", _time, null=True), r.get("status", v.string),
+        r.maybe("expiresOn", _time), r.get("status", v.string),
     )  # fmt: skip
 
 
@@ -165,9 +161,9 @@ def _load_account(where: str, value: object, batches: Mapping[str, BatchRecord])
         r.get("seq", _count), r.get("createdAt", _time), r.get("updatedAt", _time),
         r.get("notifyEmails", v.string_list), r.get("licenseIds", v.string_list),
         r.get("type", v.string), r.get("status", v.string),
-        r.get("batchDaysUntilExpire", v.integer, null=True),
-        r.get("minimumBatchAmount", v.integer, null=True),
-        r.get("creditBatchName", v.string, null=True), _uuid_list(r, "creditBatches", batches),
+        r.maybe("batchDaysUntilExpire", v.integer),
+        r.maybe("minimumBatchAmount", v.integer),
+        r.maybe("creditBatchName", v.string), _uuid_list(r, "creditBatches", batches),
     )  # fmt: skip
     actions = _Reader(f"{where}.creditActions", r.value.get("creditActions"))
     for kind, rows in actions.value.items():
