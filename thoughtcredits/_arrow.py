@@ -33,7 +33,7 @@ AMOUNT_SCALE = 12
 AMOUNT_TYPE = (AMOUNT_PRECISION, AMOUNT_SCALE)
 """``decimal128`` precision and scale: 26 integer digits and 12 decimal places.
 
-38 is decimal128's maximum; a wider decimal256 would fit the SDK's 31 integer digits but is
+38 is decimal128's maximum; a wider decimal256 would fit the SDK's 30 integer digits but is
 not loadable by polars or most warehouses.
 """
 

@@ -146,7 +146,7 @@ def test_amounts_are_sent_exactly_or_refused(value: Any) -> None:
         argument_error(requests, error, TypeError)
         return
     number = Decimal(value)
-    if not number.is_finite() or number < 0 or number.adjusted() > 30:
+    if not number.is_finite() or number < 0 or number.adjusted() > 29:
         argument_error(requests, error, ValueError)
         return
     if error is not None and number != 0 and -number.normalize().as_tuple().exponent > 12:  # type: ignore[operator]

@@ -198,15 +198,15 @@ async def test_every_write_after_refusals_still_chains(
 async def test_the_largest_amount_the_sdk_sends_is_accepted(
     fake: FakeCreditsServer, cid: str
 ) -> None:
-    """Server and SDK bounds agree: 31 integer digits and 12 places pass, one more digit fails."""
+    """Server and SDK bounds agree: 30 integer digits and 12 places pass, one more digit fails."""
     account = fake.ledger.create_account(cid, name="A", starting_balance=1)
-    largest = Decimal("9" * 31 + "." + "9" * 12)
+    largest = Decimal("9" * 30 + "." + "9" * 12)
     async with fake.client(retry=None) as client:
         batch = await client.credit_batches.create(
             cid, starting_balance=largest, credit_account_id=account.id
         )
         assert batch.starting_balance == largest
-        with pytest.raises(ValueError, match="starting_balance: too large"):
+        with pytest.raises(ValueError, match="starting_balance: more than 30 integer digits"):
             await client.credit_batches.create(
                 cid, starting_balance=largest + 1, credit_account_id=account.id
             )

@@ -43,9 +43,9 @@ __all__ = [
 T = TypeVar("T")
 
 MAX_PER_PAGE: Final = 1000
-MAX_INTEGER_DIGITS: Final = 31
-"""Amounts have at most 31 digits before the point: ``Decimal.adjusted() <= 30``, the bound
-the SDK checks before sending, so whatever the SDK sends the server accepts."""
+MAX_INTEGER_DIGITS: Final = 30
+"""Amounts have at most 30 digits before the point (``Decimal.adjusted() <= 29``), the bound
+the SDK checks before sending and on what it reads, so the two always agree."""
 MAX_DECIMALS: Final = 12
 """... and at most 12 significant decimal places."""
 MAX_INT_DIGITS: Final = 18
