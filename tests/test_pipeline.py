@@ -57,6 +57,25 @@ class TestWaits:
         assert len(transport.requests) == 2
         assert sleep.waits == [0.7]
 
+    async def test_each_wait_is_counted_once(self) -> None:
+        """timeout=2.0 against Retry-After: 0.7 allows two waits (1.4 s), not one or three."""
+        sleep = RecordingSleep()
+        events: list[tc.Event] = []
+        transport = MockTransport(too_many({"Retry-After": "0.7"}))
+        api = tc.Client(
+            BASE, "k", transport=transport, sleep=sleep, hooks=[events.append],
+            retry=tc.RetryPolicy(timeout=2.0),
+        )  # fmt: skip
+        with pytest.raises(tc.RateLimitError):
+            await api.credit_batches.list(CLIENT_ID).__aiter__().__anext__()
+        assert len(transport.requests) == 3
+        assert sleep.waits == [0.7, 0.7]
+        retries = [e for e in events if isinstance(e, tc.RetryEvent)]
+        assert [(e.attempt, e.wait, e.waited_so_far) for e in retries] == [
+            (1, 0.7, 0.0),
+            (2, 0.7, pytest.approx(0.7)),
+        ]
+
     async def test_timeout_caps_real_time(self) -> None:
         """With the real sleep, the same request ends within the second."""
         transport = MockTransport(too_many({"Retry-After": "0.7"}))

@@ -191,8 +191,8 @@ def retrying(
 ) -> AsyncRetrying:
     """A fresh tenacity loop for one request; ``reraise`` so users see our errors only.
 
-    ``sleep`` is the client's interruptible sleep; ``active`` turns False when the client is
-    closed, after which nothing is retried.
+    ``sleep`` must count each wait against ``budget`` (the stop rule reads it before a wait);
+    ``active`` turns False when the client is closed, after which nothing is retried.
     """
 
     def wait(state: RetryCallState) -> float:
@@ -204,15 +204,12 @@ def retrying(
         if error is not None:
             on_retry(state, error, state.upcoming_sleep)
 
-    async def nap(seconds: float) -> None:
-        await budget.wait(seconds, sleep)
-
     return AsyncRetrying(
         stop=stop_any(stop_after_attempt(policy.attempts), _OverBudget(budget)),
         wait=wait,
         retry=retry_if_exception(lambda error: active() and should_retry(error, method, policy)),
         reraise=True,
-        sleep=nap,
+        sleep=sleep,  # the caller's sleep, already counted against ``budget``
         before_sleep=before_sleep,
     )
 
