@@ -45,7 +45,7 @@ async def execute(
     """Send one API request with the view's retries; return the interpreted 2xx answer."""
     core.check_open()
     policy = options.retry
-    budget = Budget((policy or _DEFAULT_POLICY).timeout if policy else float("inf"))
+    budget = Budget(policy.timeout if policy is not None else float("inf"))
     attempt = _Attempt(core, options, method, url, path, body, expect, budget)
     # Most requests succeed at once, so the first attempt skips building a tenacity loop.
     try:
@@ -150,11 +150,12 @@ class _Attempt:
         )
         try:
             core.check_open()
-            self.sent = True
             response = await core.transport.send(request)
+            self.sent = True
             throttle.observe(response.status, response.headers)
         except APIConnectionError as exc:
             self.last_error = exc
+            self.sent = self.sent or exc.request_sent
             if not core.closed:
                 raise
             raise ClientClosedError(
@@ -172,12 +173,9 @@ class _Attempt:
                 response.status, response.headers, response.body, self.expect, method=method,
                 url=self.url, complete=response.complete, max_body=core.max_response_size,
             )  # fmt: skip
-        except RateLimitError as error:
-            core.stats.rate_limited += 1
-            self._pause(error)
-            self.last_error = error
-            raise
         except Exception as error:
+            if isinstance(error, RateLimitError):
+                core.stats.rate_limited += 1
             self._pause(error)
             self.last_error = error
             raise
