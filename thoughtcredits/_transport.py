@@ -89,8 +89,7 @@ class HTTPResponse:
     Attributes:
         status: the HTTP status code.
         headers: the response headers.
-        body: the (decompressed) body; only its first ``max_body`` bytes when ``complete``
-            is False.
+        body: the (decompressed) body; empty when ``complete`` is False.
         complete: False when the body was longer than the request's ``max_body`` and the
             rest was not read.
         elapsed: seconds from sending to the end of reading.
@@ -270,6 +269,6 @@ async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> tuple[b
         size += len(chunk)
         if size > limit:
             response.close()
-            return b"".join(chunks), False
+            return b"", False  # nothing of a body over the cap is used: free it at once
         chunks.append(chunk)
     return b"".join(chunks), True
