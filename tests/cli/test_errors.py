@@ -263,3 +263,18 @@ def test_failed_create_warns_it_may_have_been_applied(fake: ThreadedServer, cli:
     )
     assert [r.status for r in fake.server.requests] == [502]
     assert len(fake.server.ledger.account(account.id).batches) == 2  # it was applied
+
+
+def test_server_text_in_an_error_cannot_drive_the_terminal(fake: ThreadedServer, cli: Cli) -> None:
+    """A 400 whose message holds escape sequences is printed with them made visible."""
+    cid = str(fake.call(fake.server.ledger.add_client))
+    evil = "bad\x1b]0;owned\x07\x1b[2J"
+    fake.server.inject(
+        Fault(kind="status", status=400, route="list_credit_batches",
+              body={"error": "bad_request", "message": evil})
+    )  # fmt: skip
+    result = cli("batches", "list", cid)
+    assert result.code == 1
+    assert "\x1b" not in result.err
+    assert "\x07" not in result.err
+    assert "bad\\x1b]0;owned\\x07\\x1b[2J" in _one_error_line(result)

@@ -23,6 +23,7 @@ from . import _accounts, _actions, _batches, _reconcile, _serve, _whole
 from ._context import Env
 from ._errors import describe
 from ._parser import ArgumentParser, Subcommands, UsageError, add_api_options
+from ._safe import safe
 
 __all__ = ["COMMANDS", "build_parser", "main", "run"]
 
@@ -137,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    print(message, file=sys.stderr, flush=True)
+    # An error can quote the server (a 400's message): never let it drive the terminal.
+    print(safe(message), file=sys.stderr, flush=True)
     return code
 
 
