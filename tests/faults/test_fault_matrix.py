@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import email.utils
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -207,34 +208,43 @@ def past_reset(ep: Endpoint, w: World) -> Fault:
     return Fault("status", status=429, route=ep.route, headers={"X-RateLimit-Reset": reset})
 
 
-def hostile(field_edit: Callable[[Endpoint, Any], None]) -> Callable[[Endpoint, World, Any], Any]:
-    """A body edit that plants a hostile value in the first item (or the object)."""
+HOSTILE = "__hostile__"
 
-    def edit(ep: Endpoint, w: World, page: Any) -> Any:
-        field_edit(ep, page)
-        return page
 
-    return edit
+def hostile(
+    plant: Callable[[Endpoint, Any], None], text: bytes
+) -> Callable[[Endpoint, World], Fault]:
+    """A ``body`` fault whose planted value is ``text`` exactly, as raw JSON bytes.
+
+    Raw bytes, because the server's own encoder would write ``1E+600000`` out digit by digit.
+    """
+
+    def make(ep: Endpoint, w: World) -> Fault:
+        if ep.kind == "list":
+            page = copy.deepcopy(w.pages[ep.route][1])
+        else:
+            page = {"data": {ep.operation: canned(ep, w)}}
+        plant(ep, page)
+        raw = json.dumps(page, default=str).encode().replace(f'"{HOSTILE}"'.encode(), text)
+        return Fault("body", route=ep.route, body=raw, when="after")
+
+    return make
 
 
 def _amount_field(ep: Endpoint) -> str:
     return "amount" if ep.route == "list_credit_actions" else "currentBalance"
 
 
-def _set_amount(value: Decimal) -> Callable[[Endpoint, Any], None]:
-    def plant(ep: Endpoint, page: Any) -> None:
-        item0(ep, page)[_amount_field(ep)] = value
-
-    return plant
+def _in_amount(ep: Endpoint, page: Any) -> None:
+    item0(ep, page)[_amount_field(ep)] = HOSTILE
 
 
-def _lone_surrogate(ep: Endpoint, page: Any) -> None:
-    key = "action" if ep.route == "list_credit_actions" else "name"
-    item0(ep, page)[key] = "bad \ud800 text"
+def _in_text(ep: Endpoint, page: Any) -> None:
+    item0(ep, page)["action" if ep.route == "list_credit_actions" else "name"] = HOSTILE
 
 
-def _huge_total(ep: Endpoint, page: Any) -> None:
-    payload_of(page)["pageInfo"]["total"] = Decimal("1E+600000")
+def _in_total(ep: Endpoint, page: Any) -> None:
+    payload_of(page)["pageInfo"]["total"] = HOSTILE
 
 
 FAULTS: dict[str, FaultCase] = {
@@ -278,16 +288,18 @@ FAULTS: dict[str, FaultCase] = {
     ),
     # Hostile numbers and text: refused quickly, and a POST/PUT says it was applied.
     "amount_huge_exponent": FaultCase(
-        body(hostile(_set_amount(Decimal("1E+600000")))), garbage(tc.ResponseValidationError)
+        hostile(_in_amount, b"1e600000"), garbage(tc.ResponseValidationError)
     ),
     "amount_tiny_exponent": FaultCase(
-        body(hostile(_set_amount(Decimal("1E-200000000")))), garbage(tc.ResponseValidationError)
+        hostile(_in_amount, b"1e-200000000"), garbage(tc.ResponseValidationError)
     ),
     "lone_surrogate": FaultCase(
-        body(hostile(_lone_surrogate)), garbage(tc.ResponseValidationError)
+        hostile(_in_text, b'"bad \\ud800 text"'), garbage(tc.ResponseValidationError)
     ),
     "page_total_huge_exponent": FaultCase(
-        body(hostile(_huge_total)), always(Outcome(tc.ResponseValidationError)), listing_only=True
+        hostile(_in_total, b"1e600000"),
+        always(Outcome(tc.ResponseValidationError)),
+        listing_only=True,
     ),
     # GET/PUT: one retry by the SDK's policy, with its backoff. (aiohttp would also re-send an
     # idempotent request by itself after a drop, outside RetryPolicy; the SDK must not let it.)
