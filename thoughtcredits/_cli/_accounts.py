@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from .._models import CreditAccount
 from . import _types
 from ._context import Env
@@ -56,16 +54,6 @@ def register(commands: Subcommands) -> None:
 
 async def _create(env: Env) -> int:
     args = env.args
-    options: dict[str, Any] = {}
-    for flag, keyword in (
-        ("account_type", "type"),
-        ("batch_days_until_expire", "batch_days_until_expire"),
-        ("minimum_batch_amount", "minimum_batch_amount"),
-        ("credit_batch_name", "credit_batch_name"),
-    ):
-        value = getattr(args, flag)
-        if value is not None:
-            options[keyword] = value
     # The output is opened first: a bad -o path must fail before the account is created.
     with env.output(CreditAccount) as writer:
         async with env.client() as client:
@@ -75,7 +63,11 @@ async def _create(env: Env) -> int:
                 starting_balance=args.starting_balance,
                 notify_emails=args.notify_emails,
                 license_ids=args.license_ids,
-                **options,
+                # An option not given is None, which the SDK leaves out of the request.
+                type=args.account_type,
+                batch_days_until_expire=args.batch_days_until_expire,
+                minimum_batch_amount=args.minimum_batch_amount,
+                credit_batch_name=args.credit_batch_name,
             )
         writer.write(account)
     return 0

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from .._args import UNSET
 from .._models import CreditBatch
 from .._pagination import AsyncPaginator
 from . import _types
@@ -77,18 +74,16 @@ async def _list(env: Env) -> int:
 
 async def _create(env: Env) -> int:
     args = env.args
-    options: dict[str, Any] = {}
-    if args.account is not None:
-        options["credit_account_id"] = args.account
-    if args.name is not None:
-        options["name"] = args.name
-    if args.expires_on is not None:
-        options["expires_on"] = args.expires_on
     # The output is opened first: a bad -o path must fail before credits are issued.
     with env.output(CreditBatch) as writer:
         async with env.client() as client:
+            # An option not given is None, which the SDK leaves out of the request.
             batch = await client.credit_batches.create(
-                args.client_id, starting_balance=args.starting_balance, **options
+                args.client_id,
+                starting_balance=args.starting_balance,
+                credit_account_id=args.account,
+                name=args.name,
+                expires_on=args.expires_on,
             )
         writer.write(batch)
     return 0
@@ -104,9 +99,9 @@ async def _update(env: Env) -> int:
         async with env.client() as client:
             batch = await client.credit_batches.update(
                 args.batch_id,
-                name=UNSET if args.name is None else args.name,
-                expires_on=UNSET if args.expires_on is None else args.expires_on,
-                current_balance=UNSET if args.current_balance is None else args.current_balance,
+                name=args.name,
+                expires_on=args.expires_on,
+                current_balance=args.current_balance,
             )
         writer.write(batch)
     return 0

@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from .._client import Client
 from .._config import ENV_API_KEY, ENV_BASE_URL, normalize_base_url
+from .._events import Hook
 from ._parser import UsageError
 
 __all__ = ["connect"]
 
 
 def connect(
-    args: argparse.Namespace, sleep: Callable[[float], Awaitable[None]], **options: Any
+    args: argparse.Namespace,
+    sleep: Callable[[float], Awaitable[None]],
+    hooks: Sequence[Hook] = (),
+    **options: Any,
 ) -> Client:
     """A client for the command line's API address and key.
 
     Args:
         args: the parsed command line (``base_url``, ``api_key``).
         sleep: the coroutine the client waits with.
+        hooks: the client's instrumentation hooks (retries and pauses, typed).
         options: passed on to :class:`Client` (e.g. ``rate_limit=``).
 
     Raises:
@@ -38,6 +43,6 @@ def connect(
     except ValueError as exc:
         raise UsageError(str(exc).replace("base_url:", "--base-url:", 1)) from None
     try:
-        return Client(base_url, api_key, sleep=sleep, **options)
+        return Client(base_url, api_key, sleep=sleep, hooks=hooks, **options)
     except ValueError as exc:
         raise UsageError(str(exc).replace("api_key:", "--api-key:", 1)) from None

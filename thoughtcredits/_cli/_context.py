@@ -1,7 +1,7 @@
 """``Env``: what a command needs at run time, each part doing one job.
 
 * :class:`~._notes.Notes`: lines on stderr and the one progress display;
-* :class:`~._signals.SdkSignals`: the SDK's retries and pauses, shown as notes;
+* :class:`~._signals.SdkSignals`: the SDK's retries and pauses (typed hook events), as notes;
 * :func:`~._connect.connect`: the client, from the command line or the environment;
 * :mod:`._writers`: the output format and its writer.
 """
@@ -57,7 +57,7 @@ class Env:
 
     def client(self, **options: Any) -> Client:
         """A client from ``--base-url``/``--api-key`` or the environment."""
-        return connect(self.args, self.signals.sleep, **options)
+        return connect(self.args, self.signals.sleep, [self.signals.hook], **options)
 
     @contextmanager
     def output(self, cls: type[Any]) -> Iterator[Writer]:

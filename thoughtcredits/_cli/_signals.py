@@ -1,4 +1,10 @@
-"""The SDK's retries, rate-limit pauses and warnings, shown as notes on stderr."""
+"""The SDK's retries, rate-limit pauses and warnings, shown as notes on stderr.
+
+Retries and pauses arrive as typed events through the client's instrumentation hooks
+(:class:`~thoughtcredits.RetryEvent`, :class:`~thoughtcredits.PauseEvent`); no log text is
+parsed. Only the SDK's warnings (and, with ``--debug``, its per-request records) are shown
+from the ``thoughtcredits`` logger, as they are.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,9 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
+from .._events import Event, PauseEvent, RetryEvent
+from .._exceptions import RateLimitError
+from .._retry import RetryPolicy
 from ._notes import Notes
 
 __all__ = ["SdkSignals"]
@@ -21,21 +30,41 @@ class SdkSignals:
         notes: where to print.
         debug: also show the SDK's debug records (every request).
         sleep: the coroutine to wait with (tests inject one that does not sleep).
+        retry: the client's retry policy (for "attempt 1 of 4").
     """
 
     def __init__(
-        self, notes: Notes, *, debug: bool, sleep: Callable[[float], Awaitable[None]] | None
+        self,
+        notes: Notes,
+        *,
+        debug: bool,
+        sleep: Callable[[float], Awaitable[None]] | None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._notes = notes
         self._debug = debug
         self._sleep = sleep
+        self.retry = retry if retry is not None else RetryPolicy()
         self.pause_announced = False
-        """Set when the SDK announces a rate-limit pause; the next real wait is noted."""
+        """Set by a :class:`PauseEvent`; the next real wait is noted with its length."""
+
+    def hook(self, event: Event) -> None:
+        """The client's instrumentation hook."""
+        if isinstance(event, PauseEvent):
+            self.pause_announced = True
+        elif isinstance(event, RetryEvent):
+            # A 429 pauses every request: that is noted once, when the wait really happens.
+            if isinstance(event.error, RateLimitError) and self.pause_announced:
+                return
+            self._notes.note(
+                f"note: retrying {event.method} {event.path} in {event.wait:.2f}s "
+                f"(attempt {event.attempt} of {self.retry.attempts} failed: {event.reason})"
+            )
 
     async def sleep(self, seconds: float) -> None:
         """The client's sleep: waits, noting a rate-limit pause when one was announced."""
-        # Noting the wait here, not when the SDK announces the pause, means a note is printed
-        # only when a request really waits, with the time it waits.
+        # Noting the wait here, not when the pause is announced, means a note is printed only
+        # when a request really waits, with the time it waits.
         if seconds > 0 and self.pause_announced:
             self.pause_announced = False
             self._notes.note(f"note: rate limited; waiting {_seconds(seconds)} s")
@@ -43,38 +72,34 @@ class SdkSignals:
 
     @contextmanager
     def listening(self) -> Iterator[None]:
-        """Route the SDK's log records to notes while the command runs."""
-        handler = _NoteHandler(self)
+        """Show the SDK's warnings (and debug records with ``--debug``) while the command runs."""
+        handler = _NoteHandler(self._notes, debug=self._debug)
         previous = _sdk_logger.level
         _sdk_logger.addHandler(handler)
-        _sdk_logger.setLevel(logging.DEBUG if self._debug else logging.INFO)
+        _sdk_logger.setLevel(logging.DEBUG if self._debug else logging.WARNING)
         try:
             yield
         finally:
             _sdk_logger.removeHandler(handler)
             _sdk_logger.setLevel(previous)
 
-    def _record(self, record: logging.LogRecord) -> None:
-        if getattr(record, "tc_pause", None) is not None:
-            self.pause_announced = True
-        elif (reason := getattr(record, "tc_reason", None)) is not None:
-            # A 429 with a server delay is noted when the client waits; other failures say
-            # what is retried and when.
-            if not (self.pause_announced and reason == "HTTP 429"):
-                self._notes.note(f"note: {record.getMessage()}")
-        elif record.levelno >= logging.WARNING:
-            self._notes.note(f"warning: {record.getMessage()}")
-        elif self._debug:
-            self._notes.note(f"debug: {record.getMessage()}")
-
 
 class _NoteHandler(logging.Handler):
-    def __init__(self, signals: SdkSignals) -> None:
+    """Warnings as ``warning:`` notes; with --debug, per-request records as ``debug:`` notes.
+
+    INFO records (retries, pauses) are skipped: the hooks report those, typed.
+    """
+
+    def __init__(self, notes: Notes, *, debug: bool) -> None:
         super().__init__(logging.DEBUG)
-        self._signals = signals
+        self._notes = notes
+        self._debug = debug
 
     def emit(self, record: logging.LogRecord) -> None:
-        self._signals._record(record)
+        if record.levelno >= logging.WARNING:
+            self._notes.note(f"warning: {record.getMessage()}")
+        elif self._debug and record.levelno < logging.INFO:
+            self._notes.note(f"debug: {record.getMessage()}")
 
 
 def _seconds(value: float) -> str:
