@@ -5,7 +5,9 @@ separate worker processes (not tasks). Every worker runs several tasks that send
 as their client lets them, from a common start time, for the same number of seconds. The
 figures, measured in one run:
 
-- **ratio**: requests answered 2xx ÷ what the server allows in that time (burst + rate * time);
+- **ratio**: requests answered 2xx ÷ what the server allows in that time (burst + rate * time),
+  where the time runs from the common start to the last answer: no task starts a request
+  after ``--seconds``, and the ones already waiting for their slot still go;
 - **429s**: answers refused, and their share of all answers.
 
 Configurations: 4 processes sharing ``RedisRateLimit``; 2 processes on the defaults (header
@@ -22,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -40,7 +41,7 @@ CONFIGS: dict[str, tuple[int, str]] = {
     "none": (2, "2 processes, rate_limit=None (reference)"),
     "local": (1, "1 process, in-process RateLimit"),
 }
-STARTUP = 4.0  # seconds for every worker to import and connect before the common start
+GO = 0.5  # the common start: this long after every worker said it is ready
 
 
 @dataclass
@@ -104,7 +105,7 @@ def serve_fake(rate: str) -> Iterator[dict[str, str]]:
     """``thoughtcredits serve-fake`` on a free port; yields the values it exports."""
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "thoughtcredits", "serve-fake", "--port", "0", "--quiet",
-         "--seed-demo", "--rate-limit", rate],
+         "--rate-limit", rate],
         stdout=subprocess.PIPE,
         text=True,
     )  # fmt: skip
@@ -121,6 +122,8 @@ def serve_fake(rate: str) -> Iterator[dict[str, str]]:
     finally:
         process.terminate()
         process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def run_config(
@@ -129,27 +132,44 @@ def run_config(
     """Run one configuration in fresh processes and add up what its workers report."""
     processes = CONFIGS[name][0]
     per_minute, _, burst = rate.partition("/")
-    allowance = int(burst) + int(per_minute) / 60 * seconds
-    with serve_fake(rate) as exported:
-        start_at = time.time() + STARTUP
-        argv = [
-            sys.executable, __file__, "worker", name,
-            "--url", exported["THOUGHTCREDITS_BASE_URL"],
-            "--client-id", exported["THOUGHTCREDITS_DEMO_CLIENT_ID"],
-            "--start-at", repr(start_at), "--seconds", repr(seconds), "--tasks", str(tasks),
-            "--rate", rate, "--redis", redis_url or "", "--key", f"bench:{uuid.uuid4()}",
-        ]  # fmt: skip
-        env = {**os.environ, "THOUGHTCREDITS_API_KEY": exported["THOUGHTCREDITS_API_KEY"]}
-        workers = [
-            subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)  # noqa: S603
-            for _ in range(processes)
-        ]
-        reports = []
+    argv = [
+        sys.executable, __file__, "worker", name, "--seconds", repr(seconds),
+        "--tasks", str(tasks), "--rate", rate, "--redis", redis_url or "",
+        "--key", f"bench:{uuid.uuid4()}",
+    ]  # fmt: skip
+    # The workers import while the server starts; each says "ready", then gets the server
+    # and the common start time (imports take seconds on a busy machine).
+    workers = [
+        subprocess.Popen(  # noqa: S603 - our own interpreter and script
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(processes)
+    ]
+    try:
+        with serve_fake(rate) as exported:
+            for worker in workers:
+                assert worker.stdout is not None
+                if worker.stdout.readline().strip() != "ready":
+                    raise RuntimeError(f"worker {name} failed to start")
+            start_at = time.time() + GO
+            go = {
+                "url": exported["THOUGHTCREDITS_BASE_URL"],
+                "api_key": exported["THOUGHTCREDITS_API_KEY"],
+                "client_id": str(uuid.uuid4()),  # the server registers it on first use
+                "start_at": start_at,
+            }
+            reports = []
+            for worker in workers:
+                out, _ = worker.communicate(json.dumps(go) + "\n", timeout=seconds + 60)
+                if worker.returncode:
+                    raise RuntimeError(f"worker {name} failed ({worker.returncode})")
+                reports.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
         for worker in workers:
-            out, _ = worker.communicate(timeout=STARTUP + seconds + 60)
-            if worker.returncode:
-                raise RuntimeError(f"worker {name} failed ({worker.returncode})")
-            reports.append(json.loads(out.strip().splitlines()[-1]))
+            worker.kill() if worker.poll() is None else None
+            worker.wait(10)
+    elapsed = max(r["last"] for r in reports) - start_at
+    allowance = int(burst) + int(per_minute) / 60 * max(elapsed, seconds)
     return Result(
         name,
         processes,
@@ -160,7 +180,7 @@ def run_config(
     )
 
 
-async def _work(args: argparse.Namespace) -> dict[str, int]:
+async def _work(args: argparse.Namespace) -> dict[str, float]:
     import thoughtcredits as tc
 
     per_minute, _, burst = args.rate.partition("/")
@@ -170,32 +190,40 @@ async def _work(args: argparse.Namespace) -> dict[str, int]:
         "none": lambda: None,
         "local": lambda: tc.RateLimit(per_minute=int(per_minute), burst=int(burst)),
     }[args.config]()
-    done = 0
-    deadline = args.start_at + args.seconds
-    path = f"/clients/{args.client_id}/creditBatches"
-    async with tc.Client(args.url, rate_limit=rate_limit) as client:
-        await asyncio.sleep(max(0.0, args.start_at - time.time()))
+    print("ready", flush=True)
+    go = json.loads(await asyncio.to_thread(sys.stdin.readline))
+    client_id, deadline = go["client_id"], go["start_at"] + args.seconds
+    path = f"/clients/{client_id}/creditBatches"
+    done, last = 0, 0.0
+    async with tc.Client(go["url"], go["api_key"], rate_limit=rate_limit) as client:
+        await asyncio.sleep(max(0.0, go["start_at"] - time.time()))
 
         async def task() -> None:
-            nonlocal done
+            nonlocal done, last
             while time.time() < deadline:
                 try:
-                    await client.request("GET", path, query={"clientId": args.client_id})
+                    await client.request("GET", path, query={"clientId": client_id})
                 except tc.ThoughtCreditsError:
                     continue
-                if time.time() <= deadline:
-                    done += 1
+                done += 1
+                last = max(last, time.time())
 
         runners = [asyncio.create_task(task()) for _ in range(args.tasks)]
-        await asyncio.sleep(max(0.0, deadline - time.time()))
-        for runner in runners:
+        # Requests under way at the deadline finish (bounded, in case one retries for long).
+        _, late = await asyncio.wait(runners, timeout=max(0.0, deadline - time.time()) + 10)
+        for runner in late:
             runner.cancel()
         await asyncio.gather(*runners, return_exceptions=True)
         stats = client.stats
-    return {"done": done, "requests": stats.requests, "rate_limited": stats.rate_limited}
+    return {
+        "done": done,
+        "last": last,
+        "requests": stats.requests,
+        "rate_limited": stats.rate_limited,
+    }
 
 
-async def _overhead(redis_url: str | None, rounds: int = 2000) -> dict[str, float]:
+async def _overhead(redis_url: str | None, rounds: int = 5000) -> dict[str, float]:
     """Seconds per acquire+release: in-process limiter, and Redis (one EVALSHA each)."""
     import thoughtcredits as tc
     from thoughtcredits._ratelimit import Throttle
@@ -281,9 +309,6 @@ def worker() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("command")
     parser.add_argument("config", choices=sorted(CONFIGS))
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--client-id", required=True)
-    parser.add_argument("--start-at", type=float, required=True)
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--tasks", type=int, required=True)
     parser.add_argument("--rate", required=True)

@@ -5,8 +5,8 @@ Three small parts, each usable alone:
 - :func:`read_headers` checks one answer's headers and drops what is implausible;
 - :class:`Learner` turns ``X-RateLimit-Limit`` into the :class:`RateLimit` in force, re-learning
   when the server's figure changes;
-- :class:`LocalLimiter` (aiolimiter's leaky bucket) and :class:`HeaderPacer` say how long the
-  next request must wait. Neither sleeps: the throttle does every wait through the client.
+- :class:`LocalLimiter` (a GCRA bucket) and :class:`HeaderPacer` say how long the next
+  request must wait. Neither sleeps: the throttle does every wait through the client.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
-from aiolimiter import AsyncLimiter
 
 __all__ = [
     "PROVISIONAL",
@@ -180,30 +179,41 @@ class Learner:
 
 
 class LocalLimiter:
-    """aiolimiter's leaky bucket for one :class:`RateLimit`, asked without blocking.
+    """One :class:`RateLimit` in this process: the same GCRA as the shared Redis bucket.
+
+    Each request books the next free moment and is told how long to wait for it, so one
+    ``wait(delay)`` suffices, whoever provides the waiting (a test's fake clock included).
 
     Requests reach the server with jitter, so two can arrive closer together than the quota
     spaces them. Keeping one token of the burst in reserve absorbs that without lowering the
     sustained rate; with a burst of 1 there is no reserve, so it slows down 3% instead.
     """
 
-    def __init__(self, rate_limit: RateLimit) -> None:
+    def __init__(
+        self,
+        rate_limit: RateLimit,
+        clock: Callable[[], float],
+        *,
+        available: int | None = None,
+    ) -> None:
         self.rate_limit = rate_limit
-        if rate_limit.burst > 1:
-            burst, per_minute = rate_limit.burst - 1, rate_limit.per_minute
-        else:
-            burst, per_minute = 1, rate_limit.per_minute * 0.97
-        self._limiter = AsyncLimiter(burst, burst * 60.0 / per_minute)
-        self._drip = 60.0 / per_minute
+        self._clock = clock
+        burst, interval = rate_limit.burst - 1, 60.0 / rate_limit.per_minute
+        if burst < 1:
+            burst, interval = 1, interval / 0.97
+        self._interval = interval
+        self._room = (burst - 1) * interval  # how far ahead of now the booked queue may run
+        # A limit learned mid-stream starts as full as the server's bucket is, not fuller:
+        # the probes already sent have spent some of it.
+        spent = 0 if available is None else burst - max(0, min(burst, available))
+        self._tat = clock() + spent * interval
 
-    async def reserve(self) -> Reservation:
-        """Take a token now, or say how long until one may be free (then ask again)."""
-        if not self._limiter.has_capacity():
-            return Reservation(self._drip, reserved=False)
-        # Capacity was just checked and nothing ran in between, so this returns at once:
-        # aiolimiter's own sleep is never reached.
-        await self._limiter.acquire()
-        return Reservation()
+    def reserve(self) -> Reservation:
+        """Book this request's moment; the caller goes after ``delay``."""
+        now = self._clock()
+        tat = max(self._tat, now)
+        self._tat = tat + self._interval
+        return Reservation(max(0.0, tat - self._room - now))
 
 
 class HeaderPacer:
@@ -218,24 +228,37 @@ class HeaderPacer:
 
     POLL = 0.05
 
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
+    def __init__(self) -> None:
         self._last = -math.inf
         self._interval = 0.0
         self._hold_until = 0.0
 
-    def update(self, reading: Reading, now: float) -> None:
-        """Take the latest answer's reading."""
-        if reading.remaining is None or reading.reset is None:
-            self._interval = 0.0  # the server said nothing to pace by
-        elif reading.remaining == 0:
-            self._hold_until = max(self._hold_until, reading.reset)
-        else:
-            self._interval = (reading.reset - now) / reading.remaining
+    def update(self, reading: Reading, now: float, limit: RateLimit | None) -> None:
+        """Take the latest answer's reading, and the limit in force (if one is known).
 
-    def reserve(self) -> Reservation:
-        """Go now, or say how long to wait before asking again."""
-        now = self._clock()
+        The pace is the faster of two ways to spend ``Remaining``: over the time until
+        ``Reset`` (exact for a fixed window), and over one refill of the whole burst at the
+        limit's rate (a token bucket's ``Reset`` in whole seconds says far too much time is
+        left when the bucket refills in a second). Either way a client alone on its key runs
+        at the full rate, and ``N`` clients settle where ``Remaining`` is about a ``1/N``
+        share of the burst.
+        """
+        remaining = reading.remaining
+        if remaining is None:
+            self._interval = 0.0  # the server said nothing to pace by
+        elif remaining == 0:
+            if reading.reset is not None:
+                self._hold_until = max(self._hold_until, reading.reset)
+        else:
+            intervals = []
+            if reading.reset is not None:
+                intervals.append((reading.reset - now) / remaining)
+            if limit is not None:
+                intervals.append(limit.burst * 60.0 / limit.per_minute / remaining)
+            self._interval = min(intervals, default=0.0)
+
+    def reserve(self, now: float) -> Reservation:
+        """Go at ``now``, or say how long to wait before asking again."""
         if self._hold_until > now:
             return Reservation(self._hold_until - now, reserved=False)
         due = self._last + self._interval

@@ -1,58 +1,46 @@
-"""Client-side throttling shared by every task on one client.
+"""Client-side throttling shared by every task on one client (or every process, via Redis).
 
-Three gates, passed in order before each request is sent:
+Before each request a task passes, in order:
 
-1. a **pause**: after a 429 (or ``X-RateLimit-Remaining: 0``) every task waits until the
-   server's window resets, not only the task that was refused;
-2. a **rate limit** (aiolimiter's leaky bucket) of ``per_minute`` with a ``burst``;
-3. a **concurrency cap** on requests in flight.
+1. the **pause**: after a 429 every task waits until the server's window resets, not only
+   the task that was refused (with Redis: every process);
+2. the **probe**, while the limit is still unknown: at most ``PROBES`` requests in flight;
+3. the **limiter** in force: a configured :class:`RateLimit` (aiolimiter), a
+   :class:`~thoughtcredits.RedisRateLimit`, or by default the limit learned from
+   ``X-RateLimit-Limit`` plus pacing by ``X-RateLimit-Remaining``/``Reset``;
+4. a **concurrency cap** on requests in flight.
 
-Waiting here is not a retry: it uses up no attempts.
+Every timed wait goes through the client's ``wait`` (so closing the client, or a request's
+retry budget, ends it), and waiting here uses up no retry attempts.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
-from aiolimiter import AsyncLimiter
 
 from ._events import Event, PauseEvent, Quota
+from ._pacing import PROVISIONAL, HeaderPacer, Learner, LocalLimiter, RateLimit, Reading
+from ._pacing import read_headers as _read_headers
 
-__all__ = ["ClientStats", "RateLimit", "Throttle", "header_pause"]
+if TYPE_CHECKING:
+    from ._redis import RedisBackend, RedisRateLimit
+
+__all__ = ["PROBES", "ClientStats", "RateLimit", "Throttle"]
 
 logger = logging.getLogger("thoughtcredits")
 
-_MAX_HEADER_PAUSE = 120.0
+Wait = Callable[[float], Awaitable[None]]
 
-
-def _positive(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
-    if not value > 0:
-        raise ValueError(f"RateLimit.{attribute.name}: must be positive, got {value!r}")
-
-
-@attrs.frozen
-class RateLimit:
-    """A client-side request rate shared by every task on a client.
-
-    Args:
-        per_minute: the sustained rate, e.g. 120 (standard plan) or 600 (enterprise).
-        burst: how many requests may go at once before the sustained rate applies.
-            Defaults to one sixth of ``per_minute`` (TI's plans: 120/20, 600/100).
-    """
-
-    per_minute: float = attrs.field(validator=_positive)
-    burst: int = attrs.field(validator=_positive)
-
-    @burst.default
-    def _default_burst(self) -> int:
-        return max(1, int(self.per_minute) // 6)
+PROBES = 5
+"""Requests in flight at once while the limit is unknown: fewer than any documented burst."""
 
 
 @attrs.define
@@ -72,55 +60,12 @@ class ClientStats:
     throttle_wait: float = 0.0
 
 
-def header_pause(headers: Mapping[str, str], *, now: float) -> float | None:
-    """Seconds until ``X-RateLimit-Reset`` when ``X-RateLimit-Remaining`` is 0, else None."""
-    remaining = headers.get("X-RateLimit-Remaining")
-    reset = headers.get("X-RateLimit-Reset")
-    if remaining is None or reset is None or remaining.strip() != "0":
-        return None
-    try:
-        delay = float(reset) - now
-    except ValueError:
-        return None
-    return delay if 0 < delay < float("inf") else None
-
-
-def _learned_limit(headers: Mapping[str, str]) -> RateLimit | None:
-    try:
-        per_minute = float(headers.get("X-RateLimit-Limit", ""))
-    except ValueError:
-        return None
-    if not 1 <= per_minute <= 1_000_000:
-        return None  # a nonsense quota teaches nothing
-    # The server does not say its burst. A fresh bucket's Remaining shows it (plus the request
-    # just made); another client's use only makes that smaller, which errs on the safe side.
-    burst = max(1, int(per_minute) // 6)
-    with contextlib.suppress(ValueError):
-        burst = max(1, min(burst, int(headers.get("X-RateLimit-Remaining", "")) + 1))
-    return RateLimit(per_minute=per_minute, burst=burst)
-
-
-def _limiter(rate_limit: RateLimit) -> AsyncLimiter:
-    # Requests reach the server with jitter, so two can arrive closer together than the
-    # quota spaces them. Keeping one token of the burst in reserve absorbs that without
-    # lowering the sustained rate; with a burst of 1 there is no reserve, so slow down 3%.
-    if rate_limit.burst > 1:
-        burst, per_minute = rate_limit.burst - 1, rate_limit.per_minute
-    else:
-        burst, per_minute = 1, rate_limit.per_minute * 0.97
-    return AsyncLimiter(burst, burst * 60.0 / per_minute)
-
-
 class Throttle:
-    """The pause gate, rate limiter and concurrency cap of one client.
-
-    It waits only through the ``wait`` it is given (the client's interruptible, budgeted
-    sleep), and only *publishes* the shared pause: the retry loop decides every wait.
-    """
+    """The pause, probe, limiter and concurrency cap of one client."""
 
     def __init__(
         self,
-        rate_limit: RateLimit | Literal["auto"] | object | None,  # or a RedisRateLimit
+        rate_limit: RateLimit | Literal["auto"] | RedisRateLimit | None,
         max_concurrency: int | None,
         *,
         emit: Callable[[Event], None],
@@ -128,118 +73,249 @@ class Throttle:
     ) -> None:
         if max_concurrency is not None and max_concurrency < 1:
             raise ValueError(f"max_concurrency: must be at least 1, got {max_concurrency}")
-        self._learn = rate_limit == "auto"
-        self._rate_limit = rate_limit if isinstance(rate_limit, RateLimit) else None
-        self._semaphore = asyncio.Semaphore(max_concurrency) if max_concurrency else None
+        if not (rate_limit is None or rate_limit == "auto" or isinstance(rate_limit, RateLimit)):
+            from ._redis import RedisRateLimit
+
+            if not isinstance(rate_limit, RedisRateLimit):
+                raise TypeError(
+                    "rate_limit: expected a RateLimit, a RedisRateLimit, 'auto' or None, got "
+                    f"{rate_limit!r}"
+                )
         self._emit = emit
         self._clock = clock
+        self._semaphore = asyncio.Semaphore(max_concurrency) if max_concurrency else None
         self._resume_at = 0.0
-        self._tat = 0.0
-        self._quota = Quota()
+        self._reading = Reading()
+        self._local: LocalLimiter | None = None
+        self._redis: RedisBackend | None = None
+        self._learner: Learner | None = None
+        self._pacer: HeaderPacer | None = None
+        self._fallback: LocalLimiter | None = None  # paces requests while Redis is down
+        if isinstance(rate_limit, RateLimit):
+            self._local = LocalLimiter(rate_limit, clock)
+        elif rate_limit == "auto":
+            self._learner, self._pacer = Learner(), HeaderPacer()
+        elif rate_limit is not None:
+            from ._redis import RedisBackend
+
+            self._redis = RedisBackend(rate_limit, monotonic=time.monotonic)
+            # The pacer and learner serve the fallback while Redis is down.
+            self._pacer = HeaderPacer()
+            self._learner = Learner() if rate_limit.limit is None else None
+        # Redis runs its own shared probe (a provisional bucket), so only "auto" probes here.
+        self._probing = rate_limit == "auto"
+        self._probes = 0
+        self._changed = asyncio.Event()
 
     @property
     def rate_limit(self) -> RateLimit | None:
-        """The limit in force (configured or learned)."""
-        return self._rate_limit
+        """The limit in force: configured, or learned (here or by another process)."""
+        if self._redis is not None:
+            return self._redis.spec.limit or self._redis.learned
+        if self._local is not None:
+            return self._local.rate_limit
+        return None
 
     @property
     def quota(self) -> Quota:
-        """The latest ``X-RateLimit-*`` headers, and the shared pause."""
+        """The latest ``X-RateLimit-*`` headers, and the shared pause if one is in force."""
+        reading = self._reading
         paused = self.paused_for()
-        until = datetime.fromtimestamp(self._resume_at, UTC) if paused else None
-        return attrs.evolve(self._quota, paused_until=until)
+        return Quota(
+            limit=reading.limit,
+            remaining=reading.remaining,
+            reset_at=None if reading.reset is None else datetime.fromtimestamp(reading.reset, UTC),
+            paused_until=datetime.fromtimestamp(self._resume_at, UTC) if paused else None,
+        )
 
     def paused_for(self) -> float:
-        """Seconds until the shared pause ends (0.0 when there is none)."""
+        """Seconds until the shared pause ends; 0.0 when none is in force."""
         return max(0.0, self._resume_at - self._clock())
 
-    def pause(self, seconds: float, reason: str = "429") -> None:
-        """Publish a shared pause of ``seconds`` from now (the longest one wins)."""
-        resume_at = self._clock() + seconds
-        if seconds > 0 and resume_at > self._resume_at:
-            self._resume_at = resume_at
-            logger.info(
-                "rate limited: pausing all requests on this client for %.2fs",
-                seconds,
-                extra={"tc_pause": seconds},
-            )
-            self._emit(PauseEvent(seconds, resume_at, reason))
+    async def acquire(self, wait: Wait) -> float:
+        """Pass the pause, the probe, the limiter and the concurrency cap; return seconds waited.
 
-    def observe(self, status: int, headers: Mapping[str, str]) -> None:
-        """Learn from a response's rate-limit headers."""
-        self._quota = _quota(headers, self._quota)
-        if self._learn:
-            self._learn = False
-            learned = _learned_limit(headers)
-            if learned is not None:
-                self._rate_limit = learned
-        if status < 300 and self._rate_limit is None:
-            delay = header_pause(headers, now=self._clock())
-            # A window resets within a minute; a reset hours away is a bad header.
-            if delay is not None and delay <= _MAX_HEADER_PAUSE:
-                self.pause(delay, reason="X-RateLimit-Remaining: 0")
-
-    async def acquire(self, wait: Callable[[float], Awaitable[None]]) -> float:
-        """Wait for a concurrency slot, the rate limit and the pause; return seconds waited.
-
-        The pause is checked last, right before sending: a 429 that arrived while this
-        request waited for a slot or a token still holds it back.
+        Every timed wait is ``await wait(seconds)``; if it raises (client closed, retry budget
+        spent) the exception propagates and nothing is held. Pair with :meth:`release`.
         """
-        if not self._resume_at and self._rate_limit is None and self._semaphore is None:
-            return 0.0
-        started = time.monotonic()
-        while (delay := self.paused_for()) > 0:
-            await wait(delay)
-        if self._semaphore is not None:
-            await self._semaphore.acquire()
-        try:
-            if self._rate_limit is not None:
-                delay = self._reserve(self._rate_limit)
-                if delay > 0:
-                    await wait(delay)
-            while (delay := self.paused_for()) > 0:
-                await wait(delay)
-        except BaseException:
-            if self._semaphore is not None:
-                self._semaphore.release()
-            raise
-        return time.monotonic() - started
+        waited = 0.0
 
-    def _reserve(self, limit: RateLimit) -> float:
-        # GCRA on the client's clock: each request takes the next slot of the leaky bucket
-        # (one token of the burst in reserve, as _limiter explains); returns its delay.
-        burst = limit.burst - 1 if limit.burst > 1 else 1
-        per_minute = limit.per_minute if limit.burst > 1 else limit.per_minute * 0.97
-        interval = 60.0 / per_minute
-        now = self._clock()
-        tat = max(self._tat, now)
-        allowed_at = tat - (burst - 1) * interval
-        self._tat = tat + interval
-        return max(0.0, allowed_at - now)
+        async def nap(seconds: float) -> None:
+            nonlocal waited
+            await wait(seconds)
+            waited += seconds
+
+        if not self._busy():
+            return 0.0  # nothing configured, nothing paused: the common case costs nothing
+        started = time.monotonic()
+        await self._serve_pause(nap)
+        probe = await self._take_probe()
+        slot = False
+        try:
+            await self._limit(nap)
+            if self._semaphore is not None:
+                await self._semaphore.acquire()
+                slot = True
+            # A 429 may have come while this task waited its turn: it holds the slot
+            # through the pause, and the tasks queued behind it wait too.
+            await self._serve_pause(nap)
+        except BaseException:
+            if slot:
+                self._semaphore.release()  # type: ignore[union-attr]
+            if probe:
+                self._return_probe()
+            raise
+        # The probe and the concurrency cap wait on other requests, not through `wait`.
+        elapsed = time.monotonic() - started
+        return max(waited, elapsed) if elapsed > 1e-3 else waited
 
     def release(self) -> None:
-        """Give back the concurrency slot taken by :meth:`acquire`."""
+        """Give back what :meth:`acquire` took. A probe without an answer hands its role on."""
+        if self._probing and self._probes:
+            self._return_probe()
         if self._semaphore is not None:
             self._semaphore.release()
 
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        """Learn from every answer's rate-limit headers (call before :meth:`release`)."""
+        now = self._clock()
+        reading = _read_headers(headers, now=now)
+        if not reading.empty:
+            self._reading = reading
+        if self._learner is not None:
+            learned = self._learner.offer(reading)
+            if learned is not None:
+                self._adopt(learned, reading.remaining)
+        if self._probing and (
+            (self._learner is not None and self._learner.limit is not None)
+            # An answer with no quota header at all: this server sets no quota.
+            or (status < 500 and "X-RateLimit-Limit" not in headers)
+        ):
+            self._probing = False
+            self._wake()
+        if self._pacer is not None:
+            limit = self._learner.limit if self._learner is not None else self.rate_limit
+            self._pacer.update(reading, now, limit)
+        if (
+            self._learner is not None
+            and self._redis is None
+            and status < 300
+            and reading.remaining == 0
+            and reading.reset is not None
+        ):
+            self.pause(reading.reset - now, reason="X-RateLimit-Remaining: 0")
+
+    def pause(self, seconds: float, reason: str = "429") -> None:
+        """Hold every task (with Redis: every process) for ``seconds``, e.g. after a 429.
+
+        The retry loop has already capped ``seconds``; this only publishes the resume time.
+        """
+        if not 0 < seconds < math.inf:
+            return
+        self._hold(seconds, reason)
+        if self._redis is not None:
+            self._redis.publish_pause(seconds)
+
     async def aclose(self) -> None:
-        """Nothing to close for the in-process limiter."""
+        """Close what the throttle owns (a Redis connection made from a URL)."""
+        if self._redis is not None:
+            await self._redis.aclose()
 
+    def _busy(self) -> bool:
+        return bool(
+            self._resume_at
+            or self._probing
+            or self._local
+            or self._redis
+            or self._pacer
+            or self._semaphore
+        )
 
-def _int_header(headers: Mapping[str, str], name: str) -> int | None:
-    value = headers.get(name)
-    if value is None or not value.strip().isdigit() or len(value.strip()) > 18:
-        return None
-    return int(value)
+    def _hold(self, seconds: float, reason: str) -> None:
+        resume_at = self._clock() + seconds
+        if resume_at <= self._resume_at + 0.01:
+            return  # already paused at least that long (e.g. the same pause, seen again)
+        self._resume_at = resume_at
+        logger.info(
+            "rate limited: pausing all requests for %.2fs (%s)",
+            seconds, reason, extra={"tc_pause": seconds},
+        )  # fmt: skip
+        self._emit(PauseEvent(seconds=seconds, resume_at=resume_at, reason=reason))
 
+    async def _serve_pause(self, nap: Wait) -> None:
+        while (delay := self.paused_for()) > 0:
+            resume_at = self._resume_at
+            await nap(delay)
+            if self._resume_at <= resume_at:
+                # This pause has been served; only a newer one waits again. (It also keeps a
+                # test's instant, non-advancing wait from looping.)
+                return
 
-def _quota(headers: Mapping[str, str], previous: Quota) -> Quota:
-    limit = _int_header(headers, "X-RateLimit-Limit")
-    remaining = _int_header(headers, "X-RateLimit-Remaining")
-    reset = _int_header(headers, "X-RateLimit-Reset")
-    if limit is None and remaining is None and reset is None:
-        return previous
-    reset_at = None
-    if reset is not None and reset < 10**11:
-        reset_at = datetime.fromtimestamp(reset, UTC)
-    return Quota(limit=limit, remaining=remaining, reset_at=reset_at)
+    async def _take_probe(self) -> bool:
+        while self._probing:
+            if self._probes < PROBES:
+                self._probes += 1
+                return True
+            changed = self._changed
+            await changed.wait()
+        return False
+
+    def _return_probe(self) -> None:
+        self._probes = max(0, self._probes - 1)
+        self._wake()
+
+    def _wake(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def _adopt(self, limit: RateLimit, remaining: int | None) -> None:
+        logger.info(
+            "rate limit learned from the server: %g requests a minute",
+            limit.per_minute, extra={"tc_rate_limit": limit.per_minute},
+        )  # fmt: skip
+        if self._redis is not None:
+            self._redis.publish_limit(limit)
+        else:
+            # What the server has left, less the other probes still on their way (the one
+            # whose answer this is has been counted already), less the reserve.
+            in_flight = max(0, self._probes - 1) if self._probing else 0
+            available = None if remaining is None else remaining - in_flight - 1
+            self._local = LocalLimiter(limit, self._clock, available=available)
+
+    async def _limit(self, nap: Wait) -> None:
+        while True:
+            if self._redis is not None:
+                reservation = await self._redis.reserve()
+                if reservation is None:  # Redis is down: this process paces itself
+                    reservation = self._fallback_limiter().reserve()
+                if self._learner is not None and self._redis.learned is not None:
+                    self._learner.adopt(self._redis.learned)
+            elif self._local is not None:
+                reservation = self._local.reserve()
+            else:
+                break
+            if reservation.pause:
+                self._hold(reservation.pause, "429")
+                await self._serve_pause(nap)
+                continue
+            if reservation.delay > 0:
+                await nap(reservation.delay)
+            if reservation.reserved:
+                break
+        if self._pacer is not None and (self._redis is None or self._redis.down):
+            await self._pace(nap)
+
+    async def _pace(self, nap: Wait) -> None:
+        assert self._pacer is not None
+        # Time has passed at least as much as was waited, whatever the clock says (a test's
+        # instant wait included), so asking again always ends.
+        started, waited = self._clock(), 0.0
+        while not (ask := self._pacer.reserve(max(self._clock(), started + waited))).reserved:
+            await nap(ask.delay)
+            waited += ask.delay
+
+    def _fallback_limiter(self) -> LocalLimiter:
+        limit = self.rate_limit or PROVISIONAL
+        if self._fallback is None or self._fallback.rate_limit != limit:
+            self._fallback = LocalLimiter(limit, self._clock)
+        return self._fallback

@@ -35,6 +35,8 @@ POLL = 0.05
 # After Redis fails, try it again this long after (until then the fallback paces requests).
 REDIS_RETRY = 5.0
 KEY_TTL_MS = 3_600_000
+# A request due further ahead than this books nothing yet: it waits, then asks again.
+HORIZON = 5.0
 
 _SCRIPT = """
 local key = KEYS[1]
@@ -77,10 +79,12 @@ if tat < now then tat = now end
 local delay = tat - room - now
 if delay < 0 then delay = 0 end
 if probing and delay > 0 then return {'wait', tostring(delay), '', ''} end
+-- Book at most HORIZON s ahead: a process that dies with slots booked wastes no more.
+if delay > HORIZON then return {'wait', tostring(delay - HORIZON), limit, burst} end
 redis.call('HSET', key, 'tat', tostring(tat + interval), 'interval', tostring(interval))
 redis.call('PEXPIRE', key, KEY_TTL)
 return {'go', tostring(delay), limit, burst}
-""".replace("KEY_TTL", str(KEY_TTL_MS))
+""".replace("KEY_TTL", str(KEY_TTL_MS)).replace("HORIZON", repr(HORIZON))
 
 
 class RedisRateLimit:
@@ -234,8 +238,10 @@ class RedisBackend:
         match _text(kind):
             case "pause":
                 return Reservation(pause=seconds, reserved=False)
+            case "wait" if not _text(per_minute) and limit is None:
+                return Reservation(min(seconds, POLL), reserved=False)  # still probing
             case "wait":
-                return Reservation(min(seconds, POLL), reserved=False)
+                return Reservation(seconds, reserved=False)  # over the horizon
             case _:
                 return Reservation(seconds)
 

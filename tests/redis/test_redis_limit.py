@@ -1,0 +1,207 @@
+"""``RedisRateLimit`` against a real ``redis-server``: one bucket, one pause, one learned limit.
+
+Each throttle here stands for one process (its own connection). Waits are injected and never
+sleep; Redis's clock is real, so delays are compared with a small tolerance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import pytest
+import redis.asyncio
+
+import thoughtcredits as tc
+from thoughtcredits import _redis
+from thoughtcredits._events import Event, PauseEvent
+from thoughtcredits._ratelimit import Throttle
+
+from .conftest import RedisServer
+
+KEY = "thoughtcredits:test"
+
+
+class Waits:
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+        await asyncio.sleep(0)
+
+
+def throttle(
+    limit: tc.RedisRateLimit,
+    events: list[Event] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Throttle:
+    return Throttle(limit, None, emit=(events if events is not None else []).append, clock=clock)
+
+
+async def go(throttle: Throttle, wait: Callable[[float], Awaitable[None]]) -> None:
+    await throttle.acquire(wait)
+    throttle.release()
+
+
+async def test_processes_share_one_bucket(redis_url: str) -> None:
+    limit = tc.RedisRateLimit(redis_url, key=KEY, per_minute=60, burst=3)
+    a, b = throttle(limit), throttle(limit)
+    waits = Waits()
+    for one in (a, b, a, b):
+        await go(one, waits)
+    # Burst 3 keeps one in reserve: two go at once, then one a second, whichever process asks.
+    assert waits.seconds == [pytest.approx(1.0, abs=0.05), pytest.approx(2.0, abs=0.05)]
+    await a.aclose()
+    await b.aclose()
+
+
+async def test_one_429_pauses_every_process_whatever_their_clocks(redis_url: str) -> None:
+    limit = tc.RedisRateLimit(redis_url, key=KEY, per_minute=6000)
+    events: list[Event] = []
+    # The hosts' clocks disagree by two hours; Redis's clock decides.
+    a = throttle(limit, clock=lambda: time.time() - 3600)
+    b = throttle(limit, events, clock=lambda: time.time() + 3600)
+    a.pause(0.3)
+    await a.aclose()  # finishes the publication under way
+    waited: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # Redis's clock is real, so is this wait
+        waited.append(seconds)
+        await asyncio.sleep(seconds)
+
+    await go(b, sleep)
+    assert sum(waited) == pytest.approx(0.3, abs=0.05)
+    assert len(events) == 1
+    assert isinstance(events[0], PauseEvent)
+    assert events[0].reason == "429"
+    assert events[0].seconds == pytest.approx(0.3, abs=0.05)
+    await b.aclose()
+
+
+async def test_the_learned_limit_is_shared(redis_url: str) -> None:
+    limit = tc.RedisRateLimit(redis_url, key=KEY)
+    a, b = throttle(limit), throttle(limit)
+    waits = Waits()
+    await go(a, waits)
+    a.observe(200, {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "99"})
+    await a.aclose()
+    assert b.rate_limit is None
+    await go(b, waits)
+    assert b.rate_limit == tc.RateLimit(600, 100)
+    await b.aclose()
+
+
+async def test_while_nothing_is_known_five_go_then_the_rest_wait(redis_url: str) -> None:
+    limit = tc.RedisRateLimit(redis_url, key=KEY)
+    a, b = throttle(limit), throttle(limit)
+    waits = Waits()
+    for one in (a, b, a, b, a):
+        await go(one, waits)
+    assert waits.seconds == []
+
+    class AskedError(Exception):
+        pass
+
+    async def refuse(seconds: float) -> None:
+        waits.seconds.append(seconds)
+        raise AskedError
+
+    with pytest.raises(AskedError):
+        await b.acquire(refuse)
+    assert waits.seconds == [_redis.POLL]  # asked again shortly, nothing booked
+    # The first answer teaches the limit; the queue booked at the provisional rate shrinks.
+    a.observe(200, {"X-RateLimit-Limit": "6000", "X-RateLimit-Remaining": "999"})
+    await a.aclose()
+    waits.seconds.clear()
+    await go(b, waits)
+    assert waits.seconds == [] or waits.seconds[0] < 0.1
+    await b.aclose()
+
+
+async def test_nothing_is_booked_beyond_the_horizon(redis_url: str) -> None:
+    one = throttle(tc.RedisRateLimit(redis_url, key=KEY, per_minute=60, burst=2))
+    waits = Waits()
+    for _ in range(6):
+        await go(one, waits)
+    assert waits.seconds == [pytest.approx(s, abs=0.05) for s in (1, 2, 3, 4, 5)]
+
+    async def refuse(seconds: float) -> None:
+        waits.seconds.append(seconds)
+        raise TimeoutError
+
+    for _ in range(2):  # told to come back in a second, and nothing was booked meanwhile
+        with pytest.raises(TimeoutError):
+            await one.acquire(refuse)
+        assert waits.seconds[-1] == pytest.approx(1.0, abs=0.05)
+    await one.aclose()
+
+
+async def test_one_round_trip_per_request(redis_url: str) -> None:
+    limit = tc.RedisRateLimit(redis_url, key=KEY, per_minute=60_000, burst=10_000)
+    one = throttle(limit)
+    waits = Waits()
+    await go(one, waits)  # loads the script once
+    admin = redis.asyncio.from_url(redis_url)
+    await admin.config_resetstat()
+    for _ in range(50):
+        await go(one, waits)
+    stats = await admin.info("commandstats")
+    calls = {name: value["calls"] for name, value in stats.items()}
+    # One EVALSHA per request; the rest ran inside it, on the server.
+    inside = {"cmdstat_time", "cmdstat_hmget", "cmdstat_hset", "cmdstat_pexpire"}
+    assert calls == {"cmdstat_evalsha": 50, "cmdstat_config|resetstat": 1} | dict.fromkeys(
+        inside, 50
+    )
+    await one.aclose()
+    await admin.aclose()
+
+
+async def test_killing_redis_falls_back_with_one_warning(
+    redis_url: str,
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="thoughtcredits")
+    limit = tc.RedisRateLimit(redis_url, key=KEY, per_minute=60_000, burst=10_000)
+    one = throttle(limit)
+    waits = Waits()
+    await go(one, waits)
+    redis_server.stop()
+    for _ in range(20):  # every request still goes, paced in this process
+        await go(one, waits)
+    one.pause(0.5)  # publishing fails quietly too
+    assert [r.getMessage()[:33] for r in caplog.records] == ["Redis rate limiter unreachable (C"]
+    assert one.rate_limit == tc.RateLimit(60_000, 10_000)
+    redis_server.start()
+    monkeypatch.setattr(_redis, "REDIS_RETRY", 0.0)
+    one._redis._retry_at = 0.0  # type: ignore[union-attr]  # "5 s later"
+    await go(one, waits)
+    assert caplog.records[-1].getMessage().startswith("Redis rate limiter reachable again")
+    await one.aclose()
+
+
+async def test_aclose_closes_only_a_connection_it_made(redis_url: str) -> None:
+    borrowed = redis.asyncio.from_url(redis_url)
+    one = throttle(tc.RedisRateLimit(borrowed, key=KEY, per_minute=600))
+    await go(one, Waits())
+    await one.aclose()
+    assert await borrowed.ping()
+    await borrowed.aclose()
+
+
+def test_bad_arguments_fail_fast() -> None:
+    with pytest.raises(ValueError, match="key"):
+        tc.RedisRateLimit("redis://localhost", key="")
+    with pytest.raises(ValueError, match="URL"):
+        tc.RedisRateLimit("localhost:6379", key=KEY)
+    with pytest.raises(TypeError, match=r"redis\.asyncio\.Redis"):
+        tc.RedisRateLimit(6379, key=KEY)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="per_minute"):
+        tc.RedisRateLimit("redis://localhost", key=KEY, burst=5)
+    with pytest.raises(ValueError, match="positive"):
+        tc.RedisRateLimit("redis://localhost", key=KEY, per_minute=0)
+    assert "redis://" not in repr(tc.RedisRateLimit("redis://:secret@localhost", key=KEY))
