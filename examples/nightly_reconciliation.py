@@ -18,6 +18,7 @@ import asyncio
 import logging
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import thoughtcredits as tc
@@ -53,9 +54,10 @@ def write_report(path: Path, report: ReconciliationReport) -> None:
 
     The JSON is ``tc.to_json``'s: camelCase keys, exact numbers, ``Z`` timestamps.
     """
-    partial = path.with_name(path.name + ".part")
-    partial.write_bytes(report.to_json() + b"\n")
-    os.replace(partial, path)
+    # A new, uniquely named file (created exclusively, so a planted symlink is not followed).
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
+        f.write(report.to_json() + b"\n")
+    os.replace(f.name, path)
 
 
 async def main(argv: list[str] | None = None) -> int:

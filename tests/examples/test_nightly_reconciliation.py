@@ -38,7 +38,7 @@ async def test_reports_every_planted_discrepancy_and_exits_3(tmp_path: Path) -> 
         p.kind for p in planted
     )
     assert run.stdout.splitlines()[-1].startswith("6 accounts checked, 3 discrepancies")
-    assert not report_path.with_name("report.json.part").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]  # no temporary file left
 
 
 async def test_a_consistent_ledger_exits_0() -> None:
