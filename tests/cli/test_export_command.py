@@ -121,3 +121,20 @@ def test_export_refuses_table_format(fake: ThreadedServer, cli: Cli, tmp_path: P
     assert result.code == 2
     assert "export: --format must be one of jsonl, json, csv, parquet" in result.err
     assert fake.server.requests == []
+
+
+def test_one_progress_display_counts_the_whole_job(
+    fake: ThreadedServer, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--progress: a single final line counts every batch and action of the export."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "rich", None)  # the plain display: one line at the end
+    cid = str(fake.call(lambda: seed_demo(fake.server.ledger)))
+    result = cli("export", cid, "--to", str(tmp_path), "--progress")
+    assert result.code == 0, result
+    batch_ids, actions = fake.run(sdk_listings(fake, cid))
+    count = len(batch_ids) + len(actions)
+    lines = [line for line in result.err.splitlines() if " items, " in line]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"export: {count}/{count} items, ")

@@ -213,11 +213,11 @@ async def _copy(
             export.mark({"source": index, "resumeFrom": listing.checkpoint, "state": state})
             pending += 1
             if progress is not None and pending >= _PROGRESS_EVERY:
-                progress.advance(pending, total=None)
+                progress.advance(pending, total=None, pages=0)
                 pending = 0
         export.mark({"source": index + 1, "resumeFrom": None, "state": state}, items=0)
     if progress is not None and pending:
-        progress.advance(pending, total=None)
+        progress.advance(pending, total=None, pages=0)
 
 
 def _suspend(writer: Writer, fmt: str) -> None:

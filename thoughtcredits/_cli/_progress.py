@@ -20,8 +20,8 @@ class Progress(Protocol):
     def start(self, label: str) -> None:
         """Show the display."""
 
-    def advance(self, items: int, *, total: int | None) -> None:
-        """Count one page of ``items``; ``total`` is the server's ``pageInfo.total``."""
+    def advance(self, items: int, *, total: int | None, pages: int = 1) -> None:
+        """Count ``items`` (``pages`` pages of them); ``total`` is ``pageInfo.total``."""
 
     def print(self, text: str) -> None:
         """Print a line above the display."""
@@ -34,6 +34,9 @@ class Progress(Protocol):
 
 
 def _pages(count: int) -> str:
+    # An export counts items, not pages: then no page count is shown at all.
+    if count == 0:
+        return ""
     return f"{count:,} page" if count == 1 else f"{count:,} pages"
 
 
@@ -59,8 +62,9 @@ class PlainProgress:
     def _text(self) -> str:
         total = f"/{self._total:,}" if self._total is not None else ""
         elapsed = time.monotonic() - self._started
+        pages = f"{_pages(self._pages)}, " if self._pages else ""
         return (
-            f"{self._label}: {self._items:,}{total} items, {_pages(self._pages)}, "
+            f"{self._label}: {self._items:,}{total} items, {pages}"
             f"{_rate(self._items, elapsed)}, {elapsed:.1f}s"
         )
 
@@ -69,10 +73,10 @@ class PlainProgress:
         self._label = label
         self._started = time.monotonic()
 
-    def advance(self, items: int, *, total: int | None) -> None:
-        """Count a page; redraw at most five times a second on a terminal."""
+    def advance(self, items: int, *, total: int | None, pages: int = 1) -> None:
+        """Count items and pages; redraw at most five times a second on a terminal."""
         self._items += items
-        self._pages += 1
+        self._pages += pages
         self._total = total if total is not None else self._total
         now = time.monotonic()
         if self._tty and now - self._drawn >= self._INTERVAL:
@@ -139,9 +143,9 @@ class RichProgress:
         self._task = self._progress.add_task(label, total=None, pages=_pages(0), of="")
         self._progress.start()
 
-    def advance(self, items: int, *, total: int | None) -> None:
-        """Count a page."""
-        self._pages += 1
+    def advance(self, items: int, *, total: int | None, pages: int = 1) -> None:
+        """Count items and pages."""
+        self._pages += pages
         fields: dict[str, Any] = {"pages": _pages(self._pages)}
         if total is not None:
             fields.update(total=total, of=f"/{total:,}")
