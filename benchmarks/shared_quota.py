@@ -118,6 +118,8 @@ def serve_fake(rate: str) -> Iterator[dict[str, str]]:
                 exported[name] = value
             if line.startswith("# ready"):
                 break
+        if "THOUGHTCREDITS_BASE_URL" not in exported:
+            raise RuntimeError(f"serve-fake exited ({process.wait(10)}) before it was ready")
         yield exported
     finally:
         process.terminate()

@@ -13,7 +13,8 @@ import pytest
 import thoughtcredits as tc
 from thoughtcredits._events import Event, PauseEvent, Quota
 from thoughtcredits._pacing import Learner, Reading, read_headers
-from thoughtcredits._ratelimit import PROBES, Throttle
+from thoughtcredits._probe import PROBES
+from thoughtcredits._ratelimit import Throttle
 
 START = 1_800_000_000.0
 

@@ -29,18 +29,16 @@ import attrs
 from ._events import Event, PauseEvent, Quota
 from ._pacing import PROVISIONAL, HeaderPacer, Learner, LocalLimiter, RateLimit, Reading
 from ._pacing import read_headers as _read_headers
+from ._probe import Probe
 
 if TYPE_CHECKING:
     from ._redis import RedisBackend, RedisRateLimit
 
-__all__ = ["PROBES", "ClientStats", "RateLimit", "Throttle"]
+__all__ = ["ClientStats", "RateLimit", "Throttle"]
 
 logger = logging.getLogger("thoughtcredits")
 
 Wait = Callable[[float], Awaitable[None]]
-
-PROBES = 5
-"""Requests in flight at once while the limit is unknown: fewer than any documented burst."""
 
 
 @attrs.define
@@ -103,9 +101,7 @@ class Throttle:
             self._pacer = HeaderPacer()
             self._learner = Learner() if rate_limit.limit is None else None
         # Redis runs its own shared probe (a provisional bucket), so only "auto" probes here.
-        self._probing = rate_limit == "auto"
-        self._probes = 0
-        self._changed = asyncio.Event()
+        self._probe = Probe(active=rate_limit == "auto")
 
     @property
     def rate_limit(self) -> RateLimit | None:
@@ -149,7 +145,7 @@ class Throttle:
             return 0.0  # nothing configured, nothing paused: the common case costs nothing
         started = time.monotonic()
         await self._serve_pause(nap)
-        probe = await self._take_probe()
+        probe = await self._probe.take()
         slot = False
         try:
             await self._limit(nap)
@@ -163,7 +159,7 @@ class Throttle:
             if slot:
                 self._semaphore.release()  # type: ignore[union-attr]
             if probe:
-                self._return_probe()
+                self._probe.give_back()
             raise
         # The probe and the concurrency cap wait on other requests, not through `wait`.
         elapsed = time.monotonic() - started
@@ -171,8 +167,7 @@ class Throttle:
 
     def release(self) -> None:
         """Give back what :meth:`acquire` took. A probe without an answer hands its role on."""
-        if self._probing and self._probes:
-            self._return_probe()
+        self._probe.give_back()
         if self._semaphore is not None:
             self._semaphore.release()
 
@@ -186,13 +181,12 @@ class Throttle:
             learned = self._learner.offer(reading)
             if learned is not None:
                 self._adopt(learned, reading.remaining)
-        if self._probing and (
+        if self._probe.active and (
             (self._learner is not None and self._learner.limit is not None)
             # An answer with no quota header at all: this server sets no quota.
             or (status < 500 and "X-RateLimit-Limit" not in headers)
         ):
-            self._probing = False
-            self._wake()
+            self._probe.end()
         if self._pacer is not None:
             limit = self._learner.limit if self._learner is not None else self.rate_limit
             self._pacer.update(reading, now, limit)
@@ -224,7 +218,7 @@ class Throttle:
     def _busy(self) -> bool:
         return bool(
             self._resume_at
-            or self._probing
+            or self._probe.active
             or self._local
             or self._redis
             or self._pacer
@@ -251,23 +245,6 @@ class Throttle:
                 # test's instant, non-advancing wait from looping.)
                 return
 
-    async def _take_probe(self) -> bool:
-        while self._probing:
-            if self._probes < PROBES:
-                self._probes += 1
-                return True
-            changed = self._changed
-            await changed.wait()
-        return False
-
-    def _return_probe(self) -> None:
-        self._probes = max(0, self._probes - 1)
-        self._wake()
-
-    def _wake(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
     def _adopt(self, limit: RateLimit, remaining: int | None) -> None:
         logger.info(
             "rate limit learned from the server: %g requests a minute",
@@ -278,7 +255,7 @@ class Throttle:
         else:
             # What the server has left, less the other probes still on their way (the one
             # whose answer this is has been counted already), less the reserve.
-            in_flight = max(0, self._probes - 1) if self._probing else 0
+            in_flight = max(0, self._probe.holders - 1) if self._probe.active else 0
             available = None if remaining is None else remaining - in_flight - 1
             self._local = LocalLimiter(limit, self._clock, available=available)
 
