@@ -162,7 +162,11 @@ def test_rate_limit_is_waited_out_with_a_note(
     assert [item["startingBalance"] for item in json.loads(result.out)] == [1, 2, 3]
     assert result.err == "note: rate limited; waiting 1 s\n"  # the server's Retry-After: 1
     assert [r.status for r in fake.server.requests] == [429, 200]
-    assert [delay for delay in sleep.calls if delay] == [pytest.approx(1.0, abs=0.05)]
+    waits = [delay for delay in sleep.calls if delay]
+    assert waits[0] == pytest.approx(1.0, abs=0.05)  # the server's Retry-After, waited once
+    # Since the SDK paces by the X-RateLimit headers (299f65c), the next request may wait a
+    # few milliseconds more; that is pacing, not a second pause, and gets no note.
+    assert sum(waits[1:]) < 0.1
 
 
 def test_retried_server_error_is_noted(fake: ThreadedServer, cli: Cli) -> None:
