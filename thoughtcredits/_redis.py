@@ -213,6 +213,9 @@ class RedisBackend:
         if self._retry_at is not None:
             logger.warning("Redis rate limiter reachable again; the quota is shared again")
             self._retry_at = None
+            if self.spec.limit is None and self.learned is not None:
+                # What this process learned while Redis was away, the others may not know.
+                self._spawn("learn", self.learned.per_minute, self.learned.burst)
 
     async def reserve(self) -> Reservation | None:
         """One round trip: book this request's moment. None when Redis is down."""
