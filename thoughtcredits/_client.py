@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from decimal import Decimal
 from functools import cached_property
 from types import TracebackType
 from typing import Literal, TypeAlias
@@ -33,8 +34,8 @@ from ._wire import dumps
 
 __all__ = ["JSON", "Client"]
 
-JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
-"""Decoded JSON as :meth:`Client.request` returns it (non-integers are ``Decimal``)."""
+JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | Decimal | bool | None
+"""Decoded JSON as :meth:`Client.request` returns it: exact numbers, never ``float``."""
 
 _DEFAULT_MAX_RESPONSE = 32 * 2**20
 

@@ -8,6 +8,7 @@ Each annotated assignment asserts a type; each ``# type: ignore[code]`` asserts 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -156,6 +157,43 @@ async def bulk_jobs() -> None:
         totals: rc.AccountTotals = accounts[0].totals
         ok: bool = report.ok
     tc.Client(rate_limit="sometimes")  # type: ignore[arg-type]
+
+
+async def pipeline(client: tc.Client) -> None:
+    """Per-call views, raw responses, hooks, the quota, other endpoints and the sentinel."""
+    fast: tc.Client = client.with_options(timeout=5, retry=tc.RetryPolicy(attempts=2))
+    never: tc.Client = client.with_options(retry=None, headers={"X-Job": "1"})
+    raw: tc.APIResponse[tc.CreditBatch] = await fast.credit_batches.with_raw_response.create(
+        CLIENT_ID, starting_balance=1, name=None
+    )
+    status: int = raw.status
+    request_id: str | None = raw.request_id
+    batch: tc.CreditBatch = raw.parse()
+    account: tc.APIResponse[
+        tc.CreditAccount
+    ] = await client.credit_accounts.with_raw_response.create(
+        CLIENT_ID, name="n", starting_balance=1, notify_emails=[], license_ids=[]
+    )
+    quota: tc.Quota = client.quota
+    remaining: int | None = quota.remaining
+    body: tc.JSON = await client.request("GET", f"/clients/{CLIENT_ID}/licenses")
+    skipped: tc.NotGiven = tc.NOT_GIVEN
+    await client.credit_batches.update(CLIENT_ID, name=tc.NOT_GIVEN, current_balance=3)
+
+    def hook(event: tc.Event) -> None:
+        if isinstance(event, tc.RetryEvent):
+            wait: float = event.wait
+            error: tc.ThoughtCreditsError = event.error
+        elif isinstance(event, tc.PauseEvent):
+            until: float = event.resume_at
+
+    hooked: tc.Client = tc.Client(hooks=[hook], pagination="page", max_response_size=1 << 20)
+    page: tc.Page[tc.CreditBatch] = await anext(
+        aiter(client.credit_batches.list(CLIENT_ID, page=2).pages())
+    )
+    headers: Mapping[str, str] = page.headers
+    tc.Client(pagination="sideways")  # type: ignore[arg-type]
+    client.retry = None  # type: ignore[misc]
 
 
 def web_app() -> None:
