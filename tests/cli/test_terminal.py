@@ -159,3 +159,16 @@ def test_chosen_columns_are_all_shown_whole_even_when_wider(
         assert batch.id in text
         assert money(batch.starting_balance) in text
     assert not any("hidden" in line for line in screen)
+
+
+def test_json_lines_on_a_terminal_escape_what_json_allows_raw(
+    demo: tuple[ThreadedServer, str],
+) -> None:
+    """JSON may carry C1 and bidi characters raw; on a terminal they are written as \\uXXXX."""
+    server, cid = demo
+    code, raw, screen = run_on_pty(server, "batches", "list", cid, "--format", "jsonl")
+    assert code == 0
+    assert "\u202e".encode() not in raw
+    assert b"\x1b]0;" not in raw
+    assert b"\\u001b]0;owned\\u0007\\u001b[2Jevil \\u202etxt.exe" in raw
+    assert len(screen) >= 4  # the lines are there, wrapped at 80 columns

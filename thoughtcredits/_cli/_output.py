@@ -19,7 +19,7 @@ import attrs
 
 from .._converter import unstructure
 from .._wire import camel, dumps, format_decimal
-from ._safe import safe
+from ._safe import safe, safe_json
 
 __all__ = [
     "CSV_DIALECTS",
@@ -89,14 +89,16 @@ def defuse(text: str) -> str:
 
 
 class JsonLinesWriter:
-    """One compact JSON object per line."""
+    """One compact JSON object per line (on a terminal, with control characters escaped)."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
+        self._terminal = stream.isatty()
 
     def write(self, item: object, extra: Mapping[str, object] | None = None) -> None:
         """Write one model as a line."""
-        self._stream.write(encode(wire_data(item, extra)) + "\n")
+        text = encode(wire_data(item, extra))
+        self._stream.write((safe_json(text) if self._terminal else text) + "\n")
 
     def flush(self) -> None:
         """Flush the stream."""
@@ -120,10 +122,13 @@ class JsonWriter:
         self._stream = stream
         self._single = single
         self._count = items_before
+        self._terminal = stream.isatty()
 
     def write(self, item: object, extra: Mapping[str, object] | None = None) -> None:
         """Write one model (the array is opened before the first)."""
         text = encode(wire_data(item, extra))
+        if self._terminal:
+            text = safe_json(text)
         if self._single:
             self._stream.write(text + "\n")
         else:

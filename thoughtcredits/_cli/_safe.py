@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["safe"]
+__all__ = ["safe", "safe_json"]
 
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -18,6 +18,15 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\
 def _escape(match: re.Match[str]) -> str:
     code = ord(match[0])
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe_json(text: str) -> str:
+    """JSON text with the control characters JSON allows raw (DEL, C1, bidi) as ``\\uXXXX``.
+
+    The result is the same JSON value; only its spelling changes, so a terminal cannot act
+    on it.
+    """
+    return _UNSAFE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
 
 
 def safe(text: str) -> str:
