@@ -187,7 +187,8 @@ class Throttle:
             or (status < 500 and "X-RateLimit-Limit" not in headers)
         ):
             self._probe.end()
-        if self._pacer is not None:
+        # A refusal's Retry-After is the retry loop's to wait; its "Remaining: 0" is no news.
+        if self._pacer is not None and (status < 300 or reading.remaining != 0):
             limit = self._learner.limit if self._learner is not None else self.rate_limit
             self._pacer.update(reading, now, limit)
         if (
