@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ __all__ = ["Source", "export_sources", "resume_command", "stream_listing"]
 
 # Items between progress updates: a redraw per item would cost more than the item.
 _PROGRESS_EVERY = 256
+_HELD = (signal.SIGINT, signal.SIGTERM)
 
 
 @dataclass(frozen=True)
@@ -168,13 +172,15 @@ async def export_sources(
                     progress.finish()
             writer.close()
         except BaseException as exc:
-            try:
-                _suspend(writer, fmt)
-            finally:
-                if export.resumed is None and export.items == 0:
-                    export.discard()  # nothing to continue from: a rerun is the same
-                else:
-                    export.keep(fmt)
+            # A second Ctrl-C must not cut the saving of the first one's work short.
+            with _signals_held():
+                try:
+                    _suspend(writer, fmt)
+                finally:
+                    if export.resumed is None and export.items == 0:
+                        export.discard()  # nothing to continue from: a rerun is the same
+                    else:
+                        export.keep(fmt)
             if export.resumed is None and export.items == 0:
                 raise
             stopped = isinstance(exc, KeyboardInterrupt | asyncio.CancelledError)
@@ -218,6 +224,20 @@ async def _copy(
         export.mark({"source": index + 1, "resumeFrom": None, "state": state}, items=0)
     if progress is not None and pending:
         progress.advance(pending, total=None, pages=0)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM for a moment (only the main thread may change handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in _HELD}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _suspend(writer: Writer, fmt: str) -> None:
