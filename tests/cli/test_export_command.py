@@ -138,3 +138,30 @@ def test_one_progress_display_counts_the_whole_job(
     lines = [line for line in result.err.splitlines() if " items, " in line]
     assert len(lines) == 1
     assert lines[0].startswith(f"export: {count}/{count} items, ")
+
+
+def test_an_export_interrupted_in_the_batches_still_exports_every_account(
+    fake: ThreadedServer, cli: Cli, tmp_path: Path
+) -> None:
+    """Batches fail after one page: --resume lists the rest, and every account's actions follow."""
+    seeded = fake.call(lambda: seed_ledger(fake.server.ledger, accounts=6, actions_per_account=15))
+    cid = str(seeded.client_ids[0])
+    route = "list_credit_batches"
+    fake.server.inject(
+        Fault(kind="delay", delay=0.0, count=1, route=route),
+        Fault(kind="status", status=500, count=4, route=route),
+    )
+    argv = ("export", cid, "--to", str(tmp_path), "--page-size", "2")
+    failed = cli(*argv, sleep=ClockSleep())
+    assert failed.code == 1, failed
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "credit-batches.jsonl.checkpoint",
+        "credit-batches.jsonl.partial",
+    ]
+    resumed = cli(*argv, "--resume")
+    assert resumed.code == 0, resumed
+    batch_ids, actions = fake.run(sdk_listings(fake, cid))
+    assert [r["id"] for r in read_rows(tmp_path / "credit-batches.jsonl")] == batch_ids
+    rows = read_rows(tmp_path / "credit-actions.jsonl")
+    assert [(r["creditAccountId"], r["actionType"], r["id"]) for r in rows] == actions
+    assert {r["creditAccountId"] for r in rows} == {str(a) for a in seeded.account_ids}

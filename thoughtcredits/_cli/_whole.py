@@ -113,7 +113,7 @@ async def _batches(env: Env, client: Client, target: Path, *, resume: bool) -> l
     state: dict[str, Any] = {"accounts": accounts}
     await export_sources(
         env, target, CreditBatch, [Source(batches)], "export", state=state,
-        on_item=lambda batch: _add(accounts, batch), finish_progress=False,
+        on_item=lambda batch: _add(state["accounts"], batch), finish_progress=False,
     )  # fmt: skip
     return list(state["accounts"])
 
