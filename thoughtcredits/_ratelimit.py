@@ -5,7 +5,7 @@ Before each request a task passes, in order:
 1. the **pause**: after a 429 every task waits until the server's window resets, not only
    the task that was refused (with Redis: every process);
 2. the **probe**, while the limit is still unknown: at most ``PROBES`` requests in flight;
-3. the **limiter** in force: a configured :class:`RateLimit` (aiolimiter), a
+3. the **limiter** in force: a configured :class:`RateLimit` (a GCRA bucket), a
    :class:`~thoughtcredits.RedisRateLimit`, or by default the limit learned from
    ``X-RateLimit-Limit`` plus pacing by ``X-RateLimit-Remaining``/``Reset``;
 4. a **concurrency cap** on requests in flight.
