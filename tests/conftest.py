@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from multidict import CIMultiDict, MultiDict
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict
+from yarl import URL
 
 import thoughtcredits as tc
-from thoughtcredits.testing import RecordingSleep
+from thoughtcredits.testing import MockTransport, RecordingSleep
 
 SAMPLES = Path(__file__).parent / "samples"
 API_KEY = "sk-test-0123456789abcdef"
@@ -170,9 +171,79 @@ class ScriptedServer:
             await self._server.close()
 
 
+class MockScriptedServer(ScriptedServer):
+    """The same script, answered through ``MockTransport``: no socket, no event-loop server.
+
+    For tests of the SDK's own rules (retries, waits, pagination). What aiohttp itself does
+    (timeouts, drops, redirects) is tested against the socket ``ScriptedServer``.
+    """
+
+    url = "https://scripted.example"
+
+    def client(self, **kwargs: Any) -> tc.Client:
+        """A client answered by this script through a mock transport."""
+        return tc.Client(self.url, API_KEY, transport=MockTransport(self._answer), **kwargs)
+
+    async def _answer(self, request: tc.HTTPRequest) -> tc.HTTPResponse:
+        url = URL(request.url, encoded=True)
+        self.requests.append(
+            Seen(
+                method=request.method,
+                raw_path=url.raw_path_qs,
+                path=url.path,
+                query_string=url.query_string,
+                query=MultiDict(url.query),
+                headers=CIMultiDict(request.headers),
+                body=request.body or b"",
+            )
+        )
+        seen = self.requests[-1]
+        if self.script:
+            reply = self.script.popleft()
+        elif self.respond is not None:
+            reply = self.respond(seen)
+        else:
+            reply = self.default
+        assert not reply.drop, "drops need the socket server"
+        assert not reply.delay, "delays need the socket server"
+        await asyncio.sleep(0)
+        headers = CIMultiDict(reply.headers)
+        if isinstance(reply.body, bytes):
+            body = reply.body
+        elif reply.body is None and reply.status >= 300:
+            body = b""
+        else:
+            body = json.dumps(reply.body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        return tc.HTTPResponse(reply.status, CIMultiDictProxy(headers), body)
+
+    async def start(self, port: int = 0) -> None:
+        """Nothing to start."""
+
+    async def close(self) -> None:
+        """Nothing to stop."""
+
+
+@pytest.fixture
+async def mock_server() -> MockScriptedServer:
+    """A :class:`MockScriptedServer` (no socket)."""
+    return MockScriptedServer()
+
+
 @pytest.fixture
 async def server() -> AsyncIterator[ScriptedServer]:
     """A running :class:`ScriptedServer`, stopped after the test."""
+    scripted = ScriptedServer()
+    await scripted.start()
+    try:
+        yield scripted
+    finally:
+        await scripted.close()
+
+
+@pytest.fixture
+async def socket_server() -> AsyncIterator[ScriptedServer]:
+    """A running socket :class:`ScriptedServer`, for what only aiohttp itself does."""
     scripted = ScriptedServer()
     await scripted.start()
     try:

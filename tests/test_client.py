@@ -22,6 +22,7 @@ from tests.conftest import (
     API_KEY,
     BATCH_ID,
     CLIENT_ID,
+    MockScriptedServer,
     RecordingSleep,
     Reply,
     ScriptedServer,
@@ -33,6 +34,12 @@ from thoughtcredits._config import build_url
 
 V2 = "/incoming/v2"
 LAST_PAGE = {"data": {"creditBatches": [], "pageInfo": {"hasMore": False}}}
+
+
+@pytest.fixture
+async def server(mock_server: MockScriptedServer) -> MockScriptedServer:
+    """What the client builds and reads is its own doing: answer it through the mock transport."""
+    return mock_server
 
 
 def only(server: ScriptedServer) -> Seen:
@@ -391,9 +398,10 @@ async def test_cursor_with_reserved_characters(server: ScriptedServer, client: t
 
 @pytest.mark.parametrize("suffix", ["", "/", "/incoming/v2", "/incoming/v2/"])
 async def test_base_url_forms_on_the_wire(
-    server: ScriptedServer, sleeps: RecordingSleep, suffix: str
+    socket_server: ScriptedServer, sleeps: RecordingSleep, suffix: str
 ) -> None:
     """The base URL works with or without /incoming/v2 and a trailing slash."""
+    server = socket_server  # this is about aiohttp's own behaviour, on a real socket
     server.default = Reply(200, LAST_PAGE)
     async with tc.Client(server.url + suffix, API_KEY, sleep=sleeps) as client:
         [b async for b in client.credit_batches.list(CLIENT_ID)]
@@ -475,9 +483,10 @@ def test_invalid_base_urls(base_url: str) -> None:
 
 
 async def test_env_var_fallback(
-    server: ScriptedServer, sleeps: RecordingSleep, monkeypatch: pytest.MonkeyPatch
+    socket_server: ScriptedServer, sleeps: RecordingSleep, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without arguments the client reads THOUGHTCREDITS_BASE_URL and THOUGHTCREDITS_API_KEY."""
+    server = socket_server  # this is about aiohttp's own behaviour, on a real socket
     monkeypatch.setenv("THOUGHTCREDITS_BASE_URL", server.url)
     monkeypatch.setenv("THOUGHTCREDITS_API_KEY", "env-key-123")
     server.default = Reply(200, LAST_PAGE)
@@ -530,8 +539,9 @@ def test_timeout_override() -> None:
 # --- sessions and lifecycle --------------------------------------------------------------------
 
 
-async def test_injected_session_is_borrowed(server: ScriptedServer) -> None:
+async def test_injected_session_is_borrowed(socket_server: ScriptedServer) -> None:
     """A session passed in is used for requests and never closed by the client."""
+    server = socket_server  # this is about aiohttp's own behaviour, on a real socket
     server.default = Reply(200, LAST_PAGE)
     async with aiohttp.ClientSession(headers={"X-From-Session": "yes"}) as session:
         async with server.client(session=session) as client:
@@ -543,8 +553,9 @@ async def test_injected_session_is_borrowed(server: ScriptedServer) -> None:
     assert server.requests[0].headers["X-From-Session"] == "yes"
 
 
-async def test_owned_session_closed_by_aclose(server: ScriptedServer) -> None:
+async def test_owned_session_closed_by_aclose(socket_server: ScriptedServer) -> None:
     """The client's own session is closed by aclose(), which is idempotent."""
+    server = socket_server  # this is about aiohttp's own behaviour, on a real socket
     server.default = Reply(200, LAST_PAGE)
     client = server.client()
     [b async for b in client.credit_batches.list(CLIENT_ID)]
@@ -557,8 +568,9 @@ async def test_owned_session_closed_by_aclose(server: ScriptedServer) -> None:
     await client.aclose()
 
 
-async def test_owned_session_closed_by_async_with(server: ScriptedServer) -> None:
+async def test_owned_session_closed_by_async_with(socket_server: ScriptedServer) -> None:
     """Leaving ``async with`` closes the client's own session, even on error."""
+    server = socket_server  # this is about aiohttp's own behaviour, on a real socket
     server.default = Reply(200, LAST_PAGE)
     sessions = []
 
@@ -691,8 +703,9 @@ async def test_one_client_many_tasks(server: ScriptedServer, client: tc.Client) 
     assert len(server.requests) == 50
 
 
-async def test_timeout_raises_api_timeout_error(server: ScriptedServer) -> None:
+async def test_timeout_raises_api_timeout_error(socket_server: ScriptedServer) -> None:
     """A response slower than the timeout raises APITimeoutError promptly."""
+    server = socket_server  # this is about aiohttp's own behaviour, on a real socket
     server.reply(200, LAST_PAGE, delay=10)
     async with server.client(timeout=0.2, retry=None) as client:
         started = time.monotonic()
@@ -703,8 +716,9 @@ async def test_timeout_raises_api_timeout_error(server: ScriptedServer) -> None:
     assert isinstance(caught.value, tc.APIConnectionError)
 
 
-async def test_client_timeout_object(server: ScriptedServer) -> None:
+async def test_client_timeout_object(socket_server: ScriptedServer) -> None:
     """An aiohttp.ClientTimeout is honoured as the per-attempt limit."""
+    server = socket_server  # this is about aiohttp's own behaviour, on a real socket
     server.reply(201, sample("create_credit_batch"), delay=10)
     timeout = aiohttp.ClientTimeout(total=0.2)
     async with server.client(timeout=timeout, retry=None) as client:

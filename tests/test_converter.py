@@ -32,6 +32,7 @@ def unwrap_envelope(body: object, items_key: str | None = None) -> object:
     """The payload of ``body`` as the interpreter finds it (no documented operation name)."""
     return find_payload(body, "", items_key)
 
+
 ZERO = UUID(int=0)
 JAN_1 = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -16,6 +16,7 @@ from tests.conftest import (
     API_KEY,
     BATCH_ID,
     CLIENT_ID,
+    MockScriptedServer,
     RecordingSleep,
     Reply,
     ScriptedServer,
@@ -26,6 +27,14 @@ from thoughtcredits._retry import backoff, should_retry
 from thoughtcredits._status import error_from_response
 
 URL = "https://acme.test/incoming/v2/x"
+
+
+@pytest.fixture
+async def server(mock_server: MockScriptedServer) -> MockScriptedServer:
+    """The retry rules are the SDK's own: answer them through the mock transport."""
+    return mock_server
+
+
 DEFAULT = tc.RetryPolicy()
 UNSAFE = tc.RetryPolicy(retry_unsafe_methods=True)
 
@@ -237,8 +246,11 @@ async def test_post_not_retried_on_5xx(
     assert sleeps.calls == []
 
 
-async def test_post_not_retried_on_timeout(server: ScriptedServer, sleeps: RecordingSleep) -> None:
+async def test_post_not_retried_on_timeout(
+    socket_server: ScriptedServer, sleeps: RecordingSleep
+) -> None:
     """A POST that timed out after sending is not re-sent."""
+    server = socket_server
     server.reply(200, BATCH, delay=5)
     async with server.client(sleep=sleeps, timeout=0.2) as client:
         with pytest.raises(tc.APITimeoutError):
@@ -248,13 +260,15 @@ async def test_post_not_retried_on_timeout(server: ScriptedServer, sleeps: Recor
 
 
 async def test_post_not_retried_after_drop(
-    server: ScriptedServer, client: tc.Client, sleeps: RecordingSleep
+    socket_server: ScriptedServer, sleeps: RecordingSleep
 ) -> None:
     """A POST whose connection dropped after sending is not re-sent."""
+    server = socket_server
     server.reply(drop=True)
     server.reply(200, BATCH)
     with pytest.raises(tc.APIConnectionError) as caught:
-        await create_batch(client)
+        async with server.client(sleep=sleeps) as client:
+            await create_batch(client)
     assert caught.value.request_sent is True
     assert len(server.requests) == 1
     assert sleeps.calls == []
@@ -329,9 +343,10 @@ async def test_unsafe_opt_in_resends_post(
 
 
 async def test_unsafe_opt_in_resends_post_after_drop(
-    server: ScriptedServer, sleeps: RecordingSleep
+    socket_server: ScriptedServer, sleeps: RecordingSleep
 ) -> None:
     """With retry_unsafe_methods=True a POST is re-sent after a dropped connection."""
+    server = socket_server
     server.reply(drop=True)
     server.reply(201, BATCH)
     async with server.client(sleep=sleeps, retry=UNSAFE) as client:
@@ -353,18 +368,23 @@ async def test_get_retried_on_refused_connection(free_port: int, sleeps: Recordi
 
 
 async def test_get_retried_after_drop(
-    server: ScriptedServer, client: tc.Client, sleeps: RecordingSleep
+    socket_server: ScriptedServer, sleeps: RecordingSleep
 ) -> None:
     """A GET whose connection keeps dropping is retried and then succeeds."""
+    server = socket_server
     server.reply(drop=True, times=2)
     server.reply(200, sample("list_credit_batches"))
-    batches = [b async for b in client.credit_batches.list(CLIENT_ID, max_items=1)]
+    async with server.client(sleep=sleeps) as client:
+        batches = [b async for b in client.credit_batches.list(CLIENT_ID, max_items=1)]
     assert len(batches) == 1
     assert batches[0].name == "string"
 
 
-async def test_get_retried_on_timeout(server: ScriptedServer, sleeps: RecordingSleep) -> None:
+async def test_get_retried_on_timeout(
+    socket_server: ScriptedServer, sleeps: RecordingSleep
+) -> None:
     """A GET that timed out is retried."""
+    server = socket_server
     server.reply(200, LAST_PAGE, delay=5)
     server.reply(200, LAST_PAGE)
     async with server.client(sleep=sleeps, timeout=0.2) as client:
