@@ -45,9 +45,15 @@ async def test_killing_redis_mid_run_falls_back_with_one_warning(
     async with FakeCreditsServer(KEY, rate_limit=(1200, 10)) as server:
         limit = tc.RedisRateLimit(redis_url, key=f"tc:{uuid.uuid4()}")
         async with tc.Client(server.url, KEY, rate_limit=limit) as client:
-            await burst(client, 15)
-            redis_server.stop()
-            await burst(client, 15)  # every request still succeeds, paced in-process
+
+            async def worker() -> None:  # each request books its slot when it starts
+                for _ in range(8):
+                    await client.request("GET", PATH, query={"clientId": CLIENT_ID})
+
+            running = asyncio.gather(*(worker() for _ in range(4)))  # about 1.6 s in all
+            await asyncio.sleep(0.5)
+            redis_server.stop()  # while requests are booked, in flight and still to come
+            await running  # every request still succeeds, paced in-process
             warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
             assert len(warnings) == 1
             assert warnings[0].startswith("Redis rate limiter unreachable")
