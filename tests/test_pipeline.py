@@ -184,17 +184,62 @@ class TestClose:
         assert answered >= 1
 
     async def test_closed_during_backoff_says_whether_sent(self) -> None:
-        """A POST closed during its back-off reports that an attempt was sent."""
-        api = tc.Client(
-            BASE, "k", transport=MockTransport(too_many({})), retry=tc.RetryPolicy(wait_initial=30)
-        )
-        task = asyncio.create_task(api.credit_batches.create(CLIENT_ID, starting_balance=1))
+        """A PUT closed during its back-off after a 503 reports that an attempt was sent."""
+        transport = MockTransport(lambda request: json_response({}, status=503))
+        api = tc.Client(BASE, "k", transport=transport, retry=tc.RetryPolicy(wait_initial=30))
+        task = asyncio.create_task(api.credit_batches.update(BATCH_ID, name="x"))
         await asyncio.sleep(0.05)
         await api.aclose()
         with pytest.raises(tc.ClientClosedError) as caught:
             await task
         assert caught.value.request_sent is True
-        assert isinstance(caught.value.__cause__, tc.RateLimitError)
+        assert isinstance(caught.value.__cause__, tc.InternalServerError)
+
+    async def test_a_post_refused_by_429s_was_not_sent(self, caplog: Any) -> None:
+        """A POST that only ever got 429s, closed mid-wait, says it was not acted on."""
+        api = tc.Client(BASE, "k", transport=MockTransport(too_many({"Retry-After": "30"})))
+        task = asyncio.create_task(api.credit_batches.create(CLIENT_ID, starting_balance=1))
+        await asyncio.sleep(0.05)
+        await api.aclose()
+        with pytest.raises(tc.ClientClosedError) as caught:
+            await task
+        assert caught.value.request_sent is False
+        assert not any("may have reached" in r.getMessage() for r in caplog.records)
+
+    async def test_slot_waiters_fail_with_the_closed_error(self) -> None:
+        """Requests queued for a concurrency slot fail with ClientClosedError, unsent."""
+        release = asyncio.Event()
+
+        async def slow(request: tc.HTTPRequest) -> tc.HTTPResponse:
+            await release.wait()
+            return json_response(sample("list_credit_batches"))
+
+        api = tc.Client(BASE, "k", transport=MockTransport(slow), max_concurrency=1)
+        tasks = [
+            asyncio.create_task(api.credit_batches.list(CLIENT_ID).__aiter__().__anext__())
+            for _ in range(3)
+        ]
+        await asyncio.sleep(0.05)
+        await api.aclose()
+        release.set()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert [type(r) for r in results].count(tc.ClientClosedError) >= 2
+        assert not any(type(r) is RuntimeError for r in results)
+
+    async def test_budget_cuts_the_attempt_timeout(self) -> None:
+        """Each attempt gets only what is left of RetryPolicy.timeout as its own timeout."""
+        transport = MockTransport(lambda request: json_response({}, status=503))
+        sleep = RecordingSleep()
+        api = tc.Client(
+            BASE, "k", transport=transport, sleep=sleep, timeout=60,
+            retry=tc.RetryPolicy(timeout=10, wait_initial=4, wait_jitter=0),
+        )  # fmt: skip
+        with pytest.raises(tc.InternalServerError):
+            await api.credit_batches.list(CLIENT_ID).__aiter__().__anext__()
+        totals = [r.timeout.total for r in transport.requests]
+        assert totals[0] == pytest.approx(10, abs=0.5)  # the 60 s per attempt, cut to 10
+        assert all(total is not None and total <= 6.5 for total in totals[1:])  # 10 - 4 - ...
+        assert sleep.waits == [4.0]  # 4 + 8 would cross 10 s: one wait only
 
 
 class TestViews:
@@ -312,9 +357,16 @@ def listing(pages: list[dict[str, Any]]) -> Callable[[tc.HTTPRequest], tc.HTTPRe
     return handler
 
 
+_NEXT_ID = iter(range(10**6))
+
+
 def batches_page(n: int, info: dict[str, Any]) -> dict[str, Any]:
-    """A listing payload of ``n`` copies of the seed batch with ``info`` as pageInfo."""
-    return {"creditBatches": [payload("update_credit_batch")] * n, "pageInfo": info}
+    """A listing payload of ``n`` seed batches, each with a fresh id, and ``info``."""
+    items = [
+        {**payload("update_credit_batch"), "id": f"00000000-0000-4000-8000-{next(_NEXT_ID):012d}"}
+        for _ in range(n)
+    ]
+    return {"creditBatches": items, "pageInfo": info}
 
 
 class TestPaging:
@@ -322,9 +374,8 @@ class TestPaging:
 
     async def test_page_mode_sends_page_numbers_never_cursor(self) -> None:
         """pagination="page" sends page=1, 2, 3 until hasMore is false."""
-        pages = [batches_page(1, {"hasMore": True, "cursor": "c"})] * 2 + [
-            batches_page(1, {"hasMore": False})
-        ]
+        pages = [batches_page(1, {"hasMore": True, "cursor": "c"}) for _ in range(2)]
+        pages.append(batches_page(1, {"hasMore": False}))
         transport = MockTransport(listing(pages))
         api = tc.Client(BASE, "k", transport=transport, pagination="page")
         items = [b async for b in api.credit_batches.list(CLIENT_ID)]
@@ -355,6 +406,31 @@ class TestPaging:
         with pytest.raises(tc.PaginationError, match="empty pages"):
             [b async for b in api.credit_batches.list(CLIENT_ID)]
         assert count == 10
+
+    async def test_page_mode_stops_on_a_repeated_page(self) -> None:
+        """A server that ignores page= (the same items again) ends in PaginationError."""
+        same = batches_page(2, {"hasMore": True})
+        transport = MockTransport(listing([same]))
+        api = tc.Client(BASE, "k", transport=transport, pagination="page")
+        with pytest.raises(tc.PaginationError, match="ignore the page parameter"):
+            [b async for b in api.credit_batches.list(CLIENT_ID)]
+        assert len(transport.requests) == 2
+
+    def test_page_mode_refuses_a_cursor_checkpoint(self) -> None:
+        """A cursor checkpoint cannot be resumed by page numbers (items would repeat)."""
+        api = tc.Client(BASE, "k", transport=MockTransport(batch_created), pagination="page")
+        with pytest.raises(ValueError, match="resume_from"):
+            api.credit_batches.list(CLIENT_ID, resume_from="1:c2")
+        assert api.credit_batches.list(CLIENT_ID, resume_from="1@3") is not None
+
+    async def test_view_keeps_its_owner_alive(self) -> None:
+        """A view outlives a dropped owner: its session is not closed under it."""
+        transport = MockTransport(lambda request: json_response(sample("list_credit_batches")))
+        view = tc.Client(BASE, "k", transport=transport).with_options(timeout=5)
+        gc.collect()
+        page = await view.credit_batches.list(CLIENT_ID, max_items=1).pages().__anext__()
+        assert len(page.items) == 1
+        assert not view.closed
 
     async def test_repeated_cursor_suggests_page_mode(self) -> None:
         """A cursor that comes back suggests pagination="page"."""

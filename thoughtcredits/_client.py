@@ -112,6 +112,7 @@ class Client:
         self._pagination = pagination
         self._max_empty_pages = max_empty_pages
         self._owner = True
+        self._parent: Client | None = None  # a view's owner, kept alive by the view
         hooks = tuple(hooks)
         clock = Clock()
         throttle = Throttle(
@@ -158,6 +159,8 @@ class Client:
             {key: value for key, value in self.__dict__.items() if key not in _PER_VIEW}
         )
         view._owner = False
+        # The view keeps its owner alive: the owner's __del__ would drop the shared session.
+        view._parent = self._parent or self
         old = self._options
         extra = {**old.extra, **(headers or {})}
         view._options = view._make_options(

@@ -23,6 +23,9 @@ from ._transport import AiohttpTransport, Transport
 
 __all__ = ["Clock", "Core", "Options"]
 
+# Headers the client sets itself; a second spelling ("authorization") would be sent twice.
+_OWN_HEADERS = frozenset({"authorization", "content-type"})
+
 
 @attrs.frozen
 class Options:
@@ -44,6 +47,9 @@ class Options:
         authorization: str,
     ) -> Options:
         """Options with the request headers ready: each request picks one of the two dicts."""
+        # The client's own headers win, whatever the spelling: "authorization" given by the
+        # caller would otherwise be sent beside the client's "Authorization".
+        extra = {name: value for name, value in extra.items() if name.lower() not in _OWN_HEADERS}
         headers = {
             **extra,
             "Accept": "application/json",

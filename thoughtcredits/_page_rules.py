@@ -65,6 +65,7 @@ class Walk:
         self.max_empty_pages = max_empty_pages
         self._empty = 0
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self._previous: tuple[Any, ...] = ()
         if start.cursor is not None:
             self._seen[start.cursor] = None
 
@@ -84,6 +85,12 @@ class Walk:
                     "(Client(max_empty_pages=...) sets the limit)"
                 )
         if self.mode == "page":
+            if page.items and page.items == self._previous:
+                raise PaginationError(
+                    f"page {request.page} holds the same items as the page before it; the "
+                    "server seems to ignore the page parameter: stopping instead of looping"
+                )
+            self._previous = page.items
             return PageRequest(page=(request.page or 1) + 1)
         if not info.cursor:
             raise PaginationError(

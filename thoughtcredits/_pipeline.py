@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 from tenacity import RetryCallState
 
 from ._core import Core, Options
@@ -141,22 +143,34 @@ class _Attempt:
         core, method = self.core, self.method
         throttle = core.throttle
         headers = self.options.json_headers if self.body is not None else self.options.headers
-        request = HTTPRequest(
-            method, self.url, headers, self.body, self.options.timeout, core.max_response_size,
-            RequestContext(method, self.path, number),
-        )  # fmt: skip
         core.stats.throttle_wait += await throttle.acquire(
             lambda seconds: self.wait(seconds, pause=True)
         )
         try:
-            core.check_open()
+            if core.closed:  # it waited for a slot while the client closed
+                raise ClientClosedError(
+                    "the client was closed while this request waited",
+                    method=method,
+                    url=self.url,
+                    request_sent=self.sent,
+                ) from self.last_error
+            request = HTTPRequest(
+                method, self.url, headers, self.body, self._timeout(), core.max_response_size,
+                RequestContext(method, self.path, number),
+            )  # fmt: skip
             response = await core.transport.send(request)
-            self.sent = True
+            if not isinstance(response.headers, CIMultiDict | CIMultiDictProxy):
+                # A custom transport may answer with a plain dict: headers are case-insensitive.
+                response = attrs.evolve(
+                    response, headers=CIMultiDictProxy(CIMultiDict(response.headers))
+                )
+            # A 429 refused the request: it was not acted on, whatever came before.
+            self.sent = self.sent or response.status != 429
             throttle.observe(response.status, response.headers)
         except APIConnectionError as exc:
             self.last_error = exc
             self.sent = self.sent or exc.request_sent
-            if not core.closed:
+            if not core.closed or isinstance(exc, ClientClosedError):
                 raise
             raise ClientClosedError(
                 "the client was closed while this request was in flight",
@@ -180,6 +194,19 @@ class _Attempt:
             self.last_error = error
             raise
         return Exchange(value, response, self.url)
+
+    def _timeout(self) -> aiohttp.ClientTimeout:
+        """The attempt's timeout, cut to what is left of the request's budget."""
+        timeout = self.options.timeout
+        left = self.budget.timeout - self.budget.spent()
+        if left <= 0 and self.last_error is not None:
+            raise self.last_error  # a retry with no time left is not started
+        if left == float("inf") or (timeout.total is not None and timeout.total <= left):
+            return timeout
+        return aiohttp.ClientTimeout(
+            total=max(left, 0.001), connect=timeout.connect, sock_read=timeout.sock_read,
+            sock_connect=timeout.sock_connect,
+        )  # fmt: skip
 
     def _pause(self, error: Exception) -> None:
         # One 429 (or 503 with Retry-After) holds every task until the window resets; a delay

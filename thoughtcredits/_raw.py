@@ -32,7 +32,7 @@ class APIResponse(Generic[T]):
         content: the body as received.
     """
 
-    __slots__ = ("_parse", "content", "elapsed", "headers", "status")
+    __slots__ = ("_parse", "_parsed", "content", "elapsed", "headers", "status")
 
     def __init__(
         self,
@@ -47,6 +47,7 @@ class APIResponse(Generic[T]):
         self.content = content
         self.elapsed = elapsed
         self._parse = parse
+        self._parsed: list[T] = []
 
     def __repr__(self) -> str:
         return f"<APIResponse [{self.status}] {len(self.content)} bytes>"
@@ -63,7 +64,9 @@ class APIResponse(Generic[T]):
             ResponseValidationError: the body cannot be read; for a create or update,
                 ``applied`` is True (the change was made).
         """
-        return self._parse()
+        if not self._parsed:  # parse once: an unreadable body warns once, not per call
+            self._parsed.append(self._parse())
+        return self._parsed[0]
 
 
 def to_raw(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[APIResponse[T]]]:

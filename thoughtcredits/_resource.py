@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, TypeVar, cast
 
 from . import _args
 from ._models import Page
-from ._page_rules import PageRequest
+from ._page_rules import PageRequest, parse_checkpoint
 from ._pagination import AsyncPaginator
 from ._raw import RAW, APIResponse
 from ._response import Listing, Single, Unparsed, decipher
@@ -74,6 +74,12 @@ class Resource:
         mode = client.pagination
         if mode == "page" and cursor is not None:
             raise ValueError('cursor: not used with Client(pagination="page"); pass page=')
+        resumed = None if resume_from is None else parse_checkpoint(resume_from)[0]
+        if mode == "page" and resumed is not None and resumed.cursor is not None:
+            # Page numbers cannot continue from a cursor: items would repeat or be skipped.
+            raise ValueError(
+                'resume_from: a cursor checkpoint cannot resume with Client(pagination="page")'
+            )
 
         async def fetch(request: PageRequest) -> Page[T]:
             page_query = query

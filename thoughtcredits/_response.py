@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import attrs
 
 from ._converter import parse_page_info, structure, structure_many
 from ._exceptions import ResponseTooLargeError, ResponseValidationError
+from ._hooks import decimal_hook
 from ._models import Page
 from ._status import error_from_response
 from ._wire import decode
@@ -166,6 +168,7 @@ def _payload(
             f"response is not valid JSON: {exc}", method=method, url=url, body=body[:200]
         ) from None
     if isinstance(expect, RawJSON):
+        _check_numbers(decoded, method=method, url=url)
         return decoded
     if isinstance(expect, Single):
         found = find_payload(decoded, expect.operation)
@@ -193,6 +196,24 @@ def _page(
         headers=headers,
         request_id=request_id(headers),
     )
+
+
+def _check_numbers(value: object, *, method: str, url: str) -> None:
+    """Refuse any number of ``Client.request`` JSON beyond the SDK's amount bounds."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, Decimal | int) and not isinstance(item, bool):
+            try:
+                decimal_hook(item, Decimal)
+            except ValueError as exc:
+                raise ResponseValidationError(
+                    f"number out of bounds: {exc}", method=method, url=url
+                ) from None
 
 
 def find_payload(body: object, operation: str, items_key: str | None = None) -> object:

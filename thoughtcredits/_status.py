@@ -62,13 +62,18 @@ def _message(body: object, status: int) -> str:
         for key in ("message", "error"):
             value = body.get(key)
             if isinstance(value, str) and value:
-                return value
+                return _short(value)
     if isinstance(body, str):
-        text = " ".join(body.split())
-        return text if len(text) <= _MAX_BODY_IN_MESSAGE else text[:_MAX_BODY_IN_MESSAGE] + "…"
+        return _short(body)
     if body is None:
         return "(empty body)"
     return f"HTTP {status}"
+
+
+def _short(text: str) -> str:
+    """Server text fit for a message: one line, bounded, valid Unicode."""
+    text = " ".join(text.split()).encode("utf-8", "replace").decode("utf-8")
+    return text if len(text) <= _MAX_BODY_IN_MESSAGE else text[:_MAX_BODY_IN_MESSAGE] + "…"
 
 
 def parse_retry_after(value: str | None, *, now: float) -> float | None:

@@ -38,6 +38,9 @@ _INEXACT = re.compile(rb"(?:^|[:\[,])\s*-?[0-9]+(?:[.eE]|[0-9]{18})")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
+_MAX_EXPONENT = 1000
+
+
 def camel(name: str) -> str:
     """``starting_balance`` -> ``startingBalance``."""
     head, *rest = name.split("_")
@@ -102,6 +105,9 @@ def format_decimal(value: Decimal) -> str:
     """An exact amount as JSON number text: ``10`` not ``10.0``, ``2.5`` not ``2.50E+0``."""
     if not value.is_finite():
         raise ValueError(f"cannot send a non-finite number ({value}) as JSON")
+    if not value.is_zero() and not -_MAX_EXPONENT <= value.adjusted() <= _MAX_EXPONENT:
+        # Checked before int() or "f": 1E+600000 would be 600,000 digits, 1E-20000000 20 MB.
+        raise ValueError(f"number out of range for JSON: {value:.3E}")
     if value == value.to_integral_value():
         return str(int(value))
     # format(..., "f") keeps every digit; normalize() would round to the context precision.
