@@ -56,7 +56,7 @@ uuids = st.uuids()
 amounts = st.one_of(
     st.integers(-(10**30) + 1, 10**30 - 1).map(Decimal),
     st.tuples(st.integers(-(10**30) + 1, 10**30 - 1), st.integers(0, 12)).map(
-        lambda n_places: Decimal(n_places[0]).scaleb(-n_places[1])
+        lambda n_places: Decimal(f"{n_places[0]}E-{n_places[1]}")  # exact: scaleb would round
     ),
     st.integers(0, 12).flatmap(
         lambda places: st.decimals(
@@ -64,13 +64,13 @@ amounts = st.one_of(
         )
     ),
     st.tuples(st.integers(-(10**9), 10**9), st.integers(1, 8)).map(
-        lambda n_zeros: Decimal(f"{n_zeros[0]}{'0' * n_zeros[1]}").scaleb(-12 - n_zeros[1])
+        lambda n_zeros: Decimal(f"{n_zeros[0]}{'0' * n_zeros[1]}E-{12 + n_zeros[1]}")
     ),
 )
 # Past the bounds: refused, however they are written.
 out_of_bounds = st.one_of(
     st.integers(10**30, 10**40).map(Decimal), st.integers(1, 10**6).filter(lambda n: n % 10 != 0)
-    .map(lambda n: Decimal(n).scaleb(-13)), st.sampled_from(
+    .map(lambda n: Decimal(f"{n}E-13")), st.sampled_from(
         [Decimal("1E+30"), Decimal("-1E+30"), Decimal("1E+600000"), Decimal("1E-200000000"),
          Decimal("0.0000000000001"), Decimal("12345678901234567890123456789012.5")]
     ),
