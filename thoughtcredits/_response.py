@@ -26,7 +26,7 @@ from ._exceptions import ResponseTooLargeError, ResponseValidationError
 from ._hooks import decimal_hook
 from ._models import Page
 from ._status import error_from_response
-from ._wire import decode
+from ._wire import decode, loads_exact
 
 __all__ = [
     "Expect",
@@ -162,18 +162,51 @@ def _payload(
             f"empty {status} response", method=method, url=url, status=status
         )
     try:
-        decoded = decode(body)
+        decoded, exact = decode(body)
+        if isinstance(expect, RawJSON):
+            if not exact and _has_float(decoded):
+                decoded = loads_exact(body)  # an exponent or a 64-bit overflow: read it exactly
+            _check_numbers(decoded, method=method, url=url)
+            return decoded
+        try:
+            return _structured(decoded, headers, expect, method=method, url=url)
+        except ResponseValidationError:
+            if exact or not _has_float(decoded):
+                raise
+        # orjson made a float of an exponent-only or a 20-digit number, and the hooks refused
+        # it: a rare body, read once more exactly (a truly bad body fails the same way again).
+        return _structured(loads_exact(body), headers, expect, method=method, url=url)
     except ValueError as exc:
         raise ResponseValidationError(
             f"response is not valid JSON: {exc}", method=method, url=url, body=body[:200]
         ) from None
-    if isinstance(expect, RawJSON):
-        _check_numbers(decoded, method=method, url=url)
-        return decoded
+
+
+def _structured(
+    decoded: object,
+    headers: Mapping[str, str],
+    expect: Single[Any] | Listing[Any],
+    *,
+    method: str,
+    url: str,
+) -> Any:
     if isinstance(expect, Single):
         found = find_payload(decoded, expect.operation)
         return structure(found, expect.cls, method=method, url=url)
     return _page(decoded, headers, expect, method=method, url=url)
+
+
+def _has_float(value: object) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is float:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _page(
