@@ -147,7 +147,7 @@ msgspec_decoder = msgspec.json.Decoder(MsgspecEnvelope)
 
 def sdk_page(raw: bytes) -> tuple[tuple[tc.CreditAction, ...], tc.PageInfo]:
     """What the SDK does with a page's bytes (``_resource._build_page`` without a Response)."""
-    payload: Any = find_payload(decode(raw), OP, "creditActions")
+    payload: Any = find_payload(decode(raw)[0], OP, "creditActions")
     return (
         structure_many(payload["creditActions"], tc.CreditAction),
         parse_page_info(payload["pageInfo"]),
@@ -157,7 +157,7 @@ def sdk_page(raw: bytes) -> tuple[tuple[tc.CreditAction, ...], tc.PageInfo]:
 def contenders(pages: list[bytes]) -> dict[str, Callable[[bytes], object]]:
     """Each way of decoding one page's bytes."""
     # The SDK's structuring alone, on bodies decoded beforehand (looked up by identity).
-    decoded = {id(raw): find_payload(decode(raw), OP, "creditActions") for raw in pages}
+    decoded = {id(raw): find_payload(decode(raw)[0], OP, "creditActions") for raw in pages}
     return {
         "json.loads": json.loads,
         "orjson.loads": orjson.loads,
