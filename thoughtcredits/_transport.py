@@ -15,6 +15,7 @@ from typing import Protocol
 
 import aiohttp
 import attrs
+from aiohttp.helpers import get_env_proxy_for_url
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
@@ -185,6 +186,9 @@ class AiohttpTransport:
         self._session = session
         self._owns_session = session is None
         self._trace_configs = list(trace_configs or ())
+        self._proxies: dict[
+            tuple[str, str | None, int | None], tuple[URL | None, aiohttp.BasicAuth | None]
+        ] = {}
 
     @property
     def session(self) -> aiohttp.ClientSession | None:
@@ -194,26 +198,46 @@ class AiohttpTransport:
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
             # Created lazily inside the running loop; no await between check and set, so
-            # concurrent first requests share one session. trust_env: HTTPS_PROXY/NO_PROXY
-            # work as for every aiohttp user.
-            self._session = aiohttp.ClientSession(
-                trace_configs=self._trace_configs or None, trust_env=True
-            )
+            # concurrent first requests share one session. The proxy variables are read by
+            # _proxy_for (as trust_env=True would), not by aiohttp on every request.
+            self._session = aiohttp.ClientSession(trace_configs=self._trace_configs or None)
             # aiohttp silently re-sends a dropped GET/PUT once, outside RetryPolicy: then
             # retry=None would not mean "never" and attempts would not cap what is sent.
             if hasattr(self._session, "_retry_connection"):
                 self._session._retry_connection = False
         return self._session
 
+    def _proxy_for(self, url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` for ``url``'s origin, read once per origin.
+
+        aiohttp's ``trust_env=True`` reads the same variables, but in a worker thread on every
+        request, twice (the proxy, and ``~/.netrc``): that doubled each request's time. The
+        netrc lookup is of no use here: the SDK sends its own ``Authorization``, and aiohttp
+        refuses to combine the two. Only the SDK's own session reads them.
+        """
+        origin = (url.scheme, url.host, url.port)
+        found = self._proxies.get(origin)
+        if found is None:
+            try:
+                found = get_env_proxy_for_url(url)
+            except LookupError:
+                found = (None, None)
+            self._proxies[origin] = found
+        return found
+
     async def send(self, request: HTTPRequest) -> HTTPResponse:
         """Make one exchange; read at most ``request.max_body`` body bytes."""
         session = self._get_session()
+        url = URL(request.url, encoded=True)
+        proxy, proxy_auth = self._proxy_for(url) if self._owns_session else (None, None)
         started = time.monotonic()
         failure: BaseException | None = None
         try:
             async with session.request(
                 request.method,
-                URL(request.url, encoded=True),
+                url,
+                proxy=proxy,
+                proxy_auth=proxy_auth,
                 headers=request.headers,
                 data=request.body,
                 timeout=request.timeout,
