@@ -20,9 +20,9 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Many tests wait on sockets, subprocesses and servers rather than on the CPU: four workers
-# (pytest-xdist) keep `make test` well under three minutes on two cores. PYTEST_JOBS= runs
-# them in one process.
-PYTEST_JOBS ?= -n 4
+# (pytest-xdist) keep `make test` under three minutes on two cores; the CLI's signal tests
+# share one worker (tests/cli/conftest.py). PYTEST_JOBS= runs everything in one process.
+PYTEST_JOBS ?= -n 4 --dist loadgroup
 
 # The Redis tests need a redis-server binary; CI (CI=true) must run them, a developer may skip.
 REDIS_SERVER := $(shell command -v redis-server 2>/dev/null)

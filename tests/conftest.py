@@ -231,8 +231,8 @@ async def mock_server() -> MockScriptedServer:
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[ScriptedServer]:
-    """A running :class:`ScriptedServer`, stopped after the test."""
+async def socket_server() -> AsyncIterator[ScriptedServer]:
+    """A running socket :class:`ScriptedServer`, for what only aiohttp itself does."""
     scripted = ScriptedServer()
     await scripted.start()
     try:
@@ -242,14 +242,9 @@ async def server() -> AsyncIterator[ScriptedServer]:
 
 
 @pytest.fixture
-async def socket_server() -> AsyncIterator[ScriptedServer]:
-    """A running socket :class:`ScriptedServer`, for what only aiohttp itself does."""
-    scripted = ScriptedServer()
-    await scripted.start()
-    try:
-        yield scripted
-    finally:
-        await scripted.close()
+async def server(socket_server: ScriptedServer) -> ScriptedServer:
+    """The scripted server of a test module (a socket one unless the module says otherwise)."""
+    return socket_server
 
 
 @pytest.fixture
