@@ -25,6 +25,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.path.name in _SERIAL and item.path.parent.name == "cli":
             item.add_marker(pytest.mark.xdist_group("cli-processes"))
 
+
 API_KEY = "cli-test-key"
 
 
