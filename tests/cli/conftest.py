@@ -14,18 +14,6 @@ from thoughtcredits.testing import FakeCreditsServer
 
 T = TypeVar("T")
 
-# These drive real CLI processes with signals and deadlines: under `make test`'s parallel
-# workers they all go to one worker, so they never compete with each other for the CPU.
-_SERIAL = frozenset({"test_process.py", "test_resumable.py", "test_terminal.py"})
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the signal-and-deadline CLI tests in one xdist group (``--dist loadgroup``)."""
-    for item in items:
-        if item.path.name in _SERIAL and item.path.parent.name == "cli":
-            item.add_marker(pytest.mark.xdist_group("cli-processes"))
-
-
 API_KEY = "cli-test-key"
 
 
