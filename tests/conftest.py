@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import socket
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -21,6 +22,12 @@ from yarl import URL
 
 import thoughtcredits as tc
 from thoughtcredits.testing import MockTransport, RecordingSleep
+
+# A shell that starts `make test` in the background leaves SIGINT ignored, and processes
+# inherit an ignored signal: the Ctrl-C tests would send a SIGINT that no child hears. A
+# handled signal is reset to the default in a child, so handling it here restores Ctrl-C.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 SAMPLES = Path(__file__).parent / "samples"
 API_KEY = "sk-test-0123456789abcdef"
