@@ -19,9 +19,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Most tests wait on sockets and servers rather than on the CPU: four workers (pytest-xdist)
-# run them. The CLI tests drive real processes with signals and deadlines, so they run after,
-# in one process, where nothing else competes for the two cores. PYTEST_JOBS= for no workers.
+# Most tests wait on sockets, servers and subprocesses rather than on the CPU: four workers
+# (pytest-xdist) keep `make test` under three minutes on two cores. PYTEST_JOBS= for none.
 PYTEST_JOBS ?= -n 4
 
 # The Redis tests need a redis-server binary; CI (CI=true) must run them, a developer may skip.
@@ -31,11 +30,9 @@ pytest: $(STAMP)
 ifeq ($(REDIS_SERVER),)
 	@if [ "$$CI" = true ]; then echo "error: CI=true but no redis-server binary, so the Redis tests cannot run (apt-get install redis-server)"; exit 1; fi
 	@echo "note: no redis-server binary: the Redis tests (tests/redis) are skipped; install it with apt-get install redis-server (or brew install redis)"
-	$(BIN)/pytest -q $(PYTEST_JOBS) --ignore=tests/redis --ignore=tests/cli
-	$(BIN)/pytest -q tests/cli
+	$(BIN)/pytest -q $(PYTEST_JOBS) --ignore=tests/redis
 else
-	$(BIN)/pytest -q $(PYTEST_JOBS) --ignore=tests/cli
-	$(BIN)/pytest -q tests/cli
+	$(BIN)/pytest -q $(PYTEST_JOBS)
 endif
 
 test: lint typecheck pytest
