@@ -197,3 +197,31 @@ async def test_put_after_apply_is_resent_safely() -> None:
         assert batch.current_balance == 4
         (debit,) = w.server.ledger.actions(w.account_id, "debit")
         assert (debit.amount, debit.source_balance_in, debit.source_balance_out) == (6, 10, 4)
+
+
+LANDED_BODIES = {
+    "html": b"<html><body>Created</body></html>",
+    "huge_exponent": b'{"data": {"CreateCreditBatch": {"currentBalance": 1e600000}}}',
+    "tiny_exponent": b'{"data": {"APICreateCreditAccount": {"currentBalance": 1e-200000000}}}',
+}
+
+
+@pytest.mark.parametrize("body", list(LANDED_BODIES))
+@pytest.mark.parametrize("route", ROUTES)
+async def test_landed_post_with_an_unreadable_answer_is_not_resent(route: Route, body: str) -> None:
+    """A POST applied and answered 201 with a body that cannot be read: sent once, applied."""
+    async with world() as w:
+        sleep = RecordingSleep()
+        w.server.inject(
+            Fault("status", status=201, route=route, body=LANDED_BODIES[body], when="after")
+        )
+        async with w.server.client(
+            sleep=sleep, retry=tc.RetryPolicy(retry_unsafe_methods=True)
+        ) as client:
+            with pytest.raises(tc.ResponseValidationError) as caught:
+                await create(route, w, client)
+        await settled(w, route)
+        assert (caught.value.applied, caught.value.status) == (True, 201)
+        assert len(w.sent(route)) == 1
+        assert created(route, w) == 1
+        assert sleep.calls == []
