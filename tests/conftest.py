@@ -131,8 +131,17 @@ class ScriptedServer:
         """A client for this server with the test key (no real sleeping unless overridden)."""
         return tc.Client(self.url, API_KEY, **kwargs)
 
+    def _record(self, seen: Seen) -> Reply:
+        """Record a request and pick its reply: the script, then ``respond``, then ``default``."""
+        self.requests.append(seen)
+        if self.script:
+            return self.script.popleft()
+        if self.respond is not None:
+            return self.respond(seen)
+        return self.default
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        self.requests.append(
+        reply = self._record(
             Seen(
                 method=request.method,
                 raw_path=request.raw_path,
@@ -143,13 +152,6 @@ class ScriptedServer:
                 body=await request.read(),
             )
         )
-        seen = self.requests[-1]
-        if self.script:
-            reply = self.script.popleft()
-        elif self.respond is not None:
-            reply = self.respond(seen)
-        else:
-            reply = self.default
         if reply.drop:
             assert request.transport is not None
             request.transport.close()
@@ -193,7 +195,7 @@ class MockScriptedServer(ScriptedServer):
 
     async def _answer(self, request: tc.HTTPRequest) -> tc.HTTPResponse:
         url = URL(request.url, encoded=True)
-        self.requests.append(
+        reply = self._record(
             Seen(
                 method=request.method,
                 raw_path=url.raw_path_qs,
@@ -204,13 +206,6 @@ class MockScriptedServer(ScriptedServer):
                 body=request.body or b"",
             )
         )
-        seen = self.requests[-1]
-        if self.script:
-            reply = self.script.popleft()
-        elif self.respond is not None:
-            reply = self.respond(seen)
-        else:
-            reply = self.default
         assert not reply.drop, "drops need the socket server"
         assert not reply.delay, "delays need the socket server"
         await asyncio.sleep(0)
