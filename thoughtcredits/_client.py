@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from decimal import Decimal
 from functools import cached_property
 from types import TracebackType
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import aiohttp
 from yarl import URL
@@ -279,7 +279,7 @@ class Client:
         exchange = await self._send(method, segments, query=query, json=json, expect=RawJSON())
         return exchange.value  # type: ignore[no-any-return]
 
-    async def _send(
+    def _send(
         self,
         method: str,
         segments: Sequence[str],
@@ -287,12 +287,13 @@ class Client:
         query: Mapping[str, str] | None = None,
         json: object = None,
         expect: Expect,
-    ) -> Exchange:
-        """Send one API request through the pipeline; return the interpreted answer."""
+    ) -> Coroutine[Any, Any, Exchange]:
+        """Send one API request through the pipeline; await it for the interpreted answer."""
+        # A plain function handing over execute's coroutine: one frame fewer per suspension.
         url = build_url(self._base_url, segments, query)
         body = None if json is None else dumps(json)
         path = self._base_path + url[len(self._base_url) :].partition("?")[0]
-        return await execute(self._core, self._options, method, url, path, body, expect)
+        return execute(self._core, self._options, method, url, path, body, expect)
 
 
 # A view gets its own options and resource namespaces (which point back at the view).

@@ -121,10 +121,22 @@ def _explain(data: object, cls: type[Any], error: Exception) -> str:
     return f"{cls.__name__}: {type(error).__name__}: {error}"
 
 
+_HOOKS: dict[type, Callable[[Any, type], Any]] = {}
+
+
+def _hook(cls: type) -> Callable[[Any, type], Any]:
+    # The fast converter is complete once imported, so its hook per class never changes;
+    # asking cattrs' dispatch again on every page was a visible cost.
+    hook = _HOOKS.get(cls)
+    if hook is None:
+        hook = _HOOKS[cls] = _fast.get_structure_hook(cls)
+    return hook
+
+
 def structure(data: object, cls: type[T], *, method: str = "", url: str = "") -> T:
     """Structure wire JSON into ``cls``; any mismatch is a ``ResponseValidationError``."""
     try:
-        return _fast.get_structure_hook(cls)(data, cls)  # type: ignore[no-any-return]
+        return _hook(cls)(data, cls)  # type: ignore[no-any-return]
     except Exception as error:
         raise ResponseValidationError(
             _explain(data, cls, error), method=method, url=url, body=data
@@ -135,7 +147,7 @@ def structure_many(
     items: list[object], cls: type[T], *, method: str = "", url: str = ""
 ) -> tuple[T, ...]:
     """Structure a JSON array of ``cls`` items into a tuple."""
-    hook = _fast.get_structure_hook(cls)
+    hook = _hook(cls)
     try:
         return tuple([hook(item, cls) for item in items])
     except Exception:
@@ -177,6 +189,8 @@ def parse_page_info(data: object, *, method: str = "", url: str = "") -> PageInf
         raise ResponseValidationError(
             f"pageInfo: expected an object, got {type(data).__name__}", method=method, url=url
         )
-    # Every CursorPageInfo field is nullable (S10); null means "not given".
-    data = {key: value for key, value in data.items() if value is not None}
+    # Every CursorPageInfo field is nullable (S10); null means "not given". The structure
+    # function reads a null as None already, except for hasMore (a bool that defaults).
+    if data.get("hasMore", False) is None:
+        data = {key: value for key, value in data.items() if value is not None}
     return structure(data, PageInfo, method=method, url=url)

@@ -92,6 +92,9 @@ class Reading:
         return self.limit is None and self.remaining is None and self.reset is None
 
 
+_NOTHING = Reading()
+
+
 def _whole(text: str | None, high: int) -> int | None:
     if text is None:
         return None
@@ -109,14 +112,18 @@ def read_headers(headers: Mapping[str, str], *, now: float) -> Reading:
     under 10^8 is read as seconds from now (some servers send a delta, not a timestamp); one
     in the past says nothing.
     """
-    limit = _whole(headers.get("X-RateLimit-Limit"), 10**9)
-    remaining = _whole(headers.get("X-RateLimit-Remaining"), 10**9)
+    limit_text = headers.get("X-RateLimit-Limit")
+    remaining_text = headers.get("X-RateLimit-Remaining")
+    text = headers.get("X-RateLimit-Reset")
+    if limit_text is None and remaining_text is None and text is None:
+        return _NOTHING  # a server that sets no quota: the common case stays cheap
+    limit = _whole(limit_text, 10**9)
+    remaining = _whole(remaining_text, 10**9)
     if limit == 0:
         limit = None
     if limit is not None and remaining is not None and remaining > limit:
         limit = remaining = None
     reset: float | None = None
-    text = headers.get("X-RateLimit-Reset")
     if text is not None:
         try:
             value = float(text)
@@ -257,10 +264,16 @@ class HeaderPacer:
                 intervals.append(limit.burst * 60.0 / limit.per_minute / remaining)
             self._interval = min(intervals, default=0.0)
 
+    @property
+    def idle(self) -> bool:
+        """True when no request has to wait: nothing to pace by, and no hold in force."""
+        return self._interval == 0.0 and self._hold_until == 0.0
+
     def reserve(self, now: float) -> Reservation:
         """Go at ``now``, or say how long to wait before asking again."""
         if self._hold_until > now:
             return Reservation(self._hold_until - now, reserved=False)
+        self._hold_until = 0.0  # served: the pacer can be idle again
         due = self._last + self._interval
         if due > now:
             return Reservation(min(due - now, self.POLL), reserved=False)

@@ -15,7 +15,6 @@ memory of cursors seen is bounded, so a million-item walk costs no more than a s
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from typing import Any, Literal
 
 import attrs
@@ -58,13 +57,15 @@ def parse_checkpoint(token: str) -> tuple[PageRequest, int]:
 class Walk:
     """The state of one listing walk: the next request, and the bounded loop guards."""
 
+    __slots__ = ("_empty", "_previous", "_seen", "max_empty_pages", "mode")
+
     def __init__(
         self, mode: Literal["cursor", "page"], start: PageRequest, max_empty_pages: int
     ) -> None:
         self.mode = mode
         self.max_empty_pages = max_empty_pages
         self._empty = 0
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen: dict[str, None] = {}  # insertion-ordered: the oldest goes first
         self._previous: tuple[Any, ...] = ()
         if start.cursor is not None:
             self._seen[start.cursor] = None
@@ -105,5 +106,5 @@ class Walk:
             )
         self._seen[info.cursor] = None
         if len(self._seen) > _REMEMBERED_CURSORS:
-            self._seen.popitem(last=False)
+            del self._seen[next(iter(self._seen))]
         return PageRequest(cursor=info.cursor)

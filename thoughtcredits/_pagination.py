@@ -30,6 +30,8 @@ def _drop_result(task: asyncio.Task[object]) -> None:
 class _Prefetch(Generic[T]):
     """The next page: a coroutine started by the loop if it gets there first, else inline."""
 
+    __slots__ = ("_fetch", "_handle", "_request", "_task", "_track")
+
     def __init__(
         self,
         fetch: Callable[[PageRequest], Awaitable[Page[T]]],
@@ -73,6 +75,10 @@ class AsyncPaginator(Generic[T]):
     last item yielded; pass it as ``resume_from=`` to a new ``list(...)`` call to continue
     with the next item, nothing re-read and nothing skipped.
     """
+
+    # One is made per list() call: no per-instance dict to allocate and free.
+    __slots__ = ("_fetch", "_max_empty_pages", "_max_items", "_mode", "_position", "_prefetch",
+                 "_resumed", "_skip", "_start", "_track")  # fmt: skip
 
     def __init__(
         self,

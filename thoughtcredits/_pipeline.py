@@ -24,6 +24,7 @@ from ._transport import HTTPRequest, HTTPResponse, RequestContext
 __all__ = ["Exchange", "execute"]
 
 _DEFAULT_POLICY = RetryPolicy()
+_MULTIDICTS = (CIMultiDict, CIMultiDictProxy)
 
 
 @attrs.frozen
@@ -95,6 +96,9 @@ async def execute(
 class _Attempt:
     """The attempts of one request, and the waits between them."""
 
+    __slots__ = ("body", "budget", "core", "expect", "last_error", "method", "options", "path",
+                 "sent", "url")  # fmt: skip
+
     def __init__(
         self,
         core: Core,
@@ -139,13 +143,15 @@ class _Attempt:
                 retry_after=seconds,
             ) from None
 
+    async def _wait_for_gate(self, seconds: float) -> None:
+        await self.wait(seconds, pause=True)
+
     async def __call__(self, number: int) -> Exchange:
         core, method = self.core, self.method
         throttle = core.throttle
         headers = self.options.json_headers if self.body is not None else self.options.headers
-        core.stats.throttle_wait += await throttle.acquire(
-            lambda seconds: self.wait(seconds, pause=True)
-        )
+        if throttle.busy():  # most requests pass no gate at all: build no wait for them
+            core.stats.throttle_wait += await throttle.acquire(self._wait_for_gate)
         try:
             if core.closed:  # it waited for a slot while the client closed
                 raise ClientClosedError(
@@ -159,7 +165,9 @@ class _Attempt:
                 RequestContext(method, self.path, number),
             )  # fmt: skip
             response = await core.transport.send(request)
-            if not isinstance(response.headers, CIMultiDict | CIMultiDictProxy):
+            if type(response.headers) is not CIMultiDictProxy and not isinstance(
+                response.headers, _MULTIDICTS
+            ):
                 # A custom transport may answer with a plain dict: headers are case-insensitive.
                 response = attrs.evolve(
                     response, headers=CIMultiDictProxy(CIMultiDict(response.headers))

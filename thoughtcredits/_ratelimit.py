@@ -134,6 +134,8 @@ class Throttle:
         Every timed wait is ``await wait(seconds)``; if it raises (client closed, retry budget
         spent) the exception propagates and nothing is held. Pair with :meth:`release`.
         """
+        if not self.busy():
+            return 0.0  # nothing configured, nothing paused: the common case costs nothing
         waited = 0.0
 
         async def nap(seconds: float) -> None:
@@ -141,8 +143,6 @@ class Throttle:
             await wait(seconds)
             waited += seconds
 
-        if not self._busy():
-            return 0.0  # nothing configured, nothing paused: the common case costs nothing
         started = time.monotonic()
         await self._serve_pause(nap)
         probe = await self._probe.take()
@@ -216,15 +216,13 @@ class Throttle:
         if self._redis is not None:
             await self._redis.aclose()
 
-    def _busy(self) -> bool:
+    def busy(self) -> bool:
+        """Whether any gate is in force; when not, :meth:`acquire` would return at once."""
+        # An idle pacer (no quota headers seen, or no hold) lets a request straight through.
         return bool(
-            self._resume_at
-            or self._probe.active
-            or self._local
-            or self._redis
-            or self._pacer
-            or self._semaphore
-        )
+            self._resume_at or self._probe.active or self._local or self._redis
+            or not (self._pacer is None or self._pacer.idle) or self._semaphore
+        )  # fmt: skip
 
     def _hold(self, seconds: float, reason: str) -> None:
         resume_at = self._clock() + seconds

@@ -87,9 +87,11 @@ class Resource:
                 page_query = {**query, "cursor": request.cursor}
             elif request.page is not None:
                 page_query = {**query, "page": str(request.page)}
-            expect = Listing(
-                listing.cls, listing.operation, listing.items_key, request.cursor, request.page
-            )
+            expect = listing  # a first page: the resource's own Listing says it all
+            if request.cursor is not None or request.page is not None:
+                expect = Listing(
+                    listing.cls, listing.operation, listing.items_key, request.cursor, request.page
+                )
             exchange = await client._send("GET", segments, query=page_query, expect=expect)
             return cast(Page[T], exchange.value)
 

@@ -193,25 +193,6 @@ def _structured(
     if isinstance(expect, Single):
         found = find_payload(decoded, expect.operation)
         return structure(found, expect.cls, method=method, url=url)
-    return _page(decoded, headers, expect, method=method, url=url)
-
-
-def _has_float(value: object) -> bool:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if type(item) is float:
-            return True
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
-
-
-def _page(
-    decoded: object, headers: Mapping[str, str], expect: Listing[Any], *, method: str, url: str
-) -> Page[Any]:
     payload = find_payload(decoded, expect.operation, expect.items_key)
     items = payload.get(expect.items_key) if isinstance(payload, dict) else None
     if not isinstance(payload, dict) or not isinstance(items, list):
@@ -229,6 +210,19 @@ def _page(
         headers=headers,
         request_id=request_id(headers),
     )
+
+
+def _has_float(value: object) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is float:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _check_numbers(value: object, *, method: str, url: str) -> None:

@@ -141,6 +141,8 @@ class Budget:
     meaningful there too. Waits are refused before they are slept.
     """
 
+    __slots__ = ("_clock", "_slept_real", "_start", "timeout", "waited")
+
     def __init__(self, timeout: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.timeout = timeout
         self._clock = clock

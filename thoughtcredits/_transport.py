@@ -1,9 +1,9 @@
 """The transport seam: one HTTP exchange in, status + headers + bounded body out.
 
 :class:`AiohttpTransport` is the only code in the SDK that touches aiohttp. It owns the
-session (its own, or a borrowed one it never closes), every aiohttp private the SDK relies
-on, and the mapping of aiohttp failures to :class:`APIConnectionError` with the "was it sent"
-rule. Any object with the same ``send``/``aclose`` methods can replace it
+session (its own, or a borrowed one it never closes) and every aiohttp private the SDK
+relies on; ``_netfail`` maps aiohttp failures to :class:`APIConnectionError` with the "was it
+sent" rule. Any object with the same ``send``/``aclose`` methods can replace it
 (``Client(transport=...)``); ``thoughtcredits.testing.MockTransport`` answers from a function.
 """
 
@@ -16,10 +16,10 @@ from typing import Protocol
 import aiohttp
 import attrs
 from aiohttp.helpers import get_env_proxy_for_url
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 from yarl import URL
 
-from ._exceptions import APIConnectionError, APITimeoutError
+from ._netfail import connection_error, scrubbed
 
 __all__ = [
     "AiohttpTransport",
@@ -28,8 +28,6 @@ __all__ = [
     "RequestContext",
     "Secret",
     "Transport",
-    "connection_error",
-    "scrubbed",
 ]
 
 _CHUNK = 64 * 1024
@@ -115,57 +113,6 @@ class Transport(Protocol):
         ...
 
 
-def connection_error(
-    error: BaseException, method: str, url: str, elapsed: float
-) -> APIConnectionError:
-    """Our error for an aiohttp failure; ``request_sent`` False only when it provably was not.
-
-    The message names the aiohttp error type only: aiohttp errors can carry the request's
-    headers (``request_info``), and so the API key, in their text.
-    """
-    if isinstance(error, aiohttp.ConnectionTimeoutError):
-        return APITimeoutError(
-            f"timed out connecting after {elapsed:.1f}s", method=method, url=url, request_sent=False
-        )
-    if isinstance(error, TimeoutError | aiohttp.ServerTimeoutError):
-        return APITimeoutError(f"timed out after {elapsed:.1f}s", method=method, url=url)
-    if isinstance(error, aiohttp.ClientSSLError):
-        # Not "before sending" for retries: a certificate problem will not fix itself.
-        return APIConnectionError(f"TLS error: {_describe(error)}", method=method, url=url)
-    if isinstance(error, aiohttp.ClientConnectorError):
-        return APIConnectionError(
-            f"could not connect: {_describe(error)}", method=method, url=url, request_sent=False
-        )
-    return APIConnectionError(f"connection failed: {_describe(error)}", method=method, url=url)
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, aiohttp.ClientResponseError):
-        # Its str() is safe, but its request_info holds our headers: say only what happened.
-        return f"{type(error).__name__}: {error.status}, {error.message}"
-    if isinstance(error, aiohttp.ClientConnectorError):
-        return f"{type(error).__name__}: {error.host}:{error.port}: {error.strerror}"
-    return f"{type(error).__name__}: {error}"
-
-
-def scrubbed(error: BaseException) -> BaseException:
-    """``error`` fit to be a ``__cause__``: no request headers, no frames, no chained errors.
-
-    aiohttp's ``request_info`` (and ``history``) hold the request's headers, and its frames'
-    locals hold them too (``traceback`` with ``capture_locals=True`` would print the key).
-    """
-    if isinstance(error, aiohttp.ClientResponseError):
-        info = error.request_info
-        error.request_info = aiohttp.RequestInfo(
-            info.url, info.method, CIMultiDictProxy(CIMultiDict()), info.real_url
-        )
-        error.history = ()
-    error.__traceback__ = None
-    error.__context__ = None
-    error.__cause__ = None
-    return error
-
-
 class AiohttpTransport:
     """The default transport: an ``aiohttp.ClientSession``, created lazily or borrowed.
 
@@ -248,7 +195,12 @@ class AiohttpTransport:
                 raise_for_status=False,
                 trace_request_ctx=request.context,
             ) as response:
-                body, complete = await _read_bounded(response, request.max_body)
+                length = response.content_length
+                if length is not None and length <= request.max_body and not _encoded(response):
+                    # aiohttp reads no more than the declared size (and no extra frame)
+                    body, complete = await response.read(), True
+                else:
+                    body, complete = await _read_bounded(response, request.max_body)
                 return HTTPResponse(
                     response.status, response.headers, body, complete, time.monotonic() - started
                 )
@@ -281,10 +233,15 @@ class AiohttpTransport:
             connector._close()
 
 
+def _encoded(response: aiohttp.ClientResponse) -> bool:
+    # A compressed body's declared size says nothing of its inflated size.
+    return "Content-Encoding" in response.headers
+
+
 async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
     """The body, read chunk by chunk (aiohttp inflates incrementally), stopping at ``limit``."""
     length = response.content_length
-    if length is not None and length > limit and "Content-Encoding" not in response.headers:
+    if length is not None and length > limit and not _encoded(response):
         response.close()  # a declared size over the cap: do not read a byte of it
         return b"", False
     chunks: list[bytes] = []
