@@ -102,6 +102,31 @@ def test_raw_json_is_exact() -> None:
     assert value == {"a": Decimal("0.10"), "b": [1, Decimal("2E+3")]}
 
 
+@pytest.mark.parametrize(
+    "created", ["2024-01-01T00:00:00Z", "2024-01-01T00:00:00.000Z"], ids=["seconds", "millis"]
+)
+def test_a_fraction_beside_timestamps_is_exact(created: str) -> None:
+    """However the timestamps are written, a fractional amount arrives digit for digit.
+
+    With whole-second timestamps the body has no more dots than timestamp endings, so the
+    quick check guesses "no fraction": orjson's float is refused and the body read exactly.
+    """
+    item = (
+        '{"id": "5b28371b-5182-4b27-b6b6-21f55d56a5a2", "status": "active",'
+        ' "creditAccountId": "c9924ba6-d190-47b3-ace5-8b3a1ca9ced1",'
+        ' "startingBalance": 12345678901234.5678, "currentBalance": 1, "allocatedCredits": 0,'
+        f' "createdAt": "{created}", "updatedAt": "{created}"}}'
+    )
+    body = f'{{"data": {{"Op": {{"creditBatches": [{item}]}}}}}}'.encode()
+    page = decipher(
+        200, {}, body, Listing(tc.CreditBatch, "Op", "creditBatches", None, None),
+        method="GET", url="u",
+    )  # fmt: skip
+    (batch,) = page.items
+    assert batch.starting_balance == Decimal("12345678901234.5678")
+    assert str(batch.starting_balance) == "12345678901234.5678"
+
+
 def test_listing_page_carries_request_and_headers() -> None:
     """A listing's Page knows how it was asked for and what the response said."""
     body = b'{"data": {"Op": {"creditBatches": [], "pageInfo": {"hasMore": false}}}}'

@@ -12,7 +12,7 @@ from ._arrow import to_arrow
 from ._client import JSON, Client
 from ._config import DEFAULT_TIMEOUT
 from ._converter import to_json
-from ._events import Event, Hook, PauseEvent, Quota, RetryEvent
+from ._events import ClientStats, Event, Hook, PauseEvent, Quota, RetryEvent
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -44,7 +44,7 @@ from ._models import (
     Sublicense,
 )
 from ._pagination import AsyncPaginator
-from ._ratelimit import ClientStats, RateLimit
+from ._ratelimit import RateLimit
 from ._raw import APIResponse
 from ._redis import RedisRateLimit
 from ._retry import RetryPolicy

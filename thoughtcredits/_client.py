@@ -23,9 +23,9 @@ from ._config import (
 from ._config import user_agent as _user_agent
 from ._core import Clock, Core, Options
 from ._credits import CreditAccounts, CreditActions, CreditBatches
-from ._events import Hook, Quota, emit
+from ._events import ClientStats, Hook, Quota, emit
 from ._pipeline import Exchange, execute
-from ._ratelimit import ClientStats, RateLimit, Throttle
+from ._ratelimit import RateLimit, Throttle
 from ._redis import RedisRateLimit
 from ._response import Expect, RawJSON
 from ._retry import RetryPolicy

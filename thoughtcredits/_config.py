@@ -103,9 +103,15 @@ def _quote(text: str) -> str:
     return quote(text, safe="")
 
 
+@lru_cache(maxsize=1024)
+def _path(base: str, segments: tuple[str, ...]) -> str:
+    # Every page of a listing, and every call on the same account, has the same path.
+    return base + "/" + "/".join([_quote(segment) for segment in segments])
+
+
 def build_url(base: str, segments: Sequence[str], query: Mapping[str, str] | None = None) -> str:
     """Join quoted path segments and an encoded query onto ``base``."""
-    url = base + "/" + "/".join([_quote(segment) for segment in segments])
+    url = _path(base, tuple(segments))
     if query:
         url += "?" + "&".join([f"{_quote(key)}={_quote(value)}" for key, value in query.items()])
     return url

@@ -15,9 +15,9 @@ from typing import Any
 import aiohttp
 import attrs
 
-from ._events import Hook
+from ._events import ClientStats, Hook
 from ._exceptions import ClientClosedError
-from ._ratelimit import ClientStats, Throttle
+from ._ratelimit import Throttle
 from ._retry import RetryPolicy
 from ._transport import AiohttpTransport, Transport
 

@@ -1,4 +1,4 @@
-"""Typed signals from a client: instrumentation hooks and the quota snapshot.
+"""Typed signals from a client: instrumentation hooks, the quota snapshot and the counters.
 
 A hook is any callable that takes one event; pass hooks as ``Client(hooks=[...])``. Hooks run
 synchronously in the task that made the request, so they must be quick and must not raise
@@ -21,7 +21,7 @@ import attrs
 
 from ._exceptions import ThoughtCreditsError
 
-__all__ = ["Event", "Hook", "PauseEvent", "Quota", "RetryEvent", "emit"]
+__all__ = ["ClientStats", "Event", "Hook", "PauseEvent", "Quota", "RetryEvent", "emit"]
 
 logger = logging.getLogger("thoughtcredits")
 
@@ -98,3 +98,20 @@ def emit(hooks: Sequence[Hook], event: Event) -> None:
             hook(event)
         except Exception:
             logger.exception("thoughtcredits hook %r raised; ignored", hook)
+
+
+@attrs.define
+class ClientStats:
+    """Counters for one client; read them at any time (they only grow).
+
+    Attributes:
+        requests: HTTP exchanges completed (every attempt counts).
+        retries: attempts that were retried.
+        rate_limited: 429 responses received.
+        throttle_wait: seconds spent waiting on the client-side limiter and 429 pauses.
+    """
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    throttle_wait: float = 0.0

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 __all__ = [
+    "NO_QUOTA",
     "PROVISIONAL",
     "HeaderPacer",
     "Learner",
@@ -92,7 +93,8 @@ class Reading:
         return self.limit is None and self.remaining is None and self.reset is None
 
 
-_NOTHING = Reading()
+NO_QUOTA = Reading()
+"""What :func:`read_headers` returns (this very object) for an answer with no quota header."""
 
 
 def _whole(text: str | None, high: int) -> int | None:
@@ -116,7 +118,7 @@ def read_headers(headers: Mapping[str, str], *, now: float) -> Reading:
     remaining_text = headers.get("X-RateLimit-Remaining")
     text = headers.get("X-RateLimit-Reset")
     if limit_text is None and remaining_text is None and text is None:
-        return _NOTHING  # a server that sets no quota: the common case stays cheap
+        return NO_QUOTA  # a server that sets no quota: the common case stays cheap
     limit = _whole(limit_text, 10**9)
     remaining = _whole(remaining_text, 10**9)
     if limit == 0:

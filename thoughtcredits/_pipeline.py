@@ -6,7 +6,7 @@ The only waiting happens in ``Core.sleep`` (through the request's ``Budget``), w
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 import attrs
@@ -27,8 +27,7 @@ _DEFAULT_POLICY = RetryPolicy()
 _MULTIDICTS = (CIMultiDict, CIMultiDictProxy)
 
 
-@attrs.frozen
-class Exchange:
+class Exchange(NamedTuple):
     """What one successful request produced: the parsed value and the response behind it."""
 
     value: Any

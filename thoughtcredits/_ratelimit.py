@@ -24,38 +24,27 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
-import attrs
-
 from ._events import Event, PauseEvent, Quota
-from ._pacing import PROVISIONAL, HeaderPacer, Learner, LocalLimiter, RateLimit, Reading
-from ._pacing import read_headers as _read_headers
+from ._pacing import (
+    NO_QUOTA,
+    PROVISIONAL,
+    HeaderPacer,
+    Learner,
+    LocalLimiter,
+    RateLimit,
+    Reading,
+    read_headers,
+)
 from ._probe import Probe
 
 if TYPE_CHECKING:
     from ._redis import RedisBackend, RedisRateLimit
 
-__all__ = ["ClientStats", "RateLimit", "Throttle"]
+__all__ = ["RateLimit", "Throttle"]
 
 logger = logging.getLogger("thoughtcredits")
 
 Wait = Callable[[float], Awaitable[None]]
-
-
-@attrs.define
-class ClientStats:
-    """Counters for one client; read them at any time (they only grow).
-
-    Attributes:
-        requests: HTTP exchanges completed (every attempt counts).
-        retries: attempts that were retried.
-        rate_limited: 429 responses received.
-        throttle_wait: seconds spent waiting on the client-side limiter and 429 pauses.
-    """
-
-    requests: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-    throttle_wait: float = 0.0
 
 
 class Throttle:
@@ -174,7 +163,11 @@ class Throttle:
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Learn from every answer's rate-limit headers (call before :meth:`release`)."""
         now = self._clock()
-        reading = _read_headers(headers, now=now)
+        reading = read_headers(headers, now=now)
+        if reading is NO_QUOTA and not self._probe.active:  # no quota headers: no news
+            if self._pacer is not None:
+                self._pacer.update(reading, now, None)
+            return
         if not reading.empty:
             self._reading = reading
         if self._learner is not None:
