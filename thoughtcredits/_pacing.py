@@ -16,10 +16,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
+from multidict import istr
 
 __all__ = [
     "NO_QUOTA",
     "PROVISIONAL",
+    "X_RATELIMIT_LIMIT",
     "HeaderPacer",
     "Learner",
     "LocalLimiter",
@@ -93,6 +95,9 @@ class Reading:
         return self.limit is None and self.remaining is None and self.reset is None
 
 
+# istr keys: a case-insensitive lookup that needs no case folding, on every answer.
+X_RATELIMIT_LIMIT = istr("X-RateLimit-Limit")
+_REMAINING, _RESET = istr("X-RateLimit-Remaining"), istr("X-RateLimit-Reset")
 NO_QUOTA = Reading()
 """What :func:`read_headers` returns (this very object) for an answer with no quota header."""
 
@@ -114,9 +119,9 @@ def read_headers(headers: Mapping[str, str], *, now: float) -> Reading:
     under 10^8 is read as seconds from now (some servers send a delta, not a timestamp); one
     in the past says nothing.
     """
-    limit_text = headers.get("X-RateLimit-Limit")
-    remaining_text = headers.get("X-RateLimit-Remaining")
-    text = headers.get("X-RateLimit-Reset")
+    limit_text = headers.get(X_RATELIMIT_LIMIT)
+    remaining_text = headers.get(_REMAINING)
+    text = headers.get(_RESET)
     if limit_text is None and remaining_text is None and text is None:
         return NO_QUOTA  # a server that sets no quota: the common case stays cheap
     limit = _whole(limit_text, 10**9)

@@ -28,6 +28,7 @@ from ._events import Event, PauseEvent, Quota
 from ._pacing import (
     NO_QUOTA,
     PROVISIONAL,
+    X_RATELIMIT_LIMIT,
     HeaderPacer,
     Learner,
     LocalLimiter,
@@ -177,7 +178,7 @@ class Throttle:
         if self._probe.active and (
             (self._learner is not None and self._learner.limit is not None)
             # An answer with no quota header at all: this server sets no quota.
-            or (status < 500 and "X-RateLimit-Limit" not in headers)
+            or (status < 500 and X_RATELIMIT_LIMIT not in headers)
         ):
             self._probe.end()
         # A refusal's Retry-After is the retry loop's to wait; its "Remaining: 0" is no news.

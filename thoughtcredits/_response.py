@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import attrs
+from multidict import istr
 
 from ._converter import parse_page_info, structure, structure_many
 from ._exceptions import ResponseTooLargeError, ResponseValidationError
@@ -78,9 +79,12 @@ class Unparsed:
 Expect = Single[Any] | Listing[Any] | RawJSON | Unparsed
 
 
+_X_REQUEST_ID, _REQUEST_ID = istr("X-Request-Id"), istr("Request-Id")  # no case folding
+
+
 def request_id(headers: Mapping[str, str]) -> str | None:
     """The server's request id header, when it sent one."""
-    return headers.get("X-Request-Id") or headers.get("Request-Id")
+    return headers.get(_X_REQUEST_ID) or headers.get(_REQUEST_ID)
 
 
 def decipher(

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import aiohttp
 import attrs
+from aiohttp import hdrs
 from aiohttp.helpers import get_env_proxy_for_url
 from multidict import CIMultiDict
 from yarl import URL
@@ -235,7 +236,7 @@ class AiohttpTransport:
 
 def _encoded(response: aiohttp.ClientResponse) -> bool:
     # A compressed body's declared size says nothing of its inflated size.
-    return "Content-Encoding" in response.headers
+    return hdrs.CONTENT_ENCODING in response.headers
 
 
 async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
