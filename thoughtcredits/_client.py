@@ -15,10 +15,10 @@ from yarl import URL
 from . import _args
 from ._config import (
     DEFAULT_TIMEOUT,
-    build_url,
     client_timeout,
     request_target,
     resolve_credentials,
+    target,
 )
 from ._config import user_agent as _user_agent
 from ._core import Clock, Core, Options
@@ -290,9 +290,8 @@ class Client:
     ) -> Coroutine[Any, Any, Exchange]:
         """Send one API request through the pipeline; await it for the interpreted answer."""
         # A plain function handing over execute's coroutine: one frame fewer per suspension.
-        url = build_url(self._base_url, segments, query)
+        url, path = target(self._base_url, self._base_path, segments, query)
         body = None if json is None else dumps(json)
-        path = self._base_path + url[len(self._base_url) :].partition("?")[0]
         return execute(self._core, self._options, method, url, path, body, expect)
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "normalize_base_url",
     "request_target",
     "resolve_credentials",
+    "target",
     "user_agent",
 ]
 
@@ -112,6 +113,14 @@ def _quote(text: str) -> str:
 def _path(base: str, segments: tuple[str, ...]) -> str:
     # Every page of a listing, and every call on the same account, has the same path.
     return base + "/" + "/".join([_quote(segment) for segment in segments])
+
+
+def target(
+    base: str, base_path: str, segments: Sequence[str], query: Mapping[str, str] | None
+) -> tuple[str, str]:
+    """A request's URL, and its path (no query) for logs and events."""
+    url = build_url(base, segments, query)
+    return url, base_path + url[len(base) :].partition("?")[0]
 
 
 def build_url(base: str, segments: Sequence[str], query: Mapping[str, str] | None = None) -> str:

@@ -6,6 +6,7 @@ The only waiting happens in ``Core.sleep`` (through the request's ``Budget``), w
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from typing import Any, NamedTuple
 
 import aiohttp
@@ -17,11 +18,12 @@ from ._core import Core, Options
 from ._events import RetryEvent, emit
 from ._exceptions import APIConnectionError, ClientClosedError, RateLimitError, ThoughtCreditsError
 from ._logs import log_exchange, log_final_failure, log_retry
-from ._response import Expect, decipher
+from ._models import Page
+from ._response import Expect, Listing, decipher
 from ._retry import Budget, BudgetExceeded, RetryPolicy, reason, retrying, should_retry
 from ._transport import HTTPRequest, HTTPResponse, RequestContext
 
-__all__ = ["Exchange", "execute"]
+__all__ = ["Exchange", "execute", "execute_value"]
 
 _DEFAULT_POLICY = RetryPolicy()
 _MULTIDICTS = (CIMultiDict, CIMultiDictProxy)
@@ -35,7 +37,7 @@ class Exchange(NamedTuple):
     url: str
 
 
-async def execute(
+def execute(
     core: Core,
     options: Options,
     method: str,
@@ -43,12 +45,28 @@ async def execute(
     path: str,
     body: bytes | None,
     expect: Expect,
-) -> Exchange:
-    """Send one API request with the view's retries; return the interpreted 2xx answer."""
+) -> Coroutine[Any, Any, Exchange]:
+    """Send one API request with the view's retries; await it for the interpreted answer."""
+    return _run(_Attempt(core, options, method, url, path, body, expect, unwrap=False))
+
+
+def execute_value(
+    core: Core, options: Options, method: str, url: str, path: str, expect: Listing[Any]
+) -> Coroutine[Any, Any, Page[Any]]:
+    """:func:`execute` for a listing: the coroutine gives the :class:`Page` alone.
+
+    A page carries its response's headers already, so the pager awaits this directly: no
+    frame of its own for every suspension to pass through, and no Exchange to build.
+    """
+    return _run(_Attempt(core, options, method, url, path, None, expect, unwrap=True))
+
+
+async def _run(attempt: _Attempt) -> Any:
+    core, options, method, path = attempt.core, attempt.options, attempt.method, attempt.path
     core.check_open()
     policy = options.retry
-    budget = Budget(policy.timeout if policy is not None else float("inf"))
-    attempt = _Attempt(core, options, method, url, path, body, expect, budget)
+    # The budget starts when the request does (a prefetch may be created a moment earlier).
+    attempt.budget = budget = Budget(policy.timeout if policy is not None else float("inf"))
     # Most requests succeed at once, so the first attempt skips building a tenacity loop.
     try:
         return await attempt(1)
@@ -96,7 +114,7 @@ class _Attempt:
     """The attempts of one request, and the waits between them."""
 
     __slots__ = ("body", "budget", "core", "expect", "last_error", "method", "options", "path",
-                 "sent", "url")  # fmt: skip
+                 "sent", "unwrap", "url")  # fmt: skip
 
     def __init__(
         self,
@@ -107,10 +125,13 @@ class _Attempt:
         path: str,
         body: bytes | None,
         expect: Expect,
-        budget: Budget,
+        *,
+        unwrap: bool,
     ) -> None:
-        self.core, self.options, self.budget = core, options, budget
+        self.core, self.options = core, options
+        self.budget: Budget  # set by _run when the request starts
         self.method, self.url, self.path, self.body, self.expect = method, url, path, body, expect
+        self.unwrap = unwrap
         self.last_error: Exception | None = None
         self.sent = False
 
@@ -200,7 +221,7 @@ class _Attempt:
             self._pause(error)
             self.last_error = error
             raise
-        return Exchange(value, response, self.url)
+        return value if self.unwrap else Exchange(value, response, self.url)
 
     def _timeout(self) -> aiohttp.ClientTimeout:
         """The attempt's timeout, cut to what is left of the request's budget."""

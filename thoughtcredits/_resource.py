@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from . import _args
+from ._config import target
 from ._models import Page
 from ._page_rules import PageRequest, parse_checkpoint
 from ._pagination import AsyncPaginator
+from ._pipeline import execute_value
 from ._raw import RAW, APIResponse
 from ._response import Listing, Single, Unparsed, decipher
 from ._transport import RequestContext
@@ -81,7 +84,7 @@ class Resource:
                 'resume_from: a cursor checkpoint cannot resume with Client(pagination="page")'
             )
 
-        async def fetch(request: PageRequest) -> Page[T]:
+        def fetch(request: PageRequest) -> Awaitable[Page[T]]:
             page_query = query
             if request.cursor is not None:
                 page_query = {**query, "cursor": request.cursor}
@@ -92,8 +95,9 @@ class Resource:
                 expect = Listing(
                     listing.cls, listing.operation, listing.items_key, request.cursor, request.page
                 )
-            exchange = await client._send("GET", segments, query=page_query, expect=expect)
-            return cast(Page[T], exchange.value)
+            # A plain function handing over the page's coroutine: no frame of its own.
+            url, path = target(client._base_url, client._base_path, segments, page_query)
+            return execute_value(client._core, client._options, "GET", url, path, expect)
 
         start = PageRequest(cursor=cursor, page=page)
         if mode == "page" and page is None and cursor is None and resume_from is None:
