@@ -77,8 +77,8 @@ class AsyncPaginator(Generic[T]):
     """
 
     # One is made per list() call: no per-instance dict to allocate and free.
-    __slots__ = ("_fetch", "_max_empty_pages", "_max_items", "_mode", "_position", "_prefetch",
-                 "_resumed", "_skip", "_start", "_track")  # fmt: skip
+    __slots__ = ("_at", "_fetch", "_max_empty_pages", "_max_items", "_mode", "_offset",
+                 "_prefetch", "_resumed", "_skip", "_start", "_track")  # fmt: skip
 
     def __init__(
         self,
@@ -109,16 +109,18 @@ class AsyncPaginator(Generic[T]):
         self._mode: Literal["cursor", "page"] = mode
         self._max_empty_pages = max_empty_pages
         self._track = track
-        # The checkpoint is kept as its parts and formatted only when read.
-        self._position: tuple[PageRequest, int] | None = None
+        # The checkpoint is kept as its parts (the page's request, and how many of its items
+        # were yielded: an int, no tuple per item) and formatted only when read.
+        self._at: PageRequest | None = None
+        self._offset = 0
         self._resumed = resume_from
 
     @property
     def checkpoint(self) -> str | None:
         """Resume token for the position after the last item yielded (None before any)."""
-        if self._position is None:
+        if self._at is None:
             return self._resumed
-        return format_checkpoint(*self._position)
+        return format_checkpoint(self._at, self._offset)
 
     def __aiter__(self) -> AsyncIterator[T]:
         return cast(AsyncIterator[T], self._walk(items=True))
@@ -156,7 +158,7 @@ class AsyncPaginator(Generic[T]):
                             if remaining <= 0:
                                 return
                             remaining -= 1
-                        self._position = (request, index + 1)
+                        self._at, self._offset = request, index + 1
                         yield page_items[index]
                     skip = 0
                 request = following
