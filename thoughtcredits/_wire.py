@@ -82,15 +82,9 @@ def has_fraction(raw: bytes) -> bool:
     JSON writes a fraction as a digit, a dot and digits, so only a dot after a digit counts,
     and the API's timestamps (``…:05.000Z"``) are skipped. A dot in text ("v1.5") only costs
     the exact decode. The pattern starts with the literal dot, which the regex engine finds at
-    memchr speed: about a third of orjson's time on a page of actions.
-
-    No more dots than timestamp endings (the usual body: integer amounts) answers False
-    without the pattern. A fraction that hides there (beside a timestamp written without
-    milliseconds) only costs a second decode: orjson makes it a float, the hooks refuse
-    floats, and the body is read again exactly.
+    memchr speed: about a quarter of orjson's time on a page of actions. (Counting dots and
+    timestamp endings instead cost three times the pattern on such a page.)
     """
-    if raw.count(b".") <= raw.count(b'Z"'):
-        return False
     return _FRACTION.search(raw) is not None
 
 
