@@ -166,7 +166,7 @@ class _Attempt:
     async def _wait_for_gate(self, seconds: float) -> None:
         await self.wait(seconds, pause=True)
 
-    async def __call__(self, number: int) -> Exchange:
+    async def __call__(self, number: int) -> Any:  # an Exchange; with unwrap, its value alone
         core, method = self.core, self.method
         throttle = core.throttle
         headers = self.options.json_headers if self.body is not None else self.options.headers

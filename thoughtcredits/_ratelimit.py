@@ -212,7 +212,7 @@ class Throttle:
 
     def busy(self) -> bool:
         """Whether any gate is in force; when not, :meth:`acquire` would return at once."""
-        # An idle pacer (no quota headers seen, or no hold) lets a request straight through.
+        # An idle pacer (nothing to pace by, and no hold) lets a request straight through.
         return bool(
             self._resume_at or self._probe.active or self._local or self._redis
             or not (self._pacer is None or self._pacer.idle) or self._semaphore
