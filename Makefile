@@ -6,9 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: test lint typecheck pytest demo bench clean
 
+# The venv's own pip (23.x with Python 3.11) installs an editable pyproject package; upgrading
+# it first only added time to every fresh run.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,cli,fastapi,bench,parquet,redis]'
 	touch $(STAMP)
 
