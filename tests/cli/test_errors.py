@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import urllib.request
 import uuid
 from collections.abc import Callable
@@ -169,8 +170,17 @@ def test_rate_limit_is_waited_out_with_a_note(
     assert sum(waits[1:]) < 0.1
 
 
-def test_retried_server_error_is_noted(fake: ThreadedServer, cli: Cli) -> None:
-    """A 503 on a listing is retried after a note saying what failed, then succeeds."""
+@pytest.mark.parametrize("silenced", [False, True], ids=["logging", "logger-silenced"])
+def test_retried_server_error_is_noted(
+    fake: ThreadedServer, cli: Cli, monkeypatch: pytest.MonkeyPatch, silenced: bool
+) -> None:
+    """A 503 on a listing is retried after a note saying what failed, then succeeds.
+
+    With the SDK's logger silenced the retry is still noted: the CLI reads hook events, not
+    log records.
+    """
+    if silenced:
+        monkeypatch.setattr(logging.getLogger("thoughtcredits"), "disabled", True)
     cid = str(fake.call(fake.server.ledger.add_client))
     fake.server.inject(Fault(kind="status", status=503, route="list_credit_batches"))
     result = cli("batches", "list", cid, "--format", "json", sleep=ClockSleep())
@@ -282,19 +292,3 @@ def test_server_text_in_an_error_cannot_drive_the_terminal(fake: ThreadedServer,
     assert "\x1b" not in result.err
     assert "\x07" not in result.err
     assert "bad\\x1b]0;owned\\x07\\x1b[2J" in _one_error_line(result)
-
-
-def test_retry_notes_come_from_typed_hooks_not_log_records(
-    fake: ThreadedServer, cli: Cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With the SDK's logger silenced, the retry is still noted: the CLI reads hook events."""
-    import logging
-
-    monkeypatch.setattr(logging.getLogger("thoughtcredits"), "disabled", True)
-    cid = str(fake.call(fake.server.ledger.add_client))
-    fake.server.inject(Fault(kind="status", status=503, route="list_credit_batches"))
-    result = cli("batches", "list", cid, "--format", "json", sleep=ClockSleep())
-    assert (result.code, result.out) == (0, "[]\n")
-    (note,) = result.err.splitlines()
-    assert note.startswith(f"note: retrying GET /incoming/v2/clients/{cid}/creditBatches in ")
-    assert note.endswith("(attempt 1 of 4 failed: HTTP 503)")
