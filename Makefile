@@ -39,7 +39,7 @@ endif
 test: lint typecheck pytest
 
 demo: $(STAMP)
-	$(BIN)/python -m thoughtcredits._demo
+	$(BIN)/python -m thoughtcredits._cli.demo
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -22,9 +22,9 @@ import pydantic
 from pydantic.alias_generators import to_camel
 
 import thoughtcredits as tc
-from thoughtcredits._converter import parse_page_info, structure_many
-from thoughtcredits._response import find_payload
-from thoughtcredits._wire import decode
+from thoughtcredits._http.interpreter import find_payload
+from thoughtcredits._serde.converter import parse_page_info, structure_many
+from thoughtcredits._serde.exact_json import decode
 
 OP = "APICreditActionsByClientIdAndAccountIdAndActionType"
 
@@ -146,7 +146,7 @@ msgspec_decoder = msgspec.json.Decoder(MsgspecEnvelope)
 
 
 def sdk_page(raw: bytes) -> tuple[tuple[tc.CreditAction, ...], tc.PageInfo]:
-    """What the SDK does with a page's bytes (``_resource._build_page`` without a Response)."""
+    """What the SDK does with a page's bytes (the listing path without a Response)."""
     payload: Any = find_payload(decode(raw)[0], OP, "creditActions")
     return (
         structure_many(payload["creditActions"], tc.CreditAction),

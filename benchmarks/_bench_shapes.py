@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 import thoughtcredits as tc
-from thoughtcredits._converter import structure_many
+from thoughtcredits._serde.converter import structure_many
 
 StructureMany = Callable[[list[Any], type[Any]], tuple[Any, ...]]
 ZONES = [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]

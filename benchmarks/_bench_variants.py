@@ -16,7 +16,7 @@ from uuid import UUID
 import attrs
 
 import thoughtcredits as tc
-from thoughtcredits._converter import structure_many
+from thoughtcredits._serde.converter import structure_many
 
 
 def _variant(name: str, keep: dict[Any, Any]) -> type[Any]:

@@ -228,7 +228,7 @@ async def _work(args: argparse.Namespace) -> dict[str, float]:
 async def _overhead(redis_url: str | None, rounds: int = 5000) -> dict[str, float]:
     """Seconds per acquire+release: in-process limiter, and Redis (one EVALSHA each)."""
     import thoughtcredits as tc
-    from thoughtcredits._ratelimit import Throttle
+    from thoughtcredits._quota.throttle import Throttle
 
     async def wait(seconds: float) -> None:
         await asyncio.sleep(seconds)

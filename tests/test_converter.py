@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 import thoughtcredits as tc
 from tests.conftest import payload, sample
-from thoughtcredits._converter import (
+from thoughtcredits._http.interpreter import find_payload
+from thoughtcredits._serde.converter import (
     _detailed,
     _fast,
     parse_page_info,
@@ -25,8 +26,7 @@ from thoughtcredits._converter import (
     structure_many,
     unstructure,
 )
-from thoughtcredits._response import find_payload
-from thoughtcredits._wire import dumps, loads, loads_exact
+from thoughtcredits._serde.exact_json import dumps, loads_exact
 
 
 def unwrap_envelope(body: object, items_key: str | None = None) -> object:
@@ -182,8 +182,8 @@ def test_round_trip_to_wire(cls: type[Any], make: Any) -> None:
     """structure -> unstructure -> dumps gives back exactly the seed JSON."""
     original = make()
     model = structure(original, cls)
-    assert loads(dumps(unstructure(model))) == original
-    assert structure(loads(dumps(unstructure(model))), cls) == model
+    assert loads_exact(dumps(unstructure(model))) == original
+    assert structure(loads_exact(dumps(unstructure(model))), cls) == model
 
 
 def test_sublicense_round_trip() -> None:
@@ -582,7 +582,7 @@ def test_loads_exact_keeps_decimal_digits() -> None:
 def test_loads_refuses_non_finite(raw: bytes) -> None:
     """NaN and Infinity are not JSON and are refused by both decoders."""
     with pytest.raises(ValueError):  # noqa: PT011 - any ValueError subclass is the contract
-        loads(raw)
+        loads_exact(raw)
     with pytest.raises(ValueError):  # noqa: PT011
         loads_exact(raw)
 

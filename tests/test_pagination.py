@@ -12,7 +12,7 @@ import pytest
 
 import thoughtcredits as tc
 from tests.conftest import ACCOUNT_ID, CLIENT_ID, ScriptedServer, payload
-from thoughtcredits._page_rules import PageRequest, Walk
+from thoughtcredits._resources.page_rules import PageRequest, Walk
 
 
 def next_cursor(page: tc.Page[Any], seen: set[str]) -> str | None:

@@ -18,9 +18,9 @@ import pytest
 
 import thoughtcredits as tc
 from tests.conftest import BATCH_ID, CLIENT_ID, payload, sample
-from thoughtcredits._credits import CreditBatches
+from thoughtcredits._resources.credits import CreditBatches
+from thoughtcredits._transports.mock import MockTransport, json_response
 from thoughtcredits.testing import RecordingSleep
-from thoughtcredits.testing._mock import MockTransport, json_response
 
 BASE = "https://acme.example"
 
@@ -441,7 +441,7 @@ class TestPaging:
     def test_cursor_memory_is_bounded(self) -> None:
         """A walk over 20,000 distinct cursors remembers at most 4,096 of them."""
         from thoughtcredits._models import Page
-        from thoughtcredits._page_rules import PageRequest, Walk
+        from thoughtcredits._resources.page_rules import PageRequest, Walk
 
         walk = Walk("cursor", PageRequest(), 10)
         request = PageRequest()
@@ -545,7 +545,7 @@ class TestHostileBodies:
     )
     def test_integer_fields_bounded_in_microseconds(self, body: bytes) -> None:
         """An integer field over 18 digits or not integral is refused at once."""
-        from thoughtcredits._response import Listing, decipher
+        from thoughtcredits._http.interpreter import Listing, decipher
 
         expect = Listing(
             tc.CreditBatch, "APICreditBatchesByClientAndCreditAccount", "creditBatches"

@@ -12,9 +12,9 @@ import pytest
 
 import thoughtcredits as tc
 from thoughtcredits._events import Event, PauseEvent, Quota
-from thoughtcredits._pacing import Learner, Reading, read_headers
-from thoughtcredits._probe import PROBES
-from thoughtcredits._ratelimit import Throttle
+from thoughtcredits._quota.pacing import Learner, Reading, read_headers
+from thoughtcredits._quota.probe import PROBES
+from thoughtcredits._quota.throttle import Throttle
 
 START = 1_800_000_000.0
 

@@ -8,9 +8,16 @@ from decimal import Decimal
 import pytest
 
 import thoughtcredits as tc
-from thoughtcredits._response import Listing, RawJSON, Single, Unparsed, decipher, find_payload
-from thoughtcredits._retry import Budget, BudgetExceeded, planned_wait
-from thoughtcredits._status import error_from_response
+from thoughtcredits._http.interpreter import (
+    Listing,
+    RawJSON,
+    Single,
+    Unparsed,
+    decipher,
+    find_payload,
+)
+from thoughtcredits._http.retry import Budget, BudgetExceeded, planned_wait
+from thoughtcredits._http.status import error_from_response
 
 OP = "CreateCreditBatch"
 OBJ = {"id": "x"}

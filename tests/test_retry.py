@@ -23,8 +23,8 @@ from tests.conftest import (
     payload,
     sample,
 )
-from thoughtcredits._retry import backoff, should_retry
-from thoughtcredits._status import error_from_response
+from thoughtcredits._http.retry import backoff, should_retry
+from thoughtcredits._http.status import error_from_response
 
 URL = "https://acme.test/incoming/v2/x"
 

@@ -8,10 +8,8 @@ True
 from __future__ import annotations
 
 from ._args import NOT_GIVEN, NotGiven
-from ._arrow import to_arrow
 from ._client import JSON, Client
 from ._config import DEFAULT_TIMEOUT
-from ._converter import to_json
 from ._events import ClientStats, Event, Hook, PauseEvent, Quota, RetryEvent
 from ._exceptions import (
     APIConnectionError,
@@ -31,6 +29,7 @@ from ._exceptions import (
     ThoughtCreditsError,
     UnprocessableEntityError,
 )
+from ._http.retry import RetryPolicy
 from ._logs import setup_from_env as _setup_logging
 from ._models import (
     CreditAccount,
@@ -43,12 +42,14 @@ from ._models import (
     PageInfo,
     Sublicense,
 )
-from ._pagination import AsyncPaginator
-from ._ratelimit import RateLimit
-from ._raw import APIResponse
-from ._redis import RedisRateLimit
-from ._retry import RetryPolicy
-from ._transport import AiohttpTransport, HTTPRequest, HTTPResponse, RequestContext, Transport
+from ._quota.redis_limit import RedisRateLimit
+from ._quota.throttle import RateLimit
+from ._resources.pagination import AsyncPaginator
+from ._resources.raw import APIResponse
+from ._serde.arrow import to_arrow
+from ._serde.converter import to_json
+from ._transports.base import HTTPRequest, HTTPResponse, RequestContext, Transport
+from ._transports.default import AiohttpTransport
 
 __all__ = [
     "DEFAULT_TIMEOUT",

@@ -21,16 +21,17 @@ from ._config import (
     target,
 )
 from ._config import user_agent as _user_agent
-from ._core import Clock, Core, Options
-from ._credits import CreditAccounts, CreditActions, CreditBatches
 from ._events import ClientStats, Hook, Quota, emit
-from ._pipeline import Exchange, execute
-from ._ratelimit import RateLimit, Throttle
-from ._redis import RedisRateLimit
-from ._response import Expect, RawJSON
-from ._retry import RetryPolicy
-from ._transport import AiohttpTransport, Secret, Transport
-from ._wire import dumps
+from ._http.interpreter import Expect, RawJSON
+from ._http.pipeline import Exchange, execute
+from ._http.retry import RetryPolicy
+from ._http.state import Clock, Core, Options
+from ._quota.redis_limit import RedisRateLimit
+from ._quota.throttle import RateLimit, Throttle
+from ._resources.credits import CreditAccounts, CreditActions, CreditBatches
+from ._serde.exact_json import dumps
+from ._transports.base import Secret, Transport
+from ._transports.default import AiohttpTransport
 
 __all__ = ["JSON", "Client"]
 

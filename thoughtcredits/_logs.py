@@ -10,8 +10,8 @@ import logging
 import os
 
 from ._exceptions import APIConnectionError
-from ._retry import reason
-from ._transport import HTTPResponse
+from ._http.retry import reason
+from ._transports.base import HTTPResponse
 
 __all__ = ["ENV_LOG", "log_exchange", "log_final_failure", "log_retry", "setup_from_env"]
 

@@ -1,6 +1,6 @@
 """Frozen models for the credits API, with snake_case fields that transliterate the wire names.
 
-The wire format (camelCase, envelopes, timestamps) lives in ``_converter``, never here.
+The wire format (camelCase, envelopes, timestamps) lives in ``_serde``, never here.
 """
 
 from __future__ import annotations

@@ -133,7 +133,7 @@ class Result:
 def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
     """Run ``thoughtcredits ARGS`` in-process through ``main`` and capture what it printed."""
     from thoughtcredits._cli import main
-    from thoughtcredits._cli._app import run
+    from thoughtcredits._cli.app import run
 
     def invoke(*argv: str, sleep: Any = None) -> Result:
         capsys.readouterr()

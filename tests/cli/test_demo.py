@@ -1,4 +1,4 @@
-"""``make demo`` (``python -m thoughtcredits._demo``) runs end to end in a few seconds."""
+"""``make demo`` (``python -m thoughtcredits._cli.demo``) runs end to end in a few seconds."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def test_demo_runs_the_main_job_through_the_cli(tmp_path: Path) -> None:
     """The demo shows each command, exports thousands of actions, stops the server, exits 0."""
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "thoughtcredits._demo"],
+        [sys.executable, "-m", "thoughtcredits._cli.demo"],
         capture_output=True,
         text=True,
         timeout=120,

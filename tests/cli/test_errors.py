@@ -232,7 +232,7 @@ def test_unexpected_exception_is_one_line(
     fake: ThreadedServer, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A bug inside a command still ends with one line and exit 1, not a traceback."""
-    from thoughtcredits._cli import _context
+    from thoughtcredits._cli import context as _context
 
     def broken(self: object, **options: object) -> None:
         raise RuntimeError("boom")

@@ -87,7 +87,7 @@ def test_parquet_export_streams_in_row_groups(
     pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
 
-    from thoughtcredits._cli import _parquet
+    from thoughtcredits._cli.output import parquet as _parquet
 
     monkeypatch.setattr(_parquet, "ROW_GROUP_ROWS", 50)
     seeded = fake.call(lambda: seed_ledger(fake.server.ledger, 1, 400, seed=2))

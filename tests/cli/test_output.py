@@ -214,7 +214,7 @@ def test_max_items_stops_early(fake: ThreadedServer, cli: Cli) -> None:
 )
 def test_fast_encoder_writes_the_exact_encoders_bytes(data: dict[str, object]) -> None:
     """The orjson path writes exactly what the pure, exact encoder writes."""
-    from thoughtcredits._cli._output import encode
-    from thoughtcredits._wire import _encode
+    from thoughtcredits._cli.output.formats import encode
+    from thoughtcredits._serde.exact_json import _encode
 
     assert encode(data) == _encode(data)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from thoughtcredits._wire import format_datetime
+from thoughtcredits._serde.exact_json import format_datetime
 
 from .conftest import Result, ThreadedServer
 

@@ -333,7 +333,7 @@ def test_state_in_a_missing_directory_is_refused_at_start(tmp_path: Path) -> Non
 )
 def test_escape_leaves_only_printable_text(text: str, shown: str) -> None:
     """The request-line escaper: control and non-printable characters and backslashes."""
-    from thoughtcredits._cli._serve import escape
+    from thoughtcredits._cli.commands.serve import escape
 
     assert escape(text) == shown
     assert escape(text).isprintable()

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import pytest
 
-from thoughtcredits._wire import format_decimal
+from thoughtcredits._serde.exact_json import format_decimal
 from thoughtcredits.testing import DEMO_ACCOUNT_IDS, seed_demo
 
 from .conftest import ThreadedServer

@@ -1,8 +1,8 @@
 """Property and fuzz tests: hostile responses and odd arguments.
 
-Responses go through the client's own path: ``_wire.loads`` of the bytes (a ``ValueError``
+Responses go through the client's own path: ``exact_json.loads_exact`` of the bytes (a ``ValueError``
 becomes ``ResponseValidationError`` exactly as in ``Client._attempt``), then the page and
-single builders of ``_resource``; a subset goes through a real client against a ``body``
+single builders of ``_resources``; a subset goes through a real client against a ``body``
 fault. Parsing either returns exactly the data given or raises ``ResponseValidationError``.
 Requests either reach the server exactly as meant, or fail with ``ValueError``/``TypeError``
 before anything is sent.
@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from multidict import CIMultiDict, CIMultiDictProxy
 
 import thoughtcredits as tc
-from thoughtcredits._response import Expect, Listing, Single, decipher
+from thoughtcredits._http.interpreter import Expect, Listing, Single, decipher
 from thoughtcredits.testing import FakeCreditsServer, Fault
 
 from . import KEY

@@ -13,7 +13,7 @@ from thoughtcredits import (
     ResponseValidationError,
     ThoughtCreditsError,
 )
-from thoughtcredits._status import error_from_response
+from thoughtcredits._http.status import error_from_response
 from thoughtcredits.fastapi import error_response
 
 KEY = "sk-never-shown"

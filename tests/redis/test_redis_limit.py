@@ -15,9 +15,9 @@ import pytest
 import redis.asyncio
 
 import thoughtcredits as tc
-from thoughtcredits import _redis
 from thoughtcredits._events import Event, PauseEvent
-from thoughtcredits._ratelimit import Throttle
+from thoughtcredits._quota import redis_limit as _redis
+from thoughtcredits._quota.throttle import Throttle
 
 from .conftest import RedisServer
 

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from thoughtcredits.testing import FakeCreditsServer, seed_demo, seed_ledger
-from thoughtcredits.testing._render import dumps
+from thoughtcredits.testing._server.render import dumps
 
 from .conftest import KEY, Http, Reply, account_body
 

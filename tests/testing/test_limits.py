@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from thoughtcredits.testing import FakeCreditsServer
-from thoughtcredits.testing._limits import RateLimiter
+from thoughtcredits.testing._server.limits import RateLimiter
 
 from .conftest import Http
 

@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 
 from thoughtcredits.testing import FakeCreditsServer, RecordedRequest
-from thoughtcredits.testing._log import MAX_BODY_KEPT, MAX_HEADERS_KEPT
+from thoughtcredits.testing._server.log import MAX_BODY_KEPT, MAX_HEADERS_KEPT
 
 from .conftest import KEY, Http, account_body
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from thoughtcredits.testing import FakeCreditsServer
-from thoughtcredits.testing._faults import ROUTES
+from thoughtcredits.testing._server.faults import ROUTES
 
 from .conftest import KEY, Http, Reply, account_body
 

@@ -18,7 +18,7 @@ from thoughtcredits.testing import (
     seed_demo,
     seed_ledger,
 )
-from thoughtcredits.testing._records import AccountRecord
+from thoughtcredits.testing._ledger.records import AccountRecord
 
 from .conftest import Http
 

@@ -5,6 +5,6 @@ Run ``thoughtcredits --help``. The entry point is :func:`main`.
 
 from __future__ import annotations
 
-from ._app import main
+from .app import main
 
 __all__ = ["main"]

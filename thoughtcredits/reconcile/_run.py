@@ -17,8 +17,8 @@ import attrs
 
 from .. import _args
 from .._args import Id
-from .._converter import to_json
 from .._models import CreditBatch
+from .._serde.converter import to_json
 from ._checks import AccountCheck, AccountTotals, Discrepancy
 
 if TYPE_CHECKING:

@@ -32,13 +32,11 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._faults import Fault, RecordingSleep
-    from ._ledger import Ledger
-    from ._log import RecordedRequest
-    from ._mock import MockTransport, json_response
-    from ._plant import Planted, plant_discrepancies
-    from ._records import AccountRecord, ActionRow, BatchRecord, ClientRecord, LedgerError
-    from ._seed import (
+    from .._transports.mock import MockTransport, json_response
+    from ._ledger.ledger import Ledger
+    from ._ledger.plant import Planted, plant_discrepancies
+    from ._ledger.records import AccountRecord, ActionRow, BatchRecord, ClientRecord, LedgerError
+    from ._ledger.seed import (
         DEMO_ACCOUNT_IDS,
         DEMO_ADMIN_USER_ID,
         DEMO_CLIENT_ID,
@@ -46,8 +44,10 @@ if TYPE_CHECKING:
         seed_demo,
         seed_ledger,
     )
-    from ._server import FakeCreditsServer
-    from ._state import StateError
+    from ._ledger.state import StateError
+    from ._server.faults import Fault, RecordingSleep
+    from ._server.log import RecordedRequest
+    from ._server.server import FakeCreditsServer
 
 __all__ = [
     "DEMO_ACCOUNT_IDS",
@@ -74,27 +74,27 @@ __all__ = [
 ]
 
 _MODULES = {
-    "Fault": "_faults",
-    "RecordingSleep": "_faults",
-    "AccountRecord": "_records",
-    "ActionRow": "_records",
-    "BatchRecord": "_records",
-    "ClientRecord": "_records",
-    "Ledger": "_ledger",
-    "MockTransport": "_mock",
-    "json_response": "_mock",
-    "Planted": "_plant",
-    "plant_discrepancies": "_plant",
-    "LedgerError": "_records",
-    "DEMO_ACCOUNT_IDS": "_seed",
-    "DEMO_ADMIN_USER_ID": "_seed",
-    "DEMO_CLIENT_ID": "_seed",
-    "Seeded": "_seed",
-    "seed_demo": "_seed",
-    "seed_ledger": "_seed",
-    "FakeCreditsServer": "_server",
-    "RecordedRequest": "_log",
-    "StateError": "_state",
+    "Fault": "._server.faults",
+    "RecordingSleep": "._server.faults",
+    "AccountRecord": "._ledger.records",
+    "ActionRow": "._ledger.records",
+    "BatchRecord": "._ledger.records",
+    "ClientRecord": "._ledger.records",
+    "Ledger": "._ledger.ledger",
+    "MockTransport": ".._transports.mock",
+    "json_response": ".._transports.mock",
+    "Planted": "._ledger.plant",
+    "plant_discrepancies": "._ledger.plant",
+    "LedgerError": "._ledger.records",
+    "DEMO_ACCOUNT_IDS": "._ledger.seed",
+    "DEMO_ADMIN_USER_ID": "._ledger.seed",
+    "DEMO_CLIENT_ID": "._ledger.seed",
+    "Seeded": "._ledger.seed",
+    "seed_demo": "._ledger.seed",
+    "seed_ledger": "._ledger.seed",
+    "FakeCreditsServer": "._server.server",
+    "RecordedRequest": "._server.log",
+    "StateError": "._ledger.state",
 }
 
 
@@ -102,7 +102,7 @@ def __getattr__(name: str) -> object:
     module = _MODULES.get(name)
     if module is None:
         raise AttributeError(f"module 'thoughtcredits.testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
 

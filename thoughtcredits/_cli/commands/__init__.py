@@ -1,0 +1,1 @@
+"""One module per ``thoughtcredits`` subcommand, and the listing stream they share."""

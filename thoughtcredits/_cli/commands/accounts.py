@@ -1,0 +1,73 @@
+"""``thoughtcredits accounts create``."""
+
+from __future__ import annotations
+
+from ..._models import CreditAccount
+from .. import argtypes
+from ..context import Env
+from ..parser import ArgumentParser, Subcommands, api_command
+
+__all__ = ["register"]
+
+
+def register(commands: Subcommands) -> None:
+    """Add ``accounts create``."""
+    accounts: ArgumentParser = commands.add_parser("accounts", help="create credit accounts")
+    sub = accounts.add_subparsers(title="actions", metavar="ACTION", required=True)
+    create = api_command(
+        sub, "create", _create, help="create a credit account (and its first credit batch)"
+    )
+    create.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid)
+    create.add_argument("--name", required=True)
+    create.add_argument("--starting-balance", type=argtypes.amount, required=True, metavar="N")
+    create.add_argument(
+        "--notify-email",
+        dest="notify_emails",
+        action="append",
+        required=True,
+        metavar="EMAIL",
+        help="notified of account activity; repeat for several",
+    )
+    create.add_argument(
+        "--license-id",
+        dest="license_ids",
+        action="append",
+        required=True,
+        metavar="ID",
+        help="a license to associate; repeat for several",
+    )
+    create.add_argument("--type", dest="account_type", choices=("client", "company"))
+    create.add_argument(
+        "--batch-days-until-expire",
+        type=argtypes.positive_int,
+        metavar="N",
+        help="days after issue before each batch expires",
+    )
+    create.add_argument(
+        "--minimum-batch-amount",
+        type=argtypes.non_negative_int,
+        metavar="N",
+        help="the fewest credits a batch may hold",
+    )
+    create.add_argument("--credit-batch-name", metavar="NAME", help="name of the first batch")
+
+
+async def _create(env: Env) -> int:
+    args = env.args
+    # The output is opened first: a bad -o path must fail before the account is created.
+    with env.output(CreditAccount) as writer:
+        async with env.client() as client:
+            account = await client.credit_accounts.create(
+                args.client_id,
+                name=args.name,
+                starting_balance=args.starting_balance,
+                notify_emails=args.notify_emails,
+                license_ids=args.license_ids,
+                # An option not given is None, which the SDK leaves out of the request.
+                type=args.account_type,
+                batch_days_until_expire=args.batch_days_until_expire,
+                minimum_batch_amount=args.minimum_batch_amount,
+                credit_batch_name=args.credit_batch_name,
+            )
+        writer.write(account)
+    return 0

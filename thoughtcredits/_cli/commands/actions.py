@@ -1,0 +1,56 @@
+"""``thoughtcredits actions list``."""
+
+from __future__ import annotations
+
+from ..._models import CreditAction
+from ..._resources.pagination import AsyncPaginator
+from ...reconcile._run import ACTION_TYPES
+from .. import argtypes
+from ..context import Env
+from ..parser import ArgumentParser, Subcommands, add_list_options, api_command, rate_limit, start
+from .listing import stream_listing
+
+__all__ = ["register"]
+
+
+def register(commands: Subcommands) -> None:
+    """Add ``actions list``."""
+    actions: ArgumentParser = commands.add_parser("actions", help="list credit actions")
+    sub = actions.add_subparsers(title="actions", metavar="ACTION", required=True)
+    listing = api_command(
+        sub, "list", _list, help="list the credit actions (the ledger) of a credit account"
+    )
+    listing.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid)
+    listing.add_argument("account_id", metavar="ACCOUNT_ID", type=argtypes.uuid)
+    listing.add_argument(
+        "--type",
+        dest="action_type",
+        required=True,
+        help="the action type: credit or debit (required by the API)",
+    )
+    add_list_options(listing)
+
+
+async def _list(env: Env) -> int:
+    args = env.args
+    async with env.client(rate_limit=rate_limit(args)) as client:
+
+        def listing(resume_from: str | None) -> AsyncPaginator[CreditAction]:
+            return client.credit_actions.list(
+                args.client_id,
+                args.account_id,
+                action_type=args.action_type,
+                page_size=args.page_size,
+                cursor=start(args, resume_from),
+                resume_from=resume_from,
+            )
+
+        written = await stream_listing(env, listing, CreditAction, f"{args.action_type} actions")
+    if written == 0 and args.action_type not in ACTION_TYPES:
+        # The set of types is open, so this is not an error; but an empty answer for a
+        # misspelt type must not look like "no data".
+        env.note(
+            f"warning: no actions of type {args.action_type!r}; the known types are "
+            f"{' and '.join(ACTION_TYPES)} (case-sensitive)"
+        )
+    return 0

@@ -1,0 +1,66 @@
+"""``Env``: what a command needs at run time, each part doing one job.
+
+* :class:`~._notes.Notes`: lines on stderr and the one progress display;
+* :class:`~._signals.SdkSignals`: the SDK's retries and pauses (typed hook events), as notes;
+* :func:`~._connect.connect`: the client, from the command line or the environment;
+* :mod:`._writers`: the output format and its writer.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from .._client import Client
+from .connect import connect
+from .output.formats import Writer
+from .output.notes import RICH_MISSING, Notes
+from .output.progress import Progress
+from .output.signals import SdkSignals
+from .output.writers import single_writer
+
+__all__ = ["RICH_MISSING", "Env"]
+
+
+class Env:
+    """The run-time context of one command.
+
+    Args:
+        args: the parsed command line.
+        sleep: the coroutine the client waits with (tests inject one that does not sleep).
+        argv: the command line as given, to print the exact command that resumes an export.
+    """
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        *,
+        sleep: Callable[[float], Awaitable[None]] | None,
+        argv: Sequence[str] = (),
+    ) -> None:
+        self.args = args
+        self.argv = tuple(argv)
+        self.notes = Notes(getattr(args, "progress", None))
+        self.signals = SdkSignals(
+            self.notes, debug=bool(getattr(args, "debug", False)), sleep=sleep
+        )
+
+    def note(self, text: str) -> None:
+        """Print a line on stderr (above the progress bar while one is shown)."""
+        self.notes.note(text)
+
+    def progress(self, label: str) -> AbstractContextManager[Progress | None]:
+        """The progress display for ``label`` (see :meth:`Notes.progress`)."""
+        return self.notes.progress(label, stdout_used=self.args.output in (None, "-"))
+
+    def client(self, **options: Any) -> Client:
+        """A client from ``--base-url``/``--api-key`` or the environment."""
+        return connect(self.args, self.signals.sleep, [self.signals.hook], **options)
+
+    @contextmanager
+    def output(self, cls: type[Any]) -> Iterator[Writer]:
+        """A writer for one ``cls`` object; with ``-o FILE`` the file appears when complete."""
+        with single_writer(self.args, self.notes, cls) as writer:
+            yield writer

@@ -1,0 +1,3 @@
+"""What the command line writes: machine formats, tables, parquet, progress and notes, all
+neutralized for a terminal.
+"""

@@ -1,0 +1,75 @@
+"""``Notes``: short lines on stderr, routed above the progress display while one is shown.
+
+Streams are looked up on ``sys`` when used, never cached at import, so redirections (tests,
+``contextlib.redirect_stderr``) apply.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .progress import PlainProgress, Progress, RichProgress
+from .safe import safe
+from .table import rich_available
+
+__all__ = ["RICH_MISSING", "Notes"]
+
+RICH_MISSING = (
+    "note: tables and progress bars look better with rich: pip install 'thoughtcredits[cli]'"
+)
+
+
+class Notes:
+    """Notes and the one progress display of a command.
+
+    Args:
+        progress: ``--progress``/``--no-progress``, or None to decide from the terminals.
+    """
+
+    def __init__(self, progress: bool | None) -> None:
+        self._wanted = progress
+        self._display: Progress | None = None
+        self._warned_rich = False
+
+    def note(self, text: str) -> None:
+        """Print a line on stderr; control characters in it are shown as escapes."""
+        text = safe(text)
+        if self._display is not None:
+            self._display.print(text)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+    def need_rich(self) -> bool:
+        """True when rich is installed; otherwise say once how to get it."""
+        if rich_available():
+            return True
+        if not self._warned_rich:
+            self._warned_rich = True
+            self.note(RICH_MISSING)
+        return False
+
+    @contextmanager
+    def progress(self, label: str, *, stdout_used: bool) -> Iterator[Progress | None]:
+        """Show a progress display when wanted; it is stopped on every way out.
+
+        Args:
+            label: what is counted.
+            stdout_used: the command writes its output to stdout.
+        """
+        wanted = self._wanted
+        if wanted is None:
+            # A bar and a table on the same terminal would tear each other.
+            wanted = sys.stderr.isatty() and not (stdout_used and sys.stdout.isatty())
+        if not wanted or self._display is not None:
+            yield self._display
+            return
+        display: Progress = RichProgress() if self.need_rich() else PlainProgress(sys.stderr)
+        display.start(safe(label))
+        self._display = display
+        try:
+            yield display
+        finally:
+            self._display = None
+            display.stop()

@@ -1,0 +1,163 @@
+"""What a client shares with its ``with_options`` views, and what a view may change.
+
+:class:`Core` holds the transport, the throttle, the stats and the closed state;
+:class:`Options` holds a view's timeout, retry policy and headers (built once per view).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import aiohttp
+import attrs
+
+from .._events import ClientStats, Hook
+from .._exceptions import ClientClosedError
+from .._quota.throttle import Throttle
+from .._transports.base import Transport
+from .._transports.default import AiohttpTransport
+from .retry import RetryPolicy
+
+__all__ = ["Clock", "Core", "Options"]
+
+# Headers the client sets itself; a second spelling ("authorization") would be sent twice.
+_OWN_HEADERS = frozenset({"authorization", "content-type"})
+
+
+@attrs.frozen
+class Options:
+    """What a ``with_options`` view may set; the two header dicts are built once per view."""
+
+    timeout: aiohttp.ClientTimeout
+    retry: RetryPolicy | None
+    extra: Mapping[str, str]
+    headers: Mapping[str, str]
+    json_headers: Mapping[str, str]
+
+    @classmethod
+    def build(
+        cls,
+        timeout: aiohttp.ClientTimeout,
+        retry: RetryPolicy | None,
+        extra: Mapping[str, str],
+        agent: str,
+        authorization: str,
+    ) -> Options:
+        """Options with the request headers ready: each request picks one of the two dicts."""
+        # The client's own headers win, whatever the spelling: "authorization" given by the
+        # caller would otherwise be sent beside the client's "Authorization".
+        extra = {name: value for name, value in extra.items() if name.lower() not in _OWN_HEADERS}
+        headers = {
+            **extra,
+            "Accept": "application/json",
+            "User-Agent": agent,
+            "Authorization": authorization,
+        }
+        return cls(
+            timeout, retry, dict(extra), headers, {**headers, "Content-Type": "application/json"}
+        )
+
+
+class Clock:
+    """Epoch seconds as the client's sleeps see them.
+
+    A test's injected sleep returns at once; this clock then moves on to the moment the sleep
+    was meant to end, so a shared pause that a request has waited out is over for everyone, as
+    it would be for real (sleeps that overlap end together). With the real sleep they agree.
+    """
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+
+    def now(self) -> float:
+        """The current time in epoch seconds."""
+        return time.time() + self._offset
+
+    def woke(self, wake_at: float) -> None:
+        """A sleep meant to end at ``wake_at`` has returned: time is at least that now."""
+        late = wake_at - self.now()
+        if late > 0:
+            self._offset += late
+
+
+class Core:
+    """The state a client shares with its views."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        throttle: Throttle,
+        *,
+        clock: Clock,
+        sleep: Callable[[float], Awaitable[None]],
+        hooks: Sequence[Hook],
+        max_response_size: int,
+    ) -> None:
+        self.transport = transport
+        self.throttle = throttle
+        self.stats = ClientStats()
+        self.hooks = tuple(hooks)
+        self.max_response_size = max_response_size
+        self._sleep = sleep
+        self.clock = clock
+        self.closed = False
+        self._closed_event = asyncio.Event()
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    def check_open(self) -> None:
+        """Raise ``RuntimeError`` once the client is closed."""
+        if self.closed:
+            raise RuntimeError("this thoughtcredits.Client is closed; create a new one")
+
+    def track(self, task: asyncio.Task[Any]) -> None:
+        """Remember a background task (a page prefetch) so close() can cancel it."""
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``, or raise :class:`ClientClosedError` as soon as the client closes."""
+        if self.closed:
+            raise ClientClosedError("the client was closed", method="", url="")
+        wake_at = self.clock.now() + seconds
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        closer = asyncio.ensure_future(self._closed_event.wait())
+        try:
+            await asyncio.wait((sleeper, closer), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, closer):
+                task.cancel()
+        if self.closed:
+            raise ClientClosedError("the client was closed", method="", url="")
+        sleeper.result()
+        self.clock.woke(wake_at)
+
+    def drop_if_leaked(self, source: object, _warn: Callable[..., None] = warnings.warn) -> None:
+        """For a collected, unclosed client: warn once and drop its own session's sockets."""
+        transport = self.transport
+        if self.closed or not isinstance(transport, AiohttpTransport):
+            return
+        if transport.owns_open_session():
+            _warn(
+                "thoughtcredits.Client was not closed; use 'async with' or 'await aclose()'",
+                ResourceWarning,
+                source=source,
+            )
+            transport.drop()
+
+    async def close(self) -> None:
+        """Wake every waiting request, cancel prefetches, close the throttle and transport."""
+        if self.closed:
+            return
+        self.closed = True
+        self._closed_event.set()
+        tasks = [task for task in self.tasks if not task.done()]
+        for task in tasks:
+            task.cancel()
+        # Prefetches end before the session closes, so none reads from a closed connection.
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.throttle.aclose()
+        await self.transport.aclose()

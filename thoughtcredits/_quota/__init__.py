@@ -1,0 +1,3 @@
+"""The key's quota, owned by the client: the pause, the probe, the limiters and the Redis-shared
+bucket.
+"""

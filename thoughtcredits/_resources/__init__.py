@@ -1,0 +1,1 @@
+"""The API's endpoints as Python: the resource namespaces, raw responses and pagination."""
