@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     )
     from ._ledger.state import StateError
     from ._server.faults import Fault, RecordingSleep
+    from ._server.limits import FixedWindow, SlidingWindow, TokenBucket
     from ._server.log import RecordedRequest
     from ._server.server import FakeCreditsServer
 
@@ -59,6 +60,7 @@ __all__ = [
     "ClientRecord",
     "FakeCreditsServer",
     "Fault",
+    "FixedWindow",
     "Ledger",
     "LedgerError",
     "MockTransport",
@@ -66,7 +68,9 @@ __all__ = [
     "RecordedRequest",
     "RecordingSleep",
     "Seeded",
+    "SlidingWindow",
     "StateError",
+    "TokenBucket",
     "json_response",
     "plant_discrepancies",
     "seed_demo",
@@ -95,6 +99,9 @@ _MODULES = {
     "FakeCreditsServer": "._server.server",
     "RecordedRequest": "._server.log",
     "StateError": "._ledger.state",
+    "TokenBucket": "._server.limits",
+    "FixedWindow": "._server.limits",
+    "SlidingWindow": "._server.limits",
 }
 
 

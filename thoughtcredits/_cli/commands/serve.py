@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from ..._config import ENV_API_KEY, ENV_BASE_URL
+from ...testing._server.limits import LimiterSpec, parse_limit
 from .. import argtypes
 from ..context import Env
 from ..parser import Subcommands
@@ -69,9 +70,11 @@ def register(commands: Subcommands) -> None:
     )
     parser.add_argument(
         "--rate-limit",
-        type=argtypes.rate_limit,
-        metavar="PER_MIN[/BURST]",
-        help="answer 429 beyond this rate per key, e.g. 120/20 (default: no limit)",
+        type=_rate_limit,
+        metavar="SPEC",
+        help="answer 429 beyond this limit per key: a token bucket PER_MIN[/BURST], e.g. "
+        "120/20, or fixed-window:N[/SECONDS] or sliding-window:N[/SECONDS], e.g. "
+        "fixed-window:300/60 (default: no limit)",
     )
     parser.add_argument(
         "--per-page",
@@ -278,8 +281,12 @@ async def _serve(env: Env) -> int:
     return 0
 
 
+def _rate_limit(text: str) -> LimiterSpec:
+    try:
+        return parse_limit(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("rate_limit: ")) from None
+
+
 def _limit(args: argparse.Namespace) -> str:
-    if args.rate_limit is None:
-        return "none"
-    per_minute, burst = args.rate_limit
-    return f"{per_minute}/min, burst {burst}"
+    return "none" if args.rate_limit is None else str(args.rate_limit)

@@ -23,7 +23,7 @@ from . import validate as v
 from .admin import MAX_STATE_BODY, Admin
 from .faults import Fault, FaultQueue, apply_fault
 from .http import BODY, json_response, read_body, too_large
-from .limits import RateLimiter
+from .limits import LimiterSpec, limiter_for
 from .log import DEFAULT_LOG_SIZE, RecordedRequest, RequestLog, capped_headers
 from .render import dumps
 from .routes import Routes
@@ -46,8 +46,9 @@ class FakeCreditsServer:
     Args:
         api_key: the only bearer key accepted (by the API and the ``/_fake`` routes).
         per_page: default page size (``perPage`` overrides it, up to 1000).
-        rate_limit: ``(per_minute, burst)`` for a token bucket per key; None disables it
-            (and its ``X-RateLimit-*`` headers).
+        rate_limit: the limiter per key: ``(per_minute, burst)`` or a :class:`TokenBucket`,
+            a :class:`FixedWindow` or a :class:`SlidingWindow`; None disables it (and its
+            ``X-RateLimit-*`` headers).
         latency: seconds added to every answer.
         ledger: the state to serve (a new empty :class:`Ledger` by default).
         clock: epoch seconds for the rate limiter and a new ledger; inject one in tests.
@@ -62,7 +63,7 @@ class FakeCreditsServer:
         api_key: str = "test-key",
         *,
         per_page: int = 100,
-        rate_limit: tuple[int, int] | None = None,
+        rate_limit: tuple[int, int] | LimiterSpec | None = None,
         latency: float = 0.0,
         ledger: Ledger | None = None,
         clock: Callable[[], float] = time.time,
@@ -77,7 +78,7 @@ class FakeCreditsServer:
         self.latency = latency
         self.strict_clients = strict_clients
         self.ledger = Ledger(clock=clock) if ledger is None else ledger
-        self.limiter = None if rate_limit is None else RateLimiter(*rate_limit, clock=clock)
+        self.limiter = None if rate_limit is None else limiter_for(rate_limit, clock=clock)
         self.log = RequestLog(log_size)
         self.faults = FaultQueue()
         self.on_request = on_request
