@@ -42,8 +42,8 @@ from ._models import (
     PageInfo,
     Sublicense,
 )
+from ._quota.rate_limit import RateLimit
 from ._quota.redis_limit import RedisRateLimit
-from ._quota.throttle import RateLimit
 from ._resources.pagination import AsyncPaginator
 from ._resources.raw import APIResponse
 from ._serde.arrow import to_arrow

@@ -25,9 +25,11 @@ from ._events import ClientStats, Hook, Quota, emit
 from ._http.interpreter import Expect, RawJSON
 from ._http.pipeline import Exchange, execute
 from ._http.retry import RetryPolicy
-from ._http.state import Clock, Core, Options
+from ._http.state import Core, Options
+from ._quota.clock import Clock
+from ._quota.rate_limit import RateLimit
 from ._quota.redis_limit import RedisRateLimit
-from ._quota.throttle import RateLimit, Throttle
+from ._quota.throttle import Throttle
 from ._resources.credits import CreditAccounts, CreditActions, CreditBatches
 from ._serde.exact_json import dumps
 from ._transports.base import Secret, Transport
@@ -117,7 +119,11 @@ class Client:
         hooks = tuple(hooks)
         clock = Clock()
         throttle = Throttle(
-            rate_limit, max_concurrency, emit=lambda event: emit(hooks, event), clock=clock.now
+            rate_limit,
+            max_concurrency,
+            emit=lambda event: emit(hooks, event),
+            clock=clock,
+            scope=(base_url, key),
         )
         self._core = Core(
             transport or AiohttpTransport(session, trace_configs=trace_configs),

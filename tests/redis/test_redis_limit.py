@@ -16,7 +16,8 @@ import redis.asyncio
 
 import thoughtcredits as tc
 from thoughtcredits._events import Event, PauseEvent
-from thoughtcredits._quota import redis_limit as _redis
+from thoughtcredits._quota import redis_backend as _redis
+from thoughtcredits._quota.clock import Clock
 from thoughtcredits._quota.throttle import Throttle
 
 from .conftest import RedisServer
@@ -34,16 +35,16 @@ class Waits:
 
 
 def throttle(
-    limit: tc.RedisRateLimit,
-    events: list[Event] | None = None,
-    clock: Callable[[], float] = time.time,
+    limit: tc.RedisRateLimit, events: list[Event] | None = None, skew: float = 0.0
 ) -> Throttle:
+    """One process's throttle; ``skew`` moves both its clocks (hosts disagree)."""
+    clock = Clock(lambda: time.monotonic() + skew, lambda: time.time() + skew)
     return Throttle(limit, None, emit=(events if events is not None else []).append, clock=clock)
 
 
 async def go(throttle: Throttle, wait: Callable[[float], Awaitable[None]]) -> None:
-    await throttle.acquire(wait)
-    throttle.release()
+    permit = await throttle.acquire(wait)
+    throttle.release(permit)
 
 
 async def test_processes_share_one_bucket(redis_url: str) -> None:
@@ -62,8 +63,8 @@ async def test_one_429_pauses_every_process_whatever_their_clocks(redis_url: str
     limit = tc.RedisRateLimit(redis_url, key=KEY, per_minute=6000)
     events: list[Event] = []
     # The hosts' clocks disagree by two hours; Redis's clock decides.
-    a = throttle(limit, clock=lambda: time.time() - 3600)
-    b = throttle(limit, events, clock=lambda: time.time() + 3600)
+    a = throttle(limit, skew=-3600)
+    b = throttle(limit, events, skew=3600)
     a.pause(0.3)
     await a.aclose()  # finishes the publication under way
     waited: list[float] = []
@@ -132,11 +133,15 @@ async def test_nothing_is_booked_beyond_the_horizon(redis_url: str) -> None:
         waits.seconds.append(seconds)
         raise TimeoutError
 
-    for _ in range(2):  # told to come back in a second, and nothing was booked meanwhile
+    admin = redis.asyncio.from_url(redis_url)
+    tat = await admin.hget(KEY, "tat")
+    for place in (1, 2):  # told when to come back: each stands in line behind the one before
         with pytest.raises(TimeoutError):
             await one.acquire(refuse)
-        assert waits.seconds[-1] == pytest.approx(1.0, abs=0.05)
+        assert waits.seconds[-1] == pytest.approx(place, abs=0.05)
+    assert await admin.hget(KEY, "tat") == tat  # and nothing was booked meanwhile
     await one.aclose()
+    await admin.aclose()
 
 
 async def test_one_round_trip_per_request(redis_url: str) -> None:
@@ -177,7 +182,7 @@ async def test_killing_redis_falls_back_with_one_warning(
     assert [r.getMessage()[:33] for r in caplog.records] == ["Redis rate limiter unreachable (C"]
     assert one.rate_limit == tc.RateLimit(60_000, 10_000)
     redis_server.start()
-    monkeypatch.setattr(_redis, "REDIS_RETRY", 0.0)
+    monkeypatch.setattr(_redis, "RETRY", 0.0)
     one._redis._retry_at = 0.0  # type: ignore[union-attr]  # "5 s later"
     await go(one, waits)
     assert caplog.records[-1].getMessage().startswith("Redis rate limiter reachable again")

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Literal, NoReturn, TypeAlias
 
 from .._config import ENV_API_KEY, ENV_BASE_URL
-from .._quota.throttle import RateLimit
+from .._quota.rate_limit import RateLimit
 from . import argtypes
 from .errors import UsageError
 from .output.formats import CSV_DIALECTS, FORMATS

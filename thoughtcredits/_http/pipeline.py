@@ -170,8 +170,10 @@ class _Attempt:
         core, method = self.core, self.method
         throttle = core.throttle
         headers = self.options.json_headers if self.body is not None else self.options.headers
+        permit = None
         if throttle.busy():  # most requests pass no gate at all: build no wait for them
-            core.stats.throttle_wait += await throttle.acquire(self._wait_for_gate)
+            permit = await throttle.acquire(self._wait_for_gate)
+            core.stats.throttle_wait += permit.waited
         try:
             if core.closed:  # it waited for a slot while the client closed
                 raise ClientClosedError(
@@ -194,7 +196,10 @@ class _Attempt:
                 )
             # A 429 refused the request: it was not acted on, whatever came before.
             self.sent = self.sent or response.status != 429
-            throttle.observe(response.status, response.headers)
+            throttle.observe(
+                response.status, response.headers, permit,
+                max_hold=(self.options.retry or _DEFAULT_POLICY).max_retry_after,
+            )  # fmt: skip
         except APIConnectionError as exc:
             self.last_error = exc
             self.sent = self.sent or exc.request_sent
@@ -207,7 +212,7 @@ class _Attempt:
                 request_sent=exc.request_sent,
             ) from exc
         finally:
-            throttle.release()
+            throttle.release(permit)
         core.stats.requests += 1
         log_exchange(method, self.path, number, response)
         try:
@@ -237,9 +242,9 @@ class _Attempt:
         )  # fmt: skip
 
     def _pause(self, error: Exception) -> None:
-        # One 429 (or 503 with Retry-After) holds every task until the window resets; a delay
-        # over the cap is not waited out by anyone (each request fails on its own answer).
+        # A 503 with Retry-After holds every task until then (the throttle weighs a 429's
+        # hints itself); a delay over the cap is not waited out by anyone.
         delay = getattr(error, "retry_after", None)
         cap = (self.options.retry or _DEFAULT_POLICY).max_retry_after
-        if delay is not None and 0 < delay <= cap:
-            self.core.throttle.pause(delay, reason="429")
+        if getattr(error, "status", None) == 503 and delay is not None and 0 < delay <= cap:
+            self.core.throttle.pause(delay, reason="503")

@@ -11,7 +11,8 @@ Waits (the retry loop owns every one of them):
 
 * the wait before the next attempt is the server's delay (``Retry-After``, then
   ``X-RateLimit-Reset``, then the body's ``retryAfter``) when it gave one, else the back-off.
-  A delay of 0, or a date or reset in the past, counts as "no delay given": back off;
+  A delay below ``wait_initial`` (0 included), or a date or reset in the past, counts as
+  "no delay given": back off;
 * a server delay over ``max_retry_after`` is not waited out: the error is raised at once;
 * every wait (retry waits, and waits for the client's shared pause or rate limiter) is
   counted against ``timeout`` **before** it is slept, so the cap holds whatever the server asks.
@@ -37,6 +38,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from .._exceptions import APIConnectionError, APIStatusError
+from .._quota.hints import at_least
 
 __all__ = [
     "Budget",
@@ -121,8 +123,12 @@ def backoff(attempt: int, policy: RetryPolicy, rng: Callable[[], float] = random
 
 
 def planned_wait(error: BaseException, attempt: int, policy: RetryPolicy) -> float:
-    """The wait before retrying after ``error`` on ``attempt``: the server's, else back-off."""
-    delay = server_delay(error)
+    """The wait before retrying after ``error`` on ``attempt``: the server's, else back-off.
+
+    A server delay below the back-off's floor (``wait_initial``) is the back-off: a
+    ``Retry-After: 0.001`` must not bring back a retry storm.
+    """
+    delay = at_least(server_delay(error), policy.wait_initial)
     return delay if delay is not None else backoff(attempt, policy)
 
 

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -17,12 +16,13 @@ import attrs
 
 from .._events import ClientStats, Hook
 from .._exceptions import ClientClosedError
+from .._quota.clock import Clock
 from .._quota.throttle import Throttle
 from .._transports.base import Transport
 from .._transports.default import AiohttpTransport
 from .retry import RetryPolicy
 
-__all__ = ["Clock", "Core", "Options"]
+__all__ = ["Core", "Options"]
 
 # Headers the client sets itself; a second spelling ("authorization") would be sent twice.
 _OWN_HEADERS = frozenset({"authorization", "content-type"})
@@ -60,28 +60,6 @@ class Options:
         return cls(
             timeout, retry, dict(extra), headers, {**headers, "Content-Type": "application/json"}
         )
-
-
-class Clock:
-    """Epoch seconds as the client's sleeps see them.
-
-    A test's injected sleep returns at once; this clock then moves on to the moment the sleep
-    was meant to end, so a shared pause that a request has waited out is over for everyone, as
-    it would be for real (sleeps that overlap end together). With the real sleep they agree.
-    """
-
-    def __init__(self) -> None:
-        self._offset = 0.0
-
-    def now(self) -> float:
-        """The current time in epoch seconds."""
-        return time.time() + self._offset
-
-    def woke(self, wake_at: float) -> None:
-        """A sleep meant to end at ``wake_at`` has returned: time is at least that now."""
-        late = wake_at - self.now()
-        if late > 0:
-            self._offset += late
 
 
 class Core:
@@ -122,7 +100,7 @@ class Core:
         """Wait ``seconds``, or raise :class:`ClientClosedError` as soon as the client closes."""
         if self.closed:
             raise ClientClosedError("the client was closed", method="", url="")
-        wake_at = self.clock.now() + seconds
+        wake_at = self.clock.now() + seconds  # monotonic: a stepped wall clock moves nothing
         sleeper = asyncio.ensure_future(self._sleep(seconds))
         closer = asyncio.ensure_future(self._closed_event.wait())
         try:
