@@ -7,6 +7,7 @@ sleep; Redis's clock is real, so delays are compared with a small tolerance.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -210,3 +211,58 @@ def test_bad_arguments_fail_fast() -> None:
     with pytest.raises(ValueError, match="positive"):
         tc.RedisRateLimit("redis://localhost", key=KEY, per_minute=0)
     assert "redis://" not in repr(tc.RedisRateLimit("redis://:secret@localhost", key=KEY))
+
+
+async def test_512_waiting_requests_make_at_most_two_round_trips_each(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Most of them are due beyond the booking horizon: each is told when to come back and
+    then books, whatever the others do meanwhile (it used to ask again and again)."""
+    caplog.set_level(logging.WARNING, logger="thoughtcredits")
+    one = throttle(tc.RedisRateLimit(redis_url, key=KEY, per_minute=1200, burst=20))
+    waits = Waits()
+    await go(one, waits)  # loads the script once
+    admin = redis.asyncio.from_url(redis_url)
+    await admin.config_resetstat()
+    await asyncio.wait_for(asyncio.gather(*(go(one, waits) for _ in range(512))), 30)
+    stats = await admin.info("commandstats")
+    assert 512 <= stats["cmdstat_evalsha"]["calls"] <= 2 * 512
+    assert caplog.records == []  # all booked through Redis: no fallback
+    # The queue ends where 20 a second puts it (less the burst): nobody was lost or doubled.
+    assert 512 / 20 - 2 <= max(waits.seconds) <= 512 / 20
+    await one.aclose()
+    await admin.aclose()
+
+
+def busiest(moments: list[float], within: float) -> int:
+    """The most ``moments`` in any span of ``within`` seconds."""
+    moments = sorted(moments)
+    return max((bisect.bisect_right(moments, m + within) - i for i, m in enumerate(moments)),
+               default=0)  # fmt: skip
+
+
+async def test_a_pause_moves_every_booked_slot_past_its_end(redis_url: str) -> None:
+    """Four processes of 8 tasks share 40 requests a second (burst 10); one pauses them all
+    for a second, longer than the queue booked. When it ends, the requests that waited go at
+    the rate: at most the burst at once, never the 8 tasks of a process plus a burst."""
+    limit = tc.RedisRateLimit(redis_url, key=KEY, per_minute=2400, burst=10)
+    processes = [throttle(limit) for _ in range(4)]
+    sent: list[float] = []
+    stop = time.monotonic() + 1.8
+
+    async def task(one: Throttle) -> None:
+        while time.monotonic() < stop:
+            permit = await one.acquire(asyncio.sleep)
+            sent.append(time.monotonic())
+            one.release(permit)
+
+    runners = [asyncio.create_task(task(one)) for one in processes for _ in range(8)]
+    await asyncio.sleep(0.5)
+    processes[0].pause(1.0)
+    ends = time.monotonic() + 1.0
+    await asyncio.gather(*runners)
+    after = [moment for moment in sent if moment >= ends - 0.01]
+    assert len(after) > 10  # the job went on after the pause
+    assert busiest(after, 0.05) <= 10 + 2  # the burst, and two more at 40 a second
+    for one in processes:
+        await one.aclose()

@@ -2,7 +2,7 @@
 
 Everything here turns header text into seconds *from now*, once, when the answer is read; the
 throttle then keeps monotonic deadlines only. Epoch timestamps are read against the server's
-own ``Date`` when the local wall clock disagrees with it by more than a few seconds (a clock
+own ``Date`` when the local wall clock disagrees with it by more than ten minutes (a clock
 stepped by NTP or a restored VM), so a skewed client still reads "10 s from now" as 10 s.
 
 Values that cannot be true are dropped: a ``Remaining`` over the ``Limit``, a reset in the
@@ -13,6 +13,7 @@ milliseconds.
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import math
 from collections.abc import Mapping
@@ -38,8 +39,10 @@ logger = logging.getLogger("thoughtcredits")
 
 MAX_AHEAD = 86_400.0
 """A reset or delay further ahead than a day is a broken header (an epoch in milliseconds)."""
-# A wall clock this far from the server's Date is taken for skewed: epochs are read by Date.
-_SKEW = 3.0
+# A wall clock this far from the server's Date has been stepped (or was never set): epochs
+# are then read against Date. Closer than that, the local clock is the more precise one (Date
+# is in whole seconds), and a test's fake server clock may run ahead of its real Date.
+_SKEW = 600.0
 # Below this, and more than a day from now, an X-RateLimit-Reset is seconds from now (some
 # servers send a delta, as the IETF RateLimit fields do), not an epoch.
 _DELTA_BELOW = 1e8
@@ -112,8 +115,8 @@ def _number(text: str) -> float:
 def _reference(headers: Mapping[str, str], wall: float) -> tuple[float, float]:
     """Epoch "now" to read the server's timestamps against, and its uncertainty (seconds).
 
-    The local wall clock, unless the server's ``Date`` says it is off by more than ``_SKEW``:
-    then the server's clock (whole seconds, so half a second either way).
+    The local wall clock, unless the server's ``Date`` says it is off by more than ``_SKEW``
+    (10 minutes): then the server's clock (whole seconds, so half a second either way).
     """
     text = headers.get(_DATE)
     if text is not None:
@@ -123,6 +126,7 @@ def _reference(headers: Mapping[str, str], wall: float) -> tuple[float, float]:
     return wall, 0.0
 
 
+@functools.lru_cache(maxsize=8)  # the same Date (whole seconds) on every answer of a second
 def _http_date(text: str) -> float | None:
     try:
         when = email.utils.parsedate_to_datetime(text.strip())

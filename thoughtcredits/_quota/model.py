@@ -19,7 +19,7 @@ import math
 
 from .bucket import Booking, Bucket
 from .hints import Delay, Reading
-from .rate_limit import PROVISIONAL, Learner, RateLimit
+from .rate_limit import Learner, RateLimit
 from .share import SharePacer
 
 __all__ = ["Model"]
@@ -90,11 +90,6 @@ class Model:
             self.learner.adopt(limit)
             if self.bucket is not None and self.limit is not None:
                 self.bucket.rescale(self.limit, now)
-
-    def provisional(self, now: float) -> None:
-        """Pace by :data:`PROVISIONAL` until a limit is learned (Redis down, nothing known)."""
-        if self.bucket is None:
-            self.bucket = Bucket(PROVISIONAL, now)
 
     def book(self, now: float) -> Booking | None:
         """Take a token (None: no limit known, nothing to pace)."""

@@ -112,6 +112,8 @@ class RedisBackend:
     def _failed(self, exc: BaseException) -> None:
         if self._retry_at is None:
             what = f"{type(exc).__name__}: {exc}"[:200]
+            if isinstance(exc, TimeoutError):
+                what = f"no answer within {TIMEOUT:g}s"
             logger.warning(
                 "Redis rate limiter unreachable (%s); pacing by the server's headers in this "
                 "process until it is back (retrying every %gs)",

@@ -103,8 +103,9 @@ class Throttle:
         elif rate_limit is not None:
             self._model = Model(rate_limit if isinstance(rate_limit, RateLimit) else None,
                                 clock.now())  # fmt: skip
-        # Redis runs its own shared probe (a provisional bucket), so only the others probe.
-        self._probe = Probe(active=self._model is not None and self._redis is None)
+        # Until a limit is learned, a few requests at most are in flight. (Redis also runs a
+        # shared probe across processes: a provisional bucket.)
+        self._probe = Probe(active=self._model is not None)
 
     @property
     def rate_limit(self) -> RateLimit | None:
@@ -272,29 +273,37 @@ class Throttle:
         if model is None:
             return None, 0
         redis = self._redis
-        while redis is not None:
-            reservation = await redis.reserve()
-            if reservation is None:
-                break  # Redis is down: this process paces itself
-            if redis.learned is not None:
-                model.adopt(redis.learned, self._clock.now())
-            if reservation.pause:
-                self.pause(reservation.pause, "429")
-                await self._pause.serve(nap)
-                continue
-            if reservation.delay > 0:
-                await nap(reservation.delay)
-            # A pause published meanwhile moved every booked slot past its end: book again.
-            if not await self._pause.serve(nap) and reservation.reserved:
-                return None, 0
-        if model.bucket is None and redis is not None:
-            model.provisional(self._clock.now())  # Redis is down and never told a limit
+        if redis is not None and await self._book_shared(redis, model, nap):
+            return None, 0
         booking = None
         if model.bucket is not None:
             booking = await self._take(model, nap)
         if model.bucket is None or model.sharing(self._clock.now()):
             await self._pace(model, nap)
         return booking, model.generation
+
+    async def _book_shared(self, redis: RedisBackend, model: Model, nap: Wait) -> bool:
+        """Book in the shared bucket and wait for the moment; False while Redis is down.
+
+        A request due beyond the horizon gets a ticket and a time to come back, and books
+        with its second call. A pause published meanwhile moved every booked slot past its
+        end, so a request that waits one out books again.
+        """
+        ticket = False
+        while (reservation := await redis.reserve(ticket=ticket)) is not None:
+            if redis.learned is not None:
+                model.adopt(redis.learned, self._clock.now())
+                self._probe.end()
+            if reservation.pause:
+                self._pause.extend(reservation.pause, "429")  # published already
+                await self._pause.serve(nap)
+                continue
+            if reservation.delay > 0:
+                await nap(reservation.delay)
+            ticket = reservation.ticket
+            if not await self._pause.serve(nap) and reservation.reserved:
+                return True
+        return False
 
     async def _take(self, model: Model, nap: Wait) -> Booking | None:
         """Wait in line for the bucket to allow a request, then take its token.
