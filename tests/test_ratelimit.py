@@ -245,8 +245,8 @@ async def test_a_lone_client_spends_what_remains_at_once_then_keeps_to_the_rate(
     for _ in range(11):
         await go(throttle, fake)
         sent.append(round(fake.now - START, 6))
-    # One token is kept in reserve; then one a second, the learned rate.
-    assert sent == [0.0] * 9 + [1.0, 2.0]
+    # Two tokens are kept in reserve (from a burst of 8 on); then one a second, the rate.
+    assert sent == [0.0] * 8 + [1.0, 2.0, 3.0]
 
 
 async def neighbour_spends(throttle: Throttle, fake: FakeTime, headers: dict[str, str]) -> None:

@@ -14,6 +14,8 @@ a fresh window as a higher one.
 
 from __future__ import annotations
 
+import bisect
+
 import attrs
 
 from .rate_limit import RateLimit
@@ -22,6 +24,10 @@ __all__ = ["Booking", "Bucket"]
 
 # With a burst of 1 there is no token to keep in reserve against jitter: go 3% slower.
 _NO_RESERVE_SLOWDOWN = 0.97
+# From this burst on, two tokens are kept in reserve.
+_TWO_IN_RESERVE = 8
+# Refused bookings remembered (more than are ever in flight at once).
+_KEEP_REFUSALS = 256
 
 
 @attrs.define
@@ -39,11 +45,13 @@ class Booking:
 
 
 class Bucket:
-    """A GCRA bucket for one :class:`RateLimit`, keeping one token in reserve.
+    """A GCRA bucket for one :class:`RateLimit`, keeping a token or two in reserve.
 
     Requests reach the server with jitter, so two can arrive closer together than the quota
     spaces them. Keeping one token of the burst in reserve absorbs that without lowering the
     sustained rate; with a burst of 1 there is no reserve, so it slows down 3% instead.
+    From a burst of 8 on, a second token is kept: ``Remaining`` is rounded down, so a token
+    taken by someone else hides in the rounding, and two show it (the client then shares).
 
     Args:
         limit: the server's rate and burst as the client knows them.
@@ -61,6 +69,7 @@ class Bucket:
         """Tokens handed out so far."""
         self.in_flight = 0
         """Tokens handed out whose request is not settled yet."""
+        self._refusals: list[int] = []  # the latest refused bookings, by index
         self.tat = now
         self._step = self._room = 0.0
         self.restart(limit, now, available)
@@ -69,7 +78,8 @@ class Bucket:
         burst, interval = self.limit.burst, self.interval
         self._step = interval / self.factor
         if burst >= 2:
-            self._room = (burst - 2) * interval  # how far ahead of now the queue may run
+            reserve = 2 if burst >= _TWO_IN_RESERVE else 1
+            self._room = (burst - 1 - reserve) * interval  # how far ahead the queue may run
         else:
             self._room, self._step = 0.0, self._step / _NO_RESERVE_SLOWDOWN
 
@@ -123,16 +133,25 @@ class Bucket:
         at some moment between ``sent`` and ``answered``: that bounds its ``tat``, give or
         take the client's own requests it may have counted in another order (those sent
         after this one, those still in flight). The model, as it stood for this request
-        (``booking.tat`` plus the shifts made since), must not be below the lower bound; above
-        the upper bound by more than one interval (a fresh window, a neighbour gone quiet), it
-        comes down to one interval above it. Jitter moves neither bound, so it changes nothing.
+        (``booking.tat`` plus the shifts made since), must not hold more than that; above the
+        upper bound by more than one interval (a fresh window, a neighbour gone quiet), it
+        comes down to one interval above it. Jitter moves neither bound, so it changes nothing;
+        someone else taking even one token moves the model down.
         """
         burst, interval = self.limit.burst, self.interval
         remaining = min(remaining, burst - 1)
         self.settle(booking)
         model = booking.tat + self.shifted - booking.shifted
         later = self.booked - booking.index - 1  # may have been counted before this one
-        low = sent + (burst - remaining - 1 - later) * interval
+        # Remaining is rounded down: the server held ``remaining + 0.5`` tokens, give or take
+        # half a token. (A model exactly right never reads lower: requests arrive after they
+        # are sent, to a bucket that has only refilled meanwhile.)
+        low = sent + (burst - remaining - 0.5 - later) * interval
+        if burst == 1:
+            # No token in reserve: go by the upper bound (the answer came after the server
+            # counted the request), so the next cannot reach it early, however late this one
+            # travelled. The next request then waits for this answer if it comes late.
+            low = max(low, answered + interval)
         if low > model:
             self.shift(low - model)
             return low - model
@@ -143,13 +162,22 @@ class Bucket:
             return high - model
         return 0.0
 
-    def refused(self, booking: Booking, sent: float) -> float:
-        """A 429: the server had no token when the request came; return the shift made."""
+    def refused(self, booking: Booking, sent: float, answered: float) -> float:
+        """A 429: the server had no token when the request came; return the tokens the model
+        had thought were left (beyond any this client sent since, and not refused), and
+        correct it."""
         self.settle(booking)
         model = booking.tat + self.shifted - booking.shifted
+        refusals = self._refusals
         later = self.booked - booking.index - 1
+        later -= len(refusals) - bisect.bisect_right(refusals, booking.index)
+        bisect.insort(refusals, booking.index)
+        if len(refusals) > _KEEP_REFUSALS:
+            del refusals[0]
+        spare = self.limit.burst - (model - sent) / self.interval - later
         low = sent + (self.limit.burst - 1 - later) * self.interval
+        if self.limit.burst == 1:
+            low = max(low, answered + self.interval)
         if low > model:
             self.shift(low - model)
-            return low - model
-        return 0.0
+        return spare

@@ -20,7 +20,7 @@ import math
 from .bucket import Booking, Bucket
 from .hints import Delay, Reading
 from .rate_limit import Learner, RateLimit
-from .share import SharePacer
+from .share import Neighbours, SharePacer
 
 __all__ = ["Model"]
 
@@ -31,6 +31,9 @@ RECOVER = 1.02
 FLOOR = 0.05
 # Answers showing someone else spending the key keep the share pacing on this long.
 SHARE_MEMORY = 5.0
+# Tokens spent by others within about a second that show someone else shares the key (fewer
+# can be rounding: Remaining is whole tokens, and answers come back in any order).
+NEIGHBOURS = 4.0
 # Hints and the model agree within this (event-loop lateness, rounding).
 _TOLERANCE = 0.02
 
@@ -43,6 +46,7 @@ class Model:
         self.learner = Learner()
         self.bucket = None if configured is None else Bucket(configured, now)
         self.share = SharePacer()
+        self.neighbours = Neighbours()
         self.factor = 1.0
         self.generation = 0
         """Bumped by each decrease: a refusal of a request booked before it is old news."""
@@ -95,29 +99,46 @@ class Model:
         """Take a token (None: no limit known, nothing to pace)."""
         return None if self.bucket is None else self.bucket.book(now)
 
-    def answered(self, booking: Booking | None, sent: float, now: float, reading: Reading) -> None:
-        """A 2xx (or any answer that spent a token): correct the bucket by ``Remaining``."""
-        bucket = self.bucket
-        if bucket is not None and booking is not None and reading.remaining is not None:
-            moved = bucket.correct(booking, sent, now, reading.remaining)
-            if moved >= bucket.interval:
-                self._sharing_until = now + SHARE_MEMORY  # someone else spends this key
+    def answered(
+        self, booking: Booking | None, sent: float, number: int, now: float, reading: Reading
+    ) -> None:
+        """A 2xx (or any answer that spent a token): correct the bucket by ``Remaining``.
+
+        ``number``: the request's place in the order this client sent its requests.
+        """
+        bucket, limit, remaining = self.bucket, self.limit, reading.remaining
+        others = 0.0
+        if limit is not None and remaining is not None:
+            others = self.neighbours.spent(sent, remaining, number, limit)
+        if others >= NEIGHBOURS:
+            self._sharing_until = now + SHARE_MEMORY  # someone else spends this key
+        if bucket is not None and booking is not None and remaining is not None:
+            moved = bucket.correct(booking, sent, now, remaining)
+            if moved >= bucket.interval and bucket.limit.burst > 1:  # (1: a late answer)
+                self._sharing_until = now + SHARE_MEMORY
             elif moved <= 0 and self.factor < 1.0:
                 self.factor = min(1.0, self.factor * RECOVER)
                 bucket.slow(self.factor)
-        self.share.update(reading, self.limit)
+        self.share.update(reading, limit)
 
     def settle(self, booking: Booking) -> None:
         """A request is done, with or without an answer."""
         if self.bucket is not None:
             self.bucket.settle(booking)
 
-    def refused(self, booking: Booking | None, sent: float, generation: int) -> None:
-        """A 429: the bucket was empty when the request came; slow down once per round."""
+    def refused(self, booking: Booking | None, sent: float, generation: int, now: float) -> None:
+        """A 429: the bucket was empty when the request came; slow down once per round.
+
+        Refused with a token to spare in the model (the reserve against jitter): someone else
+        took it.
+        """
         bucket = self.bucket
         if bucket is None or booking is None:
             return
-        bucket.refused(booking, sent)
+        if self.sharing(now):
+            self.share.refused()
+        if bucket.refused(booking, sent, now) >= 1:
+            self._sharing_until = now + SHARE_MEMORY
         if generation == self.generation:
             self.generation += 1
             self.factor = max(FLOOR, self.factor * DECREASE)

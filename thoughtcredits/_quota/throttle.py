@@ -42,11 +42,13 @@ __all__ = ["Permit", "RateLimit", "Throttle"]
 
 logger = logging.getLogger("thoughtcredits")
 
+PROBE_SETTLE = 0.25
+"""After the limit is learned, the longest the probe waits for its other answers."""
 DEFAULT_MAX_HOLD = 90.0
 """The longest hint waited out by everyone (``RetryPolicy.max_retry_after``'s default)."""
 
 
-@attrs.frozen
+@attrs.define
 class Permit:
     """What :meth:`Throttle.acquire` gave one request; hand it back to ``observe``/``release``."""
 
@@ -58,6 +60,10 @@ class Permit:
     """Monotonic seconds when the request was let go."""
     probe: bool = False
     slot: bool = False
+    number: int = 0
+    """The request's place in the order the client let requests go."""
+    answered: bool = False
+    """A probe whose answer taught the limit (its place is not given back)."""
 
 
 FREE = Permit()
@@ -92,6 +98,7 @@ class Throttle:
         self._pause = Pause(clock, emit)
         self._semaphore = asyncio.Semaphore(max_concurrency) if max_concurrency else None
         self._line = asyncio.Lock()  # FIFO: requests wait for the bucket in arrival order
+        self._sent = 0
         self._reading = NO_QUOTA
         self._redis: RedisBackend | None = None
         self._model: Model | None = None
@@ -106,6 +113,8 @@ class Throttle:
         # Until a limit is learned, a few requests at most are in flight. (Redis also runs a
         # shared probe across processes: a provisional bucket.)
         self._probe = Probe(active=self._model is not None)
+        self._probe_low: int | None = None
+        self._probe_timer: asyncio.TimerHandle | None = None
 
     @property
     def rate_limit(self) -> RateLimit | None:
@@ -166,7 +175,8 @@ class Throttle:
         now = clock.now()
         elapsed = now - started
         waited = max(waited, elapsed) if elapsed > 1e-3 else waited
-        return Permit(waited, booking, generation, now, probe, slot)
+        self._sent += 1
+        return Permit(waited, booking, generation, now, probe, slot, self._sent)
 
     def release(self, permit: Permit | None = None) -> None:
         """Give back what :meth:`acquire` took. A probe without an answer hands its role on."""
@@ -174,7 +184,7 @@ class Throttle:
             return
         if permit.booking is not None and self._model is not None:
             self._model.settle(permit.booking)  # no answer came: it is no longer in flight
-        if permit.probe:
+        if permit.probe and not permit.answered:
             self._probe.give_back()
         if permit.slot:
             self._semaphore.release()  # type: ignore[union-attr]
@@ -205,17 +215,19 @@ class Throttle:
             self._reading = reading
         permit = permit or FREE
         if model is not None:
+            probing = self._probe.active
+            if probing and permit.probe and not reading.empty:
+                permit.answered = True
+                self._probe.answered()
             self._learn(model, reading, now, refused)
-            if self._probe.active and (
-                model.learner.limit is not None
+            if probing:
                 # An answer with no quota header at all: this server sets no quota.
-                or (status < 500 and X_RATELIMIT_LIMIT not in headers)
-            ):
-                self._probe.end()
+                quota = status >= 500 or X_RATELIMIT_LIMIT in headers
+                self._settle_probe(model, reading, refused, quota, permit)
             if refused:
-                model.refused(permit.booking, permit.sent, permit.generation)
+                model.refused(permit.booking, permit.sent, permit.generation, now)
             elif reading.remaining is not None:
-                model.answered(permit.booking, permit.sent, now, reading)
+                model.answered(permit.booking, permit.sent, permit.number, now, reading)
         if refused:
             self._refused(server_delay(headers, wall=wall), now, max_hold)
         elif model is not None and reading.remaining == 0 and reading.reset is not None:
@@ -239,8 +251,56 @@ class Throttle:
         elif hint is not None and hint.seconds <= max_hold:
             self.pause(hint.seconds, "429")
 
+    def _settle_probe(
+        self, model: Model, reading: Reading, refused: bool, quota: bool, permit: Permit
+    ) -> None:
+        """End the probe once its answers are in, and one more answer confirms the model.
+
+        The bucket starts from the lowest ``Remaining`` the probe's answers showed; then one
+        request goes alone, and its answer (or its refusal: someone else spends the key too)
+        releases everyone. Clients started together do not each take the whole burst. A slow
+        answer holds the others ``PROBE_SETTLE`` seconds at most.
+        """
+        probe = self._probe
+        if not quota:
+            probe.end()
+            return
+        if probe.confirming:
+            if permit.probe:
+                self._end_probe()
+            return
+        if not refused and reading.remaining is not None:
+            low = self._probe_low
+            self._probe_low = reading.remaining if low is None else min(low, reading.remaining)
+        if model.learner.limit is None:
+            return
+        if probe.in_flight == 0:  # this answer's probe was the last one out
+            self._confirm_probe()
+        elif self._probe_timer is None:
+            self._probe_timer = asyncio.get_running_loop().call_later(
+                PROBE_SETTLE, self._confirm_probe
+            )
+
+    def _confirm_probe(self) -> None:
+        if not self._probe.active or self._probe.confirming:
+            return
+        model, low = self._model, self._probe_low
+        if model is not None and model.bucket is not None and model.limit is not None:
+            available = None if low is None else low - self._probe.in_flight
+            model.bucket.restart(model.limit, self._clock.now(), available)
+        self._probe.confirm()
+        if self._probe_timer is not None:
+            self._probe_timer.cancel()
+        self._probe_timer = asyncio.get_running_loop().call_later(PROBE_SETTLE, self._end_probe)
+
+    def _end_probe(self) -> None:
+        self._probe.end()
+        if self._probe_timer is not None:
+            self._probe_timer.cancel()
+            self._probe_timer = None
+
     def _learn(self, model: Model, reading: Reading, now: float, refused: bool) -> None:
-        in_flight = max(0, self._probe.holders - 1) if self._probe.active else 0
+        in_flight = self._probe.in_flight if self._probe.active else 0
         if not model.learn(reading, now, refused=refused, in_flight=in_flight):
             return
         limit = model.learner.limit
@@ -265,6 +325,8 @@ class Throttle:
 
     async def aclose(self) -> None:
         """Close what the throttle owns (a Redis connection made from a URL)."""
+        if self._probe_timer is not None:
+            self._probe_timer.cancel()
         if self._redis is not None:
             await self._redis.aclose()
 
