@@ -169,7 +169,8 @@ def _load_account(where: str, value: object, batches: Mapping[str, BatchRecord])
     for kind, rows in actions.value.items():
         rows_where = f"{actions.where}.{kind}"
         parsed = [_row(f"{rows_where}[{i}]", row) for i, row in enumerate(_list(kind, rows))]
-        if any(a.seq >= b.seq for a, b in pairwise(parsed)):
+        # A row may repeat as an exact copy: a planted duplicate (``plant_discrepancies``).
+        if any(a.seq > b.seq or (a.seq == b.seq and a != b) for a, b in pairwise(parsed)):
             raise StateError(f"{rows_where}: rows must be in increasing seq order")
         account.actions[kind] = parsed
     return account
