@@ -29,7 +29,7 @@ from ._report import AccountReport, ReconciliationReport
 if TYPE_CHECKING:
     from .._client import Client
 
-__all__ = ["reconcile"]
+__all__ = ["discover_accounts", "reconcile"]
 
 ACTION_TYPES = ("credit", "debit")
 
@@ -62,7 +62,7 @@ def _same(before: Sequence[CreditBatch], after: Sequence[CreditBatch]) -> bool:
     return sorted(before, key=_key) == sorted(after, key=_key)
 
 
-async def _discover(client: Client, client_id: str) -> dict[UUID, list[CreditBatch]]:
+async def discover_accounts(client: Client, client_id: str) -> dict[UUID, list[CreditBatch]]:
     # No endpoint lists credit accounts; every account has at least its first batch. The
     # batches found serve as each account's first ``before``.
     found: dict[UUID, list[CreditBatch]] = {}
@@ -141,7 +141,7 @@ async def reconcile(
     started = datetime.now(UTC)
     known: dict[UUID, list[CreditBatch]] = {}
     if account_ids is None:
-        known = await _discover(client, cid)
+        known = await discover_accounts(client, cid)
         ids = list(known)
     else:
         ids = [UUID(_args.uuid_arg("account_ids[]", account)) for account in account_ids]

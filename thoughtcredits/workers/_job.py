@@ -1,0 +1,281 @@
+"""``ShardedJob``: one reconciliation cut into shards, its state in Redis for every worker.
+
+Keys, all under ``{prefix}:{job_id}:`` and expiring ``ttl`` after the last write:
+
+- ``plan``: the plan, JSON, written once (``SET NX``): every run of the job reads it back, so
+  a rerun makes no listing request to find the accounts again;
+- ``accounts``: account id -> that account's report (JSON). An account is written once
+  (``HSETNX``), as soon as it is reconciled: a shard that is killed or times out keeps the
+  accounts it finished, and its next run does only the rest;
+- ``done``: shard index -> when its last account was stored; ``started``: shard index ->
+  when it first started; ``stats``: discrepancies found so far and when an account was last
+  stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final
+from uuid import UUID
+
+from .. import _args
+from .._args import Id
+from .._serde.converter import structure, to_json
+from .._serde.exact_json import format_datetime, loads_exact
+from ..reconcile import AccountReport, ReconciliationReport, reconcile
+from ..reconcile._run import discover_accounts
+from ._plan import JobPlan, JobProgress, check_job_id, cut
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from .._client import Client
+
+__all__ = ["DEFAULT_TTL", "IncompleteJobError", "ShardedJob"]
+
+DEFAULT_TTL: Final = timedelta(days=7)
+_STORE = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  redis.call('HINCRBY', KEYS[2], 'discrepancies', ARGV[3])
+end
+redis.call('HSET', KEYS[2], 'updatedAt', ARGV[4])
+for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[5]) end
+return 1
+"""
+
+
+class IncompleteJobError(RuntimeError):
+    """The job's report was asked for before every account was reconciled."""
+
+
+def _text(value: bytes | str) -> str:
+    # A borrowed client may decode responses already (decode_responses=True).
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _when(value: bytes | str) -> datetime:
+    return datetime.fromisoformat(_text(value).replace("Z", "+00:00"))
+
+
+class ShardedJob:
+    """One reconciliation job, cut into shards that any worker, in any process, can run.
+
+    Args:
+        url_or_client: a Redis URL (a connection is made, and closed by :meth:`aclose`) or a
+            ``redis.asyncio.Redis`` to borrow (never closed), e.g. arq's ``ctx["redis"]``.
+        job_id: the job's name, the same in every worker and every rerun of the job, e.g.
+            ``"nightly-2026-01-31"``; a new name starts a new job.
+        prefix: the prefix of the job's Redis keys.
+        ttl: how long the job's state outlives its last write.
+
+    Raises:
+        ValueError: a job id that is empty, too long or holds other than ``[A-Za-z0-9._:@+=-]``.
+        ImportError: redis-py is not installed (``pip install 'thoughtcredits[redis]'``).
+    """
+
+    def __init__(
+        self,
+        url_or_client: str | Redis,
+        job_id: str,
+        *,
+        prefix: str = "thoughtcredits:job",
+        ttl: timedelta = DEFAULT_TTL,
+    ) -> None:
+        self.job_id = check_job_id(job_id)
+        if ttl <= timedelta(0):
+            raise ValueError(f"ttl: must be positive, got {ttl}")
+        try:
+            from redis.asyncio import from_url
+        except ModuleNotFoundError as exc:  # pragma: no cover - exercised without the extra
+            raise ImportError(
+                "ShardedJob needs redis-py: pip install 'thoughtcredits[redis]'"
+            ) from exc
+        self._owned = isinstance(url_or_client, str)
+        self._redis: Any = (
+            from_url(url_or_client) if isinstance(url_or_client, str) else url_or_client
+        )
+        self._ttl_ms = int(ttl.total_seconds() * 1000)
+        base = f"{prefix}:{job_id}"
+        self._plan_key, self._accounts_key = f"{base}:plan", f"{base}:accounts"
+        self._done_key, self._started_key = f"{base}:done", f"{base}:started"
+        self._stats_key = f"{base}:stats"
+        self._store = self._redis.register_script(_STORE)
+        self._plan: JobPlan | None = None
+
+    def __repr__(self) -> str:
+        return f"ShardedJob(job_id={self.job_id!r})"
+
+    async def aclose(self) -> None:
+        """Close the Redis connection, if this job made it."""
+        if self._owned:
+            await self._redis.aclose()
+
+    async def __aenter__(self) -> ShardedJob:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def plan(
+        self,
+        client: Client,
+        client_id: Id,
+        *,
+        shard_size: int = 50,
+        account_ids: Iterable[Id] | None = None,
+    ) -> JobPlan:
+        """The job's plan: read back if stored, else made from the accounts and stored.
+
+        The first call lists the client's accounts (every account with a batch) unless
+        ``account_ids`` are given, cuts them ``shard_size`` to a shard and stores the plan.
+        Every later call, in any process, reads the stored plan and sends no request.
+
+        Raises:
+            ValueError: the job was planned for another client.
+        """
+        cid = UUID(_args.uuid_arg("client_id", client_id))
+        _args.integer("shard_size", shard_size, minimum=1)
+        stored = await self._stored_plan()
+        if stored is None:
+            if account_ids is None:
+                ids = list(await discover_accounts(client, str(cid)))
+            else:
+                ids = list({UUID(_args.uuid_arg("account_ids[]", a)): None for a in account_ids})
+            made = JobPlan(self.job_id, cid, cut(ids, shard_size), datetime.now(UTC))
+            await self._redis.set(self._plan_key, to_json(made), nx=True, px=self._ttl_ms)
+            stored = await self._stored_plan()
+            assert stored is not None  # this call or a concurrent one stored it
+        if stored.client_id != cid:
+            raise ValueError(
+                f"job {self.job_id!r} was planned for client {stored.client_id}, not {cid}"
+            )
+        return stored
+
+    async def load_plan(self) -> JobPlan:
+        """The stored plan. Raises LookupError when the job was never planned (or expired)."""
+        stored = await self._stored_plan()
+        if stored is None:
+            raise LookupError(f"no plan for job {self.job_id!r}: plan it first (or it expired)")
+        return stored
+
+    async def _stored_plan(self) -> JobPlan | None:
+        if self._plan is None:
+            raw = await self._redis.get(self._plan_key)
+            if raw is not None:
+                self._plan = structure(loads_exact(raw), JobPlan)
+        return self._plan
+
+    async def pending_shards(self) -> list[int]:
+        """The indexes of the shards not done yet, in order."""
+        plan = await self.load_plan()
+        done = {int(_text(index)) for index in await self._redis.hkeys(self._done_key)}
+        return [index for index in range(len(plan.shards)) if index not in done]
+
+    async def run_shard(
+        self, client: Client, index: int, *, concurrency: int = 8
+    ) -> ReconciliationReport:
+        """Reconcile the shard's accounts not reconciled yet, and return the shard's report.
+
+        Each account's report is stored as soon as it is done, so a run that is killed keeps
+        what it finished, and a run of a shard already done sends no request at all.
+
+        Raises:
+            IndexError: no such shard in the plan.
+            LookupError: the job was never planned.
+        """
+        plan = await self.load_plan()
+        _args.integer("index", index, minimum=0)
+        if index >= len(plan.shards):
+            raise IndexError(f"job {self.job_id!r} has {len(plan.shards)} shards, not {index + 1}")
+        accounts = plan.shards[index]
+        await self._redis.hsetnx(self._started_key, str(index), format_datetime(datetime.now(UTC)))
+        stored = await self._account_reports(accounts)
+        pending = [account for account in accounts if account not in stored]
+        if pending:
+            writes: set[asyncio.Task[None]] = set()
+
+            def keep(report: AccountReport) -> None:
+                task = asyncio.ensure_future(self._keep(report))
+                writes.add(task)
+                task.add_done_callback(writes.discard)
+
+            try:
+                await reconcile(client, plan.client_id, pending, concurrency=concurrency,
+                                on_account=keep)  # fmt: skip
+            finally:
+                await asyncio.gather(*writes)
+            stored = await self._account_reports(accounts)
+        now = format_datetime(datetime.now(UTC))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(self._done_key, str(index), now)
+            pipe.hget(self._done_key, str(index))
+            pipe.hget(self._started_key, str(index))
+            for key in (self._done_key, self._started_key, self._plan_key):
+                pipe.pexpire(key, self._ttl_ms)
+            _, finished, started, *_ = await pipe.execute()
+        return ReconciliationReport(
+            plan.client_id, _when(started), _when(finished), tuple(stored[a] for a in accounts)
+        )
+
+    async def _keep(self, report: AccountReport) -> None:
+        keys = [self._accounts_key, self._stats_key]
+        args: list[bytes | str | int] = [
+            str(report.account_id), to_json(report), len(report.discrepancies),
+            format_datetime(datetime.now(UTC)), self._ttl_ms,
+        ]  # fmt: skip
+        await self._store(keys=keys, args=args)
+
+    async def _account_reports(self, accounts: Sequence[UUID]) -> dict[UUID, AccountReport]:
+        if not accounts:
+            return {}
+        raw = await self._redis.hmget(self._accounts_key, [str(a) for a in accounts])
+        return {
+            account: structure(loads_exact(value), AccountReport)
+            for account, value in zip(accounts, raw, strict=True)
+            if value is not None
+        }
+
+    async def progress(self) -> JobProgress:
+        """How far the job has got, from any process (one round trip to Redis)."""
+        plan = await self.load_plan()
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hlen(self._accounts_key)
+            pipe.hlen(self._done_key)
+            pipe.hmget(self._stats_key, ["discrepancies", "updatedAt"])
+            accounts_done, shards_done, (found, updated) = await pipe.execute()
+        return JobProgress(
+            self.job_id, plan.client_id, len(plan.shards), shards_done, plan.accounts,
+            accounts_done, int(found or 0), plan.planned_at,
+            None if updated is None else _when(updated),
+        )  # fmt: skip
+
+    async def report(self) -> ReconciliationReport:
+        """The whole job's report, merged from every account's, in the plan's order.
+
+        Raises:
+            IncompleteJobError: some account is not reconciled yet (the message says how
+                many, and which shards are pending).
+        """
+        plan = await self.load_plan()
+        order = [account for shard in plan.shards for account in shard]
+        stored = await self._account_reports(order)
+        if len(stored) < len(order):
+            pending = await self.pending_shards()
+            shown = ", ".join(map(str, pending[:10])) + (", ..." if len(pending) > 10 else "")
+            raise IncompleteJobError(
+                f"job {self.job_id!r}: {len(order) - len(stored)} of {len(order)} accounts "
+                f"are not reconciled yet (pending shards: {shown})"
+            )
+        updated = await self._redis.hget(self._stats_key, "updatedAt")
+        finished = plan.planned_at if updated is None else _when(updated)
+        return ReconciliationReport(
+            plan.client_id, plan.planned_at, finished, tuple(stored[a] for a in order)
+        )
