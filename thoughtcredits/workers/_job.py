@@ -15,7 +15,7 @@ Keys, all under ``{prefix}:{job_id}:`` and expiring ``ttl`` after the last write
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
@@ -101,7 +101,7 @@ class ShardedJob:
         base = f"{prefix}:{job_id}"
         self._plan_key, self._accounts_key = f"{base}:plan", f"{base}:accounts"
         self._done_key, self._started_key = f"{base}:done", f"{base}:started"
-        self._stats_key = f"{base}:stats"
+        self._stats_key, self._runs_key = f"{base}:stats", f"{base}:runs"
         self._store = self._redis.register_script(_STORE)
         self._plan: JobPlan | None = None
 
@@ -242,6 +242,36 @@ class ShardedJob:
             for account, value in zip(accounts, raw, strict=True)
             if value is not None
         }
+
+    async def new_run(self) -> int:
+        """A number no earlier run of the job got (1, 2, ...), e.g. to name engine jobs."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(self._runs_key)
+            pipe.pexpire(self._runs_key, self._ttl_ms)
+            run, _ = await pipe.execute()
+        return int(run)
+
+    async def wait(
+        self,
+        *,
+        poll: float = 1.0,
+        on_progress: Callable[[JobProgress], None] | None = None,
+    ) -> ReconciliationReport:
+        """Wait until every account is reconciled (by any worker); return the merged report.
+
+        To give up at some point, wrap it: ``async with asyncio.timeout(3600): ...``.
+
+        Args:
+            poll: seconds between two looks at the progress.
+            on_progress: called with the progress after each look.
+        """
+        while True:
+            progress = await self.progress()
+            if on_progress is not None:
+                on_progress(progress)
+            if progress.done:
+                return await self.report()
+            await asyncio.sleep(poll)
 
     async def progress(self) -> JobProgress:
         """How far the job has got, from any process (one round trip to Redis)."""
