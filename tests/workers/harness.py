@@ -21,6 +21,9 @@ from uuid import UUID
 ROOT = Path(__file__).resolve().parents[2]
 PER_MINUTE, BURST = 6000, 100
 """The key's quota in these tests: 100 requests a second, so 2,000 accounts take minutes."""
+LIMIT_BURST = 20
+"""The workers book at most this many requests at once: the server's burst of 100 is slack
+for processes that send a booked request late (a loaded machine stalls them)."""
 ACCOUNTS = 2000
 SHARD_SIZE = 25
 WORKERS = 4
@@ -101,6 +104,16 @@ class Workers:
             output.close()
         self.tmp = tmp
 
+    def wait_ready(self, marker: str, timeout: float = 60) -> None:
+        """Wait until every worker has written ``marker`` in its output (it listens)."""
+        deadline = time.monotonic() + timeout
+        for index in range(len(self.processes)):
+            log = self.tmp / f"worker-{index}.log"
+            while marker not in log.read_text(errors="replace"):
+                if time.monotonic() > deadline or self.processes[index].poll() is not None:
+                    raise RuntimeError(f"worker {index} is not ready:\n{self.output()}")
+                time.sleep(0.1)
+
     def kill(self, pid: int) -> None:
         """SIGKILL: what an OOM kill or a lost node looks like."""
         os.kill(pid, signal.SIGKILL)
@@ -132,10 +145,10 @@ class Workers:
                 process.kill()
                 process.wait(5)
 
-    def output(self) -> str:
-        """Everything the workers wrote, for a failing assertion's message."""
+    def output(self, tail: int | None = 3000) -> str:
+        """What the workers wrote (the last ``tail`` characters of each; None: all)."""
         return "\n".join(
-            (self.tmp / f"worker-{index}.log").read_text(errors="replace")[-3000:]
+            (self.tmp / f"worker-{index}.log").read_text(errors="replace")[-(tail or 0) :]
             for index in range(len(self.processes))
         )
 

@@ -18,7 +18,7 @@ from thoughtcredits.reconcile import ReconciliationReport
 from thoughtcredits.workers import ShardedJob
 
 from .harness import (
-    BURST, LIMIT_KEY, PER_MINUTE, SHARD_SIZE, WORKERS, LedgerServer, Workers, ledger_server,
+    LIMIT_BURST, LIMIT_KEY, PER_MINUTE, SHARD_SIZE, WORKERS, LedgerServer, Workers, ledger_server,
     usage,
 )  # fmt: skip
 
@@ -28,15 +28,20 @@ from arq.connections import RedisSettings, create_pool  # noqa: E402
 from thoughtcredits.workers.arq import enqueue_reconciliation  # noqa: E402
 
 pytestmark = pytest.mark.arq
+READY = "Starting worker for 1 functions"
 COMMAND = [str(Path(sys.executable).parent / "arq"), "tests.workers.arq_app.WorkerSettings"]
 
 
 async def _run(
-    server: LedgerServer, redis_url: str, job_id: str, *, kill_at: float | None = None,
+    server: LedgerServer,
+    redis_url: str,
+    job_id: str,
+    *,
+    kill_at: float | None = None,
     workers: Workers,
 ) -> tuple[ReconciliationReport, list[str]]:
     """Enqueue the job, optionally SIGKILL worker 0 once ``kill_at`` of it is done, and wait."""
-    limit = tc.RedisRateLimit(redis_url, key=LIMIT_KEY, per_minute=PER_MINUTE, burst=BURST)
+    limit = tc.RedisRateLimit(redis_url, key=LIMIT_KEY, per_minute=PER_MINUTE, burst=LIMIT_BURST)
     pool = await create_pool(RedisSettings.from_dsn(redis_url))
     try:
         async with (
@@ -70,6 +75,7 @@ async def test_four_workers_use_the_whole_quota_and_a_rerun_sends_nothing(
 ) -> None:
     with ledger_server(tmp_path) as server:
         workers = Workers(COMMAND, WORKERS, server.env(redis_url), tmp_path)
+        workers.wait_ready(READY)
         try:
             report, results = await _run(server, redis_url, "nightly", workers=workers)
             await asyncio.sleep(1)  # the server flushes its log every half second
@@ -94,6 +100,7 @@ async def test_four_workers_use_the_whole_quota_and_a_rerun_sends_nothing(
 async def test_a_worker_killed_mid_run_loses_no_account(tmp_path: Path, redis_url: str) -> None:
     with ledger_server(tmp_path) as server:
         workers = Workers(COMMAND, WORKERS, server.env(redis_url), tmp_path)
+        workers.wait_ready(READY)
         try:
             report, results = await _run(server, redis_url, "killed", kill_at=0.3, workers=workers)
             await asyncio.sleep(1)
