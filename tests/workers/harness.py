@@ -15,8 +15,11 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from uuid import UUID
+
+from thoughtcredits.reconcile import ReconciliationReport
 
 ROOT = Path(__file__).resolve().parents[2]
 PER_MINUTE, BURST = 6000, 100
@@ -73,7 +76,7 @@ class LedgerServer:
 def ledger_server(tmp: Path, accounts: int = ACCOUNTS) -> Iterator[LedgerServer]:
     """``tests.workers.ledger_server`` in its own process, seeded with ``accounts``."""
     log, ids = tmp / "answers.log", tmp / "accounts.txt"
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 - our own module, on loopback
         [sys.executable, "-m", "tests.workers.ledger_server", "--accounts", str(accounts),
          "--rate", f"{PER_MINUTE}/{BURST}", "--log", str(log), "--ids", str(ids)],
         stdout=subprocess.PIPE, text=True, cwd=ROOT,
@@ -170,7 +173,7 @@ def usage(answers: Sequence[Answer]) -> Usage:
     ok = [a.at for a in answers if 200 <= a.status < 300]
     start, end = answers[0].at, answers[-1].at
     allowed = BURST + PER_MINUTE / 60 * (end - start)
-    gaps = [b - a for a, b in zip(ok, ok[1:], strict=False)] or [0.0]
+    gaps = [b - a for a, b in pairwise(ok)] or [0.0]
     return Usage(
         answered=len(ok),
         rate_limited=sum(1 for a in answers if a.status == 429),
@@ -178,3 +181,11 @@ def usage(answers: Sequence[Answer]) -> Usage:
         longest_idle=max(gaps),
         seconds=end - start,
     )
+
+
+def assert_every_account_once(report: ReconciliationReport, server: LedgerServer) -> None:
+    """Each of the server's accounts exactly once in ``report``, and all of them clean."""
+    ids = [account.account_id for account in report.accounts]
+    assert len(ids) == len(set(ids)) == len(server.account_ids)
+    assert set(ids) == set(server.account_ids)
+    assert report.ok

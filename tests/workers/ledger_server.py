@@ -27,7 +27,7 @@ async def main() -> None:
     parser.add_argument("--ids", required=True, help="write the account ids here, one a line")
     args = parser.parse_args()
     per_minute, burst = (int(part) for part in args.rate.split("/"))
-    log = open(args.log, "a", buffering=1 << 16)  # noqa: SIM115 - closed at the end
+    log = open(args.log, "a", buffering=1 << 16)  # noqa: SIM115, ASYNC230 - before serving
     last_flush = time.monotonic()
 
     def record(request: RecordedRequest) -> None:
@@ -42,12 +42,12 @@ async def main() -> None:
         "worker-test-key", rate_limit=(per_minute, burst), on_request=record, log_size=1
     )
     seeded = seed_ledger(server.ledger, accounts=args.accounts, actions_per_account=args.actions)
-    with open(args.ids, "w") as ids:
+    with open(args.ids, "w") as ids:  # noqa: ASYNC230 - before serving
         ids.writelines(f"{account}\n" for account in seeded.account_ids)
     await server.start()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    print(server.url, server.api_key, seeded.client_ids[0], flush=True)
+    print(server.url, server.api_key, seeded.client_ids[0], flush=True)  # noqa: T201
     await stop.wait()
     await server.stop()
     log.close()

@@ -18,7 +18,15 @@ from thoughtcredits.reconcile import ReconciliationReport
 from thoughtcredits.workers import ShardedJob
 
 from .harness import (
-    LIMIT_BURST, LIMIT_KEY, PER_MINUTE, SHARD_SIZE, WORKERS, LedgerServer, Workers, ledger_server,
+    LIMIT_BURST,
+    LIMIT_KEY,
+    PER_MINUTE,
+    SHARD_SIZE,
+    WORKERS,
+    LedgerServer,
+    Workers,
+    assert_every_account_once,
+    ledger_server,
     usage,
 )  # fmt: skip
 
@@ -63,13 +71,6 @@ async def _run(
     return report, results
 
 
-def _assert_every_account_once(report: ReconciliationReport, server: LedgerServer) -> None:
-    ids = [account.account_id for account in report.accounts]
-    assert len(ids) == len(set(ids)) == len(server.account_ids)
-    assert set(ids) == set(server.account_ids)
-    assert report.ok
-
-
 async def test_four_workers_use_the_whole_quota_and_a_rerun_sends_nothing(
     tmp_path: Path, redis_url: str
 ) -> None:
@@ -86,7 +87,7 @@ async def test_four_workers_use_the_whole_quota_and_a_rerun_sends_nothing(
             after = len(server.answers())
         finally:
             workers.stop()
-    _assert_every_account_once(report, server)
+    assert_every_account_once(report, server)
     merged = ReconciliationReport.merge(ReconciliationReport.from_json(r) for r in results)
     assert sorted(str(a.account_id) for a in merged.accounts) == sorted(
         str(a.account_id) for a in report.accounts
@@ -108,7 +109,7 @@ async def test_a_worker_killed_mid_run_loses_no_account(tmp_path: Path, redis_ur
         finally:
             workers.stop()
     print(f"\narq, one of {WORKERS} workers killed: {used}")  # noqa: T201
-    _assert_every_account_once(report, server)
+    assert_every_account_once(report, server)
     assert len(results) == -(-len(server.account_ids) // SHARD_SIZE)
     assert used.longest_idle < 60, used
     assert used.rate_limited == 0

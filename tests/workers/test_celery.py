@@ -20,7 +20,15 @@ from thoughtcredits.reconcile import ReconciliationReport
 from thoughtcredits.workers import ShardedJob
 
 from .harness import (
-    LIMIT_BURST, LIMIT_KEY, PER_MINUTE, SHARD_SIZE, WORKERS, LedgerServer, Workers, ledger_server,
+    LIMIT_BURST,
+    LIMIT_KEY,
+    PER_MINUTE,
+    SHARD_SIZE,
+    WORKERS,
+    LedgerServer,
+    Workers,
+    assert_every_account_once,
+    ledger_server,
     usage,
 )  # fmt: skip
 
@@ -70,13 +78,6 @@ async def _run(
     return report, results
 
 
-def _assert_every_account_once(report: ReconciliationReport, server: LedgerServer) -> None:
-    ids = [account.account_id for account in report.accounts]
-    assert len(ids) == len(set(ids)) == len(server.account_ids)
-    assert set(ids) == set(server.account_ids)
-    assert report.ok
-
-
 async def test_four_pool_processes_use_the_whole_quota_and_a_rerun_sends_nothing(
     tmp_path: Path, redis_url: str
 ) -> None:
@@ -93,7 +94,7 @@ async def test_four_pool_processes_use_the_whole_quota_and_a_rerun_sends_nothing
             after = len(server.answers())
         finally:
             workers.stop()
-    _assert_every_account_once(report, server)
+    assert_every_account_once(report, server)
     merged = ReconciliationReport.merge(ReconciliationReport.from_json(r) for r in results)
     assert sorted(str(a.account_id) for a in merged.accounts) == sorted(
         str(a.account_id) for a in report.accounts
@@ -118,7 +119,7 @@ async def test_a_pool_process_killed_mid_run_loses_no_account(
             workers.stop()
         log = workers.output(tail=None)
     print(f"\ncelery prefork, one of {WORKERS} processes killed: {used}")  # noqa: T201
-    _assert_every_account_once(report, server)
+    assert_every_account_once(report, server)
     assert len(results) == -(-len(server.account_ids) // SHARD_SIZE)
     assert "signal 9 (SIGKILL)" in log, workers.output()
     assert used.longest_idle < 60, used
@@ -137,6 +138,6 @@ async def test_the_threads_pool_runs_one_loop_and_client_per_thread(
             used = usage(server.answers())
         finally:
             workers.stop()
-    _assert_every_account_once(report, server)
+    assert_every_account_once(report, server)
     assert len(results) == -(-300 // SHARD_SIZE)
     assert used.rate_limited == 0
