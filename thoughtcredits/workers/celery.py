@@ -170,7 +170,7 @@ def install(
             raise task.retry(countdown=0) from None  # the next run does only the accounts left
 
     registered: Task = app.task(
-        name=TASK, bind=True, acks_late=True, reject_on_worker_lost=True,
+        name=TASK, bind=True, shared=False, acks_late=True, reject_on_worker_lost=True,
         max_retries=max_retries, time_limit=int(timeout) + 30,
     )(reconcile_shard)  # fmt: skip
     return registered
