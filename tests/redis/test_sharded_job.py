@@ -99,7 +99,7 @@ async def test_a_shard_cut_short_keeps_its_finished_accounts(redis_url: str) -> 
             kept = (await job.progress()).accounts_done
             assert 2 <= kept < 6
             finished = {
-                a.account_id for a in (await job._account_reports(seeded.account_ids)).values()
+                a.account_id for a in (await job._store.reports(seeded.account_ids)).values()
             }
             server.reset_requests()
             report = await job.run_shard(client, 0)

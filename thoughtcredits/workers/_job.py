@@ -1,21 +1,12 @@
 """``ShardedJob``: one reconciliation cut into shards, its state in Redis for every worker.
 
-Keys, all under ``{prefix}:{job_id}:`` and expiring ``ttl`` after the last write:
-
-- ``plan``: the plan, JSON, written once (``SET NX``): every run of the job reads it back, so
-  a rerun makes no listing request to find the accounts again;
-- ``accounts``: account id -> that account's report (JSON). An account is written once
-  (``HSETNX``), as soon as it is reconciled: a shard that is killed or times out keeps the
-  accounts it finished, and its next run does only the rest;
-- ``done``: shard index -> when its last account was stored; ``started``: shard index ->
-  when it first started; ``stats``: discrepancies found so far and when an account was last
-  stored.
+How the state is kept is :mod:`._store`'s job; this module plans, runs shards and merges.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
@@ -23,11 +14,10 @@ from uuid import UUID
 
 from .. import _args
 from .._args import Id
-from .._serde.converter import structure, to_json
-from .._serde.exact_json import format_datetime, loads_exact
 from ..reconcile import AccountReport, ReconciliationReport, reconcile
 from ..reconcile._run import discover_accounts
 from ._plan import JobPlan, JobProgress, check_job_id, cut
+from ._store import JobStore
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -37,27 +27,10 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_TTL", "IncompleteJobError", "ShardedJob"]
 
 DEFAULT_TTL: Final = timedelta(days=7)
-_STORE = """
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
-  redis.call('HINCRBY', KEYS[2], 'discrepancies', ARGV[3])
-end
-redis.call('HSET', KEYS[2], 'updatedAt', ARGV[4])
-for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[5]) end
-return 1
-"""
 
 
 class IncompleteJobError(RuntimeError):
     """The job's report was asked for before every account was reconciled."""
-
-
-def _text(value: bytes | str) -> str:
-    # A borrowed client may decode responses already (decode_responses=True).
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _when(value: bytes | str) -> datetime:
-    return datetime.fromisoformat(_text(value).replace("Z", "+00:00"))
 
 
 class ShardedJob:
@@ -97,12 +70,7 @@ class ShardedJob:
         self._redis: Any = (
             from_url(url_or_client) if isinstance(url_or_client, str) else url_or_client
         )
-        self._ttl_ms = int(ttl.total_seconds() * 1000)
-        base = f"{prefix}:{job_id}"
-        self._plan_key, self._accounts_key = f"{base}:plan", f"{base}:accounts"
-        self._done_key, self._started_key = f"{base}:done", f"{base}:started"
-        self._stats_key, self._runs_key = f"{base}:stats", f"{base}:runs"
-        self._store = self._redis.register_script(_STORE)
+        self._store = JobStore(self._redis, prefix, job_id, int(ttl.total_seconds() * 1000))
         self._plan: JobPlan | None = None
 
     def __repr__(self) -> str:
@@ -149,8 +117,9 @@ class ShardedJob:
                 ids = list(await discover_accounts(client, str(cid)))
             else:
                 ids = list({UUID(_args.uuid_arg("account_ids[]", a)): None for a in account_ids})
-            made = JobPlan(self.job_id, cid, cut(ids, shard_size), datetime.now(UTC))
-            await self._redis.set(self._plan_key, to_json(made), nx=True, px=self._ttl_ms)
+            await self._store.offer_plan(
+                JobPlan(self.job_id, cid, cut(ids, shard_size), datetime.now(UTC))
+            )
             stored = await self._stored_plan()
             assert stored is not None  # this call or a concurrent one stored it
         if stored.client_id != cid:
@@ -168,15 +137,13 @@ class ShardedJob:
 
     async def _stored_plan(self) -> JobPlan | None:
         if self._plan is None:
-            raw = await self._redis.get(self._plan_key)
-            if raw is not None:
-                self._plan = structure(loads_exact(raw), JobPlan)
+            self._plan = await self._store.plan()  # a plan never changes: read it once
         return self._plan
 
     async def pending_shards(self) -> list[int]:
         """The indexes of the shards not done yet, in order."""
         plan = await self.load_plan()
-        done = {int(_text(index)) for index in await self._redis.hkeys(self._done_key)}
+        done = await self._store.done()
         return [index for index in range(len(plan.shards)) if index not in done]
 
     async def run_shard(
@@ -196,14 +163,14 @@ class ShardedJob:
         if index >= len(plan.shards):
             raise IndexError(f"job {self.job_id!r} has {len(plan.shards)} shards, not {index + 1}")
         accounts = plan.shards[index]
-        await self._redis.hsetnx(self._started_key, str(index), format_datetime(datetime.now(UTC)))
-        stored = await self._account_reports(accounts)
+        await self._store.started(index)
+        stored = await self._store.reports(accounts)
         pending = [account for account in accounts if account not in stored]
         if pending:
             writes: set[asyncio.Task[None]] = set()
 
             def keep(report: AccountReport) -> None:
-                task = asyncio.ensure_future(self._keep(report))
+                task = asyncio.ensure_future(self._store.keep(report))
                 writes.add(task)
                 task.add_done_callback(writes.discard)
 
@@ -212,44 +179,15 @@ class ShardedJob:
                                 on_account=keep)  # fmt: skip
             finally:
                 await asyncio.gather(*writes)
-            stored = await self._account_reports(accounts)
-        now = format_datetime(datetime.now(UTC))
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hsetnx(self._done_key, str(index), now)
-            pipe.hget(self._done_key, str(index))
-            pipe.hget(self._started_key, str(index))
-            for key in (self._done_key, self._started_key, self._plan_key):
-                pipe.pexpire(key, self._ttl_ms)
-            _, finished, started, *_ = await pipe.execute()
+            stored = await self._store.reports(accounts)
+        started, finished = await self._store.finished(index)
         return ReconciliationReport(
-            plan.client_id, _when(started), _when(finished), tuple(stored[a] for a in accounts)
+            plan.client_id, started, finished, tuple(stored[a] for a in accounts)
         )
-
-    async def _keep(self, report: AccountReport) -> None:
-        keys = [self._accounts_key, self._stats_key]
-        args: list[bytes | str | int] = [
-            str(report.account_id), to_json(report), len(report.discrepancies),
-            format_datetime(datetime.now(UTC)), self._ttl_ms,
-        ]  # fmt: skip
-        await self._store(keys=keys, args=args)
-
-    async def _account_reports(self, accounts: Sequence[UUID]) -> dict[UUID, AccountReport]:
-        if not accounts:
-            return {}
-        raw = await self._redis.hmget(self._accounts_key, [str(a) for a in accounts])
-        return {
-            account: structure(loads_exact(value), AccountReport)
-            for account, value in zip(accounts, raw, strict=True)
-            if value is not None
-        }
 
     async def new_run(self) -> int:
         """A number no earlier run of the job got (1, 2, ...), e.g. to name engine jobs."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(self._runs_key)
-            pipe.pexpire(self._runs_key, self._ttl_ms)
-            run, _ = await pipe.execute()
-        return int(run)
+        return await self._store.new_run()
 
     async def wait(
         self,
@@ -276,15 +214,10 @@ class ShardedJob:
     async def progress(self) -> JobProgress:
         """How far the job has got, from any process (one round trip to Redis)."""
         plan = await self.load_plan()
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hlen(self._accounts_key)
-            pipe.hlen(self._done_key)
-            pipe.hmget(self._stats_key, ["discrepancies", "updatedAt"])
-            accounts_done, shards_done, (found, updated) = await pipe.execute()
+        accounts_done, shards_done, found, updated = await self._store.counts()
         return JobProgress(
             self.job_id, plan.client_id, len(plan.shards), shards_done, plan.accounts,
-            accounts_done, int(found or 0), plan.planned_at,
-            None if updated is None else _when(updated),
+            accounts_done, found, plan.planned_at, updated,
         )  # fmt: skip
 
     async def report(self) -> ReconciliationReport:
@@ -296,7 +229,7 @@ class ShardedJob:
         """
         plan = await self.load_plan()
         order = [account for shard in plan.shards for account in shard]
-        stored = await self._account_reports(order)
+        stored = await self._store.reports(order)
         if len(stored) < len(order):
             pending = await self.pending_shards()
             shown = ", ".join(map(str, pending[:10])) + (", ..." if len(pending) > 10 else "")
@@ -304,8 +237,8 @@ class ShardedJob:
                 f"job {self.job_id!r}: {len(order) - len(stored)} of {len(order)} accounts "
                 f"are not reconciled yet (pending shards: {shown})"
             )
-        updated = await self._redis.hget(self._stats_key, "updatedAt")
-        finished = plan.planned_at if updated is None else _when(updated)
+        *_, updated = await self._store.counts()
+        finished = plan.planned_at if updated is None else updated
         return ReconciliationReport(
             plan.client_id, plan.planned_at, finished, tuple(stored[a] for a in order)
         )
