@@ -56,7 +56,8 @@ endif
 		echo "== thoughtcredits.workers.$$engine"; \
 		.venv-$$engine/bin/mypy thoughtcredits/workers/$$engine.py tests/workers/$${engine}_app.py; \
 		.venv-$$engine/bin/pytest -q tests/workers/test_$$engine.py tests/test_docs.py tests/test_public_api.py \
-			-k "test_$$engine or workers.md or workers.$$engine"; \
+			-k "test_$$engine or workers.md or workers.$$engine" \
+			--basetemp="$${TMPDIR:-/tmp}/thoughtcredits-test-workers-$$engine"; \
 	done
 
 demo: $(STAMP)

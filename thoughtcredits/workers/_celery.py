@@ -71,9 +71,8 @@ class _Runtimes:
 
     def forked(self, **_: object) -> None:
         """``worker_process_init``: a prefork child opens its own runtime, never the parent's."""
-        self._local = threading.local()
-        with self._lock:
-            self._all = []
+        # A lock another thread of the parent held at the fork would stay held: new ones.
+        self._local, self._lock, self._all = threading.local(), threading.Lock(), []
         self.current()
 
     def close_all(self, **_: object) -> None:
