@@ -63,8 +63,11 @@ def _same(before: Sequence[CreditBatch], after: Sequence[CreditBatch]) -> bool:
 
 
 async def discover_accounts(client: Client, client_id: str) -> dict[UUID, list[CreditBatch]]:
-    # No endpoint lists credit accounts; every account has at least its first batch. The
-    # batches found serve as each account's first ``before``.
+    """Every account of the client that has a batch, in the order listed, with its batches.
+
+    No endpoint lists credit accounts; every account has at least its first batch. The
+    batches found serve as each account's first ``before``.
+    """
     found: dict[UUID, list[CreditBatch]] = {}
     async for batch in client.credit_batches.list(client_id):
         found.setdefault(batch.credit_account_id, []).append(batch)
