@@ -202,7 +202,7 @@ def test_a_temporary_name_taken_by_a_symlink_is_skipped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The temporary file is created exclusively: an existing name (a symlink) is not opened."""
-    from thoughtcredits._cli.exports import files as _files
+    from thoughtcredits._cli.exports import tempfiles as _files
 
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")

@@ -122,6 +122,8 @@ class ArrowRows:
         self.schema = arrow_schema(cls, extra)
         self._extra = tuple(extra)
         self._names = _attribute_names(cls)
+        hints = typing.get_type_hints(cls)
+        self._amounts = tuple(n for n in self._names if _unoptional(hints[n]) is Decimal)
         self._columns: list[list[object]] = [[] for _ in self.schema]
         self._batch_rows = batch_rows
 
@@ -129,7 +131,13 @@ class ArrowRows:
         return len(self._columns[0])
 
     def add(self, item: object, extra: Mapping[str, object] | None = None) -> None:
-        """Add one model (and its ``extra`` column values)."""
+        """Add one model (and its ``extra`` column values).
+
+        Raises:
+            ValueError: an amount does not fit ``decimal128(38, 12)``; nothing is added.
+        """
+        for name in self._amounts:
+            _check_amount(item, name)
         columns = iter(self._columns)
         for name in self._extra:
             next(columns).append(None if extra is None else extra.get(name))
@@ -156,6 +164,24 @@ class ArrowRows:
             ) from None
         self._columns = [[] for _ in self.schema]
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+
+_INTEGER_DIGITS = AMOUNT_PRECISION - AMOUNT_SCALE
+
+
+def _check_amount(item: object, name: str) -> None:
+    value = getattr(item, name)
+    if value is None:
+        return
+    if not value.is_finite() or value and (value.adjusted() >= _INTEGER_DIGITS or value.as_tuple().exponent < -AMOUNT_SCALE):
+        if value == round(value, AMOUNT_SCALE) and value.adjusted() < _INTEGER_DIGITS:
+            return  # trailing zeros past the scale: exact all the same
+        which = getattr(item, "id", None)
+        raise ValueError(
+            f"cannot store {camel(name)} {value} exactly as decimal128({AMOUNT_PRECISION}, "
+            f"{AMOUNT_SCALE}): at most {_INTEGER_DIGITS} integer digits and {AMOUNT_SCALE} "
+            f"decimal places" + (f" (item {which})" if which is not None else "")
+        )
 
 
 def _chunks(rows: ArrowRows, items: Iterable[object]) -> Iterator[pyarrow.RecordBatch]:

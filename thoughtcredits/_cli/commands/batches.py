@@ -7,7 +7,8 @@ from ..._resources.pagination import AsyncPaginator
 from .. import argtypes
 from ..context import Env
 from ..errors import UsageError
-from ..parser import ArgumentParser, Subcommands, add_list_options, api_command, rate_limit, start
+from ..parser import ArgumentParser, Subcommands, add_list_options, api_command, rate_limit
+from .exporting import listing_identity
 from .listing import stream_listing
 
 __all__ = ["register"]
@@ -52,16 +53,19 @@ async def _list(env: Env) -> int:
     args = env.args
     async with env.client(rate_limit=rate_limit(args)) as client:
 
-        def listing(resume_from: str | None) -> AsyncPaginator[CreditBatch]:
+        def listing(cursor: str | None) -> AsyncPaginator[CreditBatch]:
             return client.credit_batches.list(
                 args.client_id,
                 credit_account_id=args.account,
                 page_size=args.page_size,
-                cursor=start(args, resume_from),
-                resume_from=resume_from,
+                cursor=cursor or args.cursor,
             )
 
-        await stream_listing(env, listing, CreditBatch, "batches")
+        identity = listing_identity(
+            env, "batches list", clientId=args.client_id, creditAccountId=args.account,
+            cursor=args.cursor,
+        )  # fmt: skip
+        await stream_listing(env, listing, CreditBatch, "batches", identity)
     return 0
 
 

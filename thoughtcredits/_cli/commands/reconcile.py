@@ -10,7 +10,7 @@ from ..._serde.exact_json import format_decimal
 from ...reconcile import AccountReport, ReconciliationReport, reconcile
 from .. import argtypes
 from ..context import Env
-from ..exports.files import write_atomically
+from ..exports.tempfiles import write_atomically
 from ..output.safe import safe
 from ..parser import Subcommands, add_rate_limit, api_command, rate_limit
 
@@ -55,11 +55,15 @@ def register(commands: Subcommands) -> None:
 
 async def _reconcile(env: Env) -> int:
     args = env.args
-    with env.progress("accounts") as progress:
+    checked = 0
+    # The summary is printed after the display has ended: they never share the screen.
+    with env.progress("accounts", stdout_used=False) as progress:
 
         def done(account: AccountReport) -> None:
+            nonlocal checked
+            checked += 1
             if progress is not None:
-                progress.advance(1, total=len(args.accounts) if args.accounts else None)
+                progress.update(checked, total=len(args.accounts) if args.accounts else None)
 
         async with env.client(rate_limit=rate_limit(args)) as client:
             report = await reconcile(

@@ -1,61 +1,143 @@
-"""``FILE.checkpoint``: where an interrupted export stopped, as JSON in the SDK's convention."""
+"""``FILE.checkpoint``: what an export is, where it stopped, and what its file must hold.
+
+A checkpoint names the listing it belongs to (its *identity*: command, client, account, type,
+filters, format), the file holding the items written so far with that file's length, SHA-256
+and item count, and the position to continue from. A checksum over all of it catches a hand
+edit. ``--resume`` refuses a checkpoint for another listing, or one its file does not match,
+before anything is sent or touched.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from ..._serde.exact_json import dumps, loads_exact
+from ..._version import version
 from ..errors import UsageError
+from .tempfiles import write_atomically
 
-__all__ = ["Checkpoint"]
+__all__ = ["CHECKPOINT_SUFFIX", "Checkpoint", "checkpoint_of", "different"]
 
-_CHECKPOINT_VERSION = 1
+CHECKPOINT_SUFFIX = ".checkpoint"
+_VERSION = 2
 
 
+def checkpoint_of(target: Path) -> Path:
+    """``FILE.checkpoint`` for ``FILE``."""
+    return target.with_name(target.name + CHECKPOINT_SUFFIX)
+
+
+def different(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> str:
+    """The first difference between two identities, as ``key a, not b``; "" when equal."""
+    for key in dict.fromkeys([*wanted, *saved]):
+        if saved.get(key) != wanted.get(key):
+            return f"{key} {_show(saved.get(key))}, not {_show(wanted.get(key))}"
+    return ""
+
+
+def _show(value: object) -> str:
+    return "(none)" if value is None else dumps(value).decode()
+
+
+@attrs.frozen
 class Checkpoint:
-    """Where an interrupted export stopped: its format, size and listing position.
+    """Where an export stopped, and what its file holds up to there.
 
     Attributes:
-        format: the output format the partial file is written in.
-        items: how many items the partial file holds.
-        size: the partial file's length in bytes when the checkpoint was taken.
-        position: the command's own resume state (e.g. ``{"resumeFrom": token}``).
+        identity: the listing and its output format (``{"command": "actions list", ...}``).
+        file: the name of the file holding the items, beside the target.
+        items: how many items the file holds.
+        size: the file's length in bytes at the checkpoint (anything after is dropped).
+        sha256: the SHA-256 of those ``size`` bytes, in hex.
+        position: where the listing continues (``{"source": 0, "cursor": ..., "skip": 3}``).
+        sdk: the version of thoughtcredits that wrote it.
     """
 
-    def __init__(self, format: str, items: int, size: int, position: dict[str, Any]) -> None:
-        self.format = format
-        self.items = items
-        self.size = size
-        self.position = position
+    identity: Mapping[str, Any]
+    file: str
+    items: int
+    size: int
+    sha256: str
+    position: Mapping[str, Any]
+    sdk: str = attrs.field(factory=version)
+
+    def _body(self) -> dict[str, Any]:
+        return {
+            "version": _VERSION,
+            "sdk": self.sdk,
+            "identity": dict(self.identity),
+            "file": self.file,
+            "items": self.items,
+            "bytes": self.size,
+            "sha256": self.sha256,
+            "position": dict(self.position),
+        }
 
     def to_bytes(self) -> bytes:
         """The checkpoint file's JSON (``tc.to_json`` conventions: camelCase)."""
-        return dumps(
-            {
-                "version": _CHECKPOINT_VERSION,
-                "format": self.format,
-                "items": self.items,
-                "bytes": self.size,
-                "position": self.position,
-            }
-        )
+        body = self._body()
+        return dumps({**body, "checksum": _checksum(body)})
+
+    def save(self, path: Path) -> None:
+        """Write the checkpoint to ``path`` atomically (the old one or the new, never half)."""
+        write_atomically(path, self.to_bytes() + b"\n")
 
     @classmethod
     def read(cls, path: Path) -> Checkpoint:
-        """Load a checkpoint file.
+        """Load a checkpoint file, refusing one that was edited or is of another version.
 
         Raises:
-            UsageError: the file is missing or not a checkpoint this version wrote.
+            UsageError: the file is missing, edited, or not a checkpoint this version reads.
         """
         try:
             data = loads_exact(path.read_bytes())
-            if data.get("version") != _CHECKPOINT_VERSION:
-                raise ValueError("unknown version")
-            return cls(
-                str(data["format"]), int(data["items"]), int(data["bytes"]), dict(data["position"])
-            )
         except FileNotFoundError:
             raise UsageError(f"nothing to resume: {path} does not exist") from None
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{path} cannot be read as a checkpoint ({exc})") from None
+        if not isinstance(data, dict) or data.get("version") != _VERSION:
+            found = data.get("version") if isinstance(data, dict) else None
+            raise UsageError(
+                f"{path} is not a checkpoint this version of thoughtcredits can resume "
+                f"(format {_show(found)}, expected {_VERSION}); delete it to start again"
+            )
+        checksum = data.pop("checksum", None)
+        if checksum != _checksum(data):
+            raise UsageError(
+                f"{path} has been modified since it was written; delete it and the partial "
+                "file to start again"
+            )
+        try:
+            return cls(
+                identity=dict(data["identity"]),
+                file=_plain_name(data["file"]),
+                items=_count(data["items"]),
+                size=_count(data["bytes"]),
+                sha256=str(data["sha256"]),
+                position=dict(data["position"]),
+                sdk=str(data["sdk"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
             raise UsageError(f"{path} is not a checkpoint this version can read ({exc})") from None
+
+
+def _checksum(body: Mapping[str, Any]) -> str:
+    return hashlib.sha256(dumps(body)).hexdigest()
+
+
+def _count(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"not a count: {value!r}")
+    return value
+
+
+def _plain_name(value: object) -> str:
+    # The file is always beside the target: a path elsewhere is not ours to open.
+    if not isinstance(value, str) or not value or "/" in value or value in (".", ".."):
+        raise ValueError(f"not a file name: {value!r}")
+    return value

@@ -1,161 +1,93 @@
-"""Files that appear whole or not at all, and exports that survive an interruption.
+"""Exports that appear whole or not at all, and survive any interruption, ``kill -9`` included.
 
-An export to ``FILE`` writes to a unique temporary file beside it, created exclusively and
-never through a symlink, and renames it over ``FILE`` only when the listing is complete. While
-it runs, ``FILE.lock`` (held with ``flock``) refuses a second export to the same ``FILE``. When
-it is interrupted (Ctrl-C, SIGTERM, an API error) the items written so far become
-``FILE.partial`` and ``FILE.checkpoint`` records where the listing stopped; ``--resume``
-appends to ``FILE.partial`` from there and finally renames it to ``FILE``.
+An export to ``FILE`` writes a locked temporary file beside it (:mod:`.tempfiles`) and renames
+it over ``FILE`` only when the listing is complete. While it runs, ``FILE.lock`` refuses a
+second export to the same ``FILE``, and every second or so (at a page's end) the file is
+flushed to disk and ``FILE.checkpoint`` records the listing, the file's length, hash and item
+count, and where the listing continues: a killed export loses at most that much.
+
+Interrupted any other way (Ctrl-C, SIGTERM, an API error, a refused value, a full disk), the
+file is cut back to its last checkpoint and kept as ``FILE.partial``, a valid file of its
+format. ``--resume`` checks the checkpoint against the command and the file, then appends from
+there; a parquet file, which cannot be appended to, is copied into a new file first.
 """
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import io
 import os
-import secrets
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+import attrs
 
 from ..errors import UsageError
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, checkpoint_of, different
+from .disk import DiskStream, inspect
+from .tempfiles import lock, open_locked, sweep_stale
 
-__all__ = [
-    "CHECKPOINT_SUFFIX",
-    "LOCK_SUFFIX",
-    "PARTIAL_SUFFIX",
-    "ExportFile",
-    "create_exclusive",
-    "lock",
-    "write_atomically",
-]
+__all__ = ["PARTIAL_SUFFIX", "ExportFile"]
 
 PARTIAL_SUFFIX = ".partial"
-CHECKPOINT_SUFFIX = ".checkpoint"
-LOCK_SUFFIX = ".lock"
-# O_NOFOLLOW: a symlink planted at the name is refused (ELOOP), never written through.
-_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-
-
-def _beside(target: Path, suffix: str) -> Path:
-    return target.with_name(target.name + suffix)
-
-
-def create_exclusive(target: Path) -> tuple[Path, IO[bytes]]:
-    """A new, uniquely named file in ``target``'s directory, open for writing.
-
-    Raises:
-        OSError: the directory cannot be written.
-    """
-    for _ in range(100):
-        path = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-        try:
-            fd = os.open(path, _NEW, 0o666)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise OSError(exc.errno, f"cannot write {target}: {exc.strerror}") from None
-        return path, os.fdopen(fd, "wb")
-    raise OSError(errno.EEXIST, f"cannot create a temporary file beside {target}")
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` so a reader sees the old file or the new one, never half."""
-    path, stream = create_exclusive(target)
-    try:
-        with stream:
-            stream.write(data)
-        os.replace(path, target)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def lock(target: Path) -> Iterator[None]:
-    """Hold ``FILE.lock`` for the duration; refuse when another process holds it.
-
-    ``flock`` is released by the kernel when the holder dies, so a killed export leaves no
-    lock that blocks the next one (the stale file is simply locked again).
-
-    Raises:
-        UsageError: another export to ``target`` is running.
-    """
-    path = _beside(target, LOCK_SUFFIX)
-    while True:
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            raise OSError(exc.errno, f"cannot write {target}: {exc.strerror}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise UsageError(
-                f"another export to {target} is running (its lock is {path}); wait for it to finish"
-            ) from None
-        # The holder before us may have unlinked the file after we opened it: then our lock
-        # is on a name nobody else sees, so take the lock again on the current file.
-        try:
-            same = os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:
-            break
-        os.close(fd)
-    try:
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        yield
-    finally:
-        path.unlink(missing_ok=True)
-        os.close(fd)
+CHECKPOINT_SECONDS = 1.0
+"""At most this long between checkpoints while pages arrive (each costs two ``fsync``)."""
+# What makes a JSON partial a whole document after its items (none, or some).
+_JSON_TAIL = (b"[]\n", b"\n]\n")
 
 
 class ExportFile:
-    """One export to ``target``: a fresh temporary file, or ``FILE.partial`` when resuming.
+    """One export to ``target``: a fresh temporary file, or the partial being resumed.
 
-    Use :meth:`open` to get one; write to :attr:`stream`, call :meth:`mark` after each item
-    with the position to resume after it, and :meth:`finish` when the listing is complete.
+    Use :meth:`open`; write to :attr:`stream` (or :meth:`text`), count items with
+    :attr:`items`, call :meth:`commit` at safe points, and :meth:`finish` or :meth:`keep`.
 
     Attributes:
         target: the final file.
-        stream: the open binary file being written.
+        path: the file being written.
         resumed: the checkpoint this run continues from, or None for a fresh export.
-        previous: the partial file whose content must be copied first (formats that cannot
-            be appended to, i.e. parquet), else None.
+        previous: the partial whose rows must be copied first (parquet), else None.
+        committed: the last checkpoint written for :attr:`path` (what :meth:`keep` keeps).
+        items: the items written so far, the resumed ones included.
+        position: where the listing continues after them.
     """
 
     def __init__(
         self,
         target: Path,
+        fmt: str,
+        identity: Mapping[str, Any],
         path: Path,
-        stream: IO[bytes],
-        resumed: Checkpoint | None,
+        disk: DiskStream,
+        resumed: Checkpoint | None = None,
         previous: Path | None = None,
     ) -> None:
         self.target = target
+        self.fmt = fmt
+        self.identity = {**identity, "format": fmt}
         self.path = path
-        self.stream = stream
+        self._disk = disk
+        self.stream = io.BufferedWriter(disk, 1 << 16)
         self.resumed = resumed
         self.previous = previous
-        self._text: io.TextIOWrapper | None = None
+        self.committed = resumed if previous is None else None
         self.items = 0 if resumed is None else resumed.items
         self.position: dict[str, Any] = {} if resumed is None else dict(resumed.position)
-        self.finished = False
+        self._text: io.TextIOWrapper | None = None
+        self._since = -CHECKPOINT_SECONDS  # the first page is checkpointed at once
 
     @property
     def partial(self) -> Path:
         """``FILE.partial``."""
-        return _beside(self.target, PARTIAL_SUFFIX)
+        return self.target.with_name(self.target.name + PARTIAL_SUFFIX)
 
     @property
     def checkpoint(self) -> Path:
         """``FILE.checkpoint``."""
-        return _beside(self.target, CHECKPOINT_SUFFIX)
+        return checkpoint_of(self.target)
 
     def text(self) -> io.TextIOWrapper:
         """The stream as UTF-8 text (CSV and JSON writers)."""
@@ -163,92 +95,145 @@ class ExportFile:
             self._text = io.TextIOWrapper(self.stream, encoding="utf-8", newline="")
         return self._text
 
-    def _close(self) -> None:
+    def due(self) -> bool:
+        """True when the last checkpoint is old enough for another."""
+        return time.monotonic() - self._since >= CHECKPOINT_SECONDS
+
+    def commit(self, position: Mapping[str, Any]) -> None:
+        """Put what was written on disk and record it, with ``position``, in the checkpoint.
+
+        Raises:
+            OSError: the disk refused (e.g. full); the previous checkpoint still holds.
+        """
+        if self.items == 0 and self.resumed is None:
+            return  # nothing to keep yet: an interruption now leaves nothing behind
         if self._text is not None:
             self._text.flush()
-            self._text.detach()
-            self._text = None
-        if not self.stream.closed:
-            self.stream.flush()
-            os.fsync(self.stream.fileno())
-            self.stream.close()
-
-    def mark(self, position: dict[str, Any], items: int = 1) -> None:
-        """Record that ``items`` more items are written, and where the listing resumes."""
-        self.items += items
-        self.position = position
+        self.stream.flush()
+        os.fsync(self._disk.fileno())
+        checkpoint = Checkpoint(
+            identity=self.identity, file=self.path.name, items=self.items,
+            size=self._disk.size, sha256=self._disk.digest.hexdigest(), position=position,
+        )  # fmt: skip
+        checkpoint.save(self.checkpoint)
+        self.committed = checkpoint
+        self.position = dict(position)
+        self._since = time.monotonic()
 
     def finish(self) -> None:
-        """Rename the complete file over ``target`` and remove the checkpoint."""
-        self._close()
+        """Rename the complete file over ``target``; remove the checkpoint and the partial."""
+        if self._text is not None:
+            self._text.flush()
+        self.stream.flush()
+        os.fsync(self._disk.fileno())
+        self._disk.drop()
+        # The checkpoint goes first: a crash in between leaves a stale temporary file for the
+        # next run to sweep, never a checkpoint naming a file that is gone.
+        self.checkpoint.unlink(missing_ok=True)
         os.replace(self.path, self.target)
         if self.previous is not None:
             self.previous.unlink(missing_ok=True)
-        self.checkpoint.unlink(missing_ok=True)
-        self.finished = True
 
-    def keep(self, fmt: str) -> None:
-        """Keep what was written as ``FILE.partial`` with a checkpoint to continue from."""
-        self._close()
-        size = self.path.stat().st_size
-        write_atomically(
-            self.checkpoint, Checkpoint(fmt, self.items, size, self.position).to_bytes()
-        )
+    def keep(self) -> Checkpoint | None:
+        """Keep the last checkpoint's items as ``FILE.partial``; return what is kept.
+
+        Nothing more is written through the stream: the file is cut back to its checkpoint,
+        so bytes that reached it after (or half an item before a full disk) are dropped. A
+        JSON partial gets its closing ``]``. Without a checkpoint of this file, the file is
+        removed, and a resumed parquet partial stays as it was.
+        """
+        self._disk.drop()
+        kept = self.committed
+        if kept is None:
+            self.path.unlink(missing_ok=True)
+            return self.resumed
+        os.truncate(self.path, kept.size)
+        if self.fmt == "json":
+            self._append(_JSON_TAIL[kept.items > 0], kept.size)
         if self.path != self.partial:
+            moved = attrs.evolve(kept, file=self.partial.name)
+            moved.save(self.checkpoint)
             # rename() replaces a planted FILE.partial symlink itself; it never follows it.
             os.replace(self.path, self.partial)
+            kept = moved
+        return kept
 
     def discard(self) -> None:
-        """Remove the temporary file (a fresh export that wrote nothing worth keeping)."""
-        self._close()
-        if self.path != self.partial:
+        """Remove what this run wrote (an export that wrote nothing worth keeping)."""
+        self._disk.drop()
+        if self.resumed is None or self.previous is not None:
             self.path.unlink(missing_ok=True)
+
+    def _append(self, tail: bytes, size: int) -> None:
+        try:
+            with open(self.path, "ab") as stream:
+                stream.write(tail)
+        except OSError:
+            os.truncate(self.path, size)  # no room for it: the items alone are still valid
 
     @classmethod
     @contextmanager
-    def open(cls, target: Path, fmt: str, *, resume: bool) -> Iterator[ExportFile]:
+    def open(
+        cls, target: Path, fmt: str, identity: Mapping[str, Any], *, resume: bool
+    ) -> Iterator[ExportFile]:
         """Lock ``target`` and open the file to write: a new one, or the partial to resume.
 
-        Parquet cannot be appended to, so a parquet resume writes a new temporary file and
-        names the partial as :attr:`previous`.
-
         Raises:
-            UsageError: ``--resume`` without a checkpoint, a partial export exists and
-                ``--resume`` was not given, or the formats differ.
+            UsageError: ``--resume`` without a checkpoint, or with one for another listing or
+                that its file does not match; an interrupted export exists and ``--resume``
+                was not given. Nothing is changed on disk then.
         """
         with lock(target):
-            yield cls._open(target, fmt, resume=resume)
+            yield cls._resume(target, fmt, identity) if resume else cls._fresh(target, fmt, identity)
 
     @classmethod
-    def _open(cls, target: Path, fmt: str, *, resume: bool) -> ExportFile:
-        partial = _beside(target, PARTIAL_SUFFIX)
-        if not resume:
-            if partial.exists() or partial.is_symlink():
+    def _fresh(cls, target: Path, fmt: str, identity: Mapping[str, Any]) -> ExportFile:
+        partial = target.with_name(target.name + PARTIAL_SUFFIX)
+        for kept in (partial, checkpoint_of(target)):
+            if kept.exists() or kept.is_symlink():
                 raise UsageError(
-                    f"{partial} holds an interrupted export: add --resume to continue it, "
-                    "or delete it to start again"
+                    f"{kept} holds an interrupted export: add --resume to continue it, or "
+                    f"delete {checkpoint_of(target).name} and {partial.name} to start again"
                 )
-            path, stream = create_exclusive(target)
-            return cls(target, path, stream, None)
-        checkpoint = Checkpoint.read(_beside(target, CHECKPOINT_SUFFIX))
-        if checkpoint.format != fmt:
+        sweep_stale(target)
+        path, fd = open_locked(target)
+        return cls(target, fmt, identity, path, DiskStream(fd))
+
+    @classmethod
+    def _resume(cls, target: Path, fmt: str, identity: Mapping[str, Any]) -> ExportFile:
+        where = checkpoint_of(target)
+        saved = Checkpoint.read(where)
+        difference = different(saved.identity, {**identity, "format": fmt})
+        if difference:
             raise UsageError(
-                f"{partial} was written as {checkpoint.format}, not {fmt}: resume it with "
-                f"--format {checkpoint.format}"
+                f"{where} is for another export ({difference}); resume it with the command "
+                "that started it, or delete it to start again"
             )
+        file = target.with_name(saved.file)
+        if not file.is_file() or file.is_symlink():
+            raise UsageError(f"nothing to resume: {file} does not exist")
+        delimiter = ";" if identity.get("csvDialect") == "excel-eu" else ","
+        found = inspect(file, fmt, saved.size, delimiter=delimiter)
+        whole = fmt != "parquet" or file.stat().st_size == saved.size
+        if not whole or found is None or (found[0].hexdigest(), found[1]) != (
+            saved.sha256,
+            saved.items,
+        ):
+            raise UsageError(
+                f"{file} does not match its checkpoint (it should hold {saved.items:,} items "
+                f"in {saved.size:,} bytes); delete {file.name} and {where.name} to start again"
+            )
+        sweep_stale(target, keep=[file])
         if fmt == "parquet":
-            if not partial.is_file() or partial.is_symlink():
-                raise UsageError(f"nothing to resume: {partial} does not exist")
-            path, stream = create_exclusive(target)
-            return cls(target, path, stream, checkpoint, previous=partial)
+            path, fd = open_locked(target)
+            return cls(target, fmt, identity, path, DiskStream(fd), saved, previous=file)
+        fd = os.open(file, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         try:
-            fd = os.open(partial, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except FileNotFoundError:
-            raise UsageError(f"nothing to resume: {partial} does not exist") from None
-        if os.fstat(fd).st_size < checkpoint.size:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # Anything written after the checkpoint was taken is dropped: no item is doubled.
+            os.ftruncate(fd, saved.size)
+            os.lseek(fd, 0, os.SEEK_END)
+        except OSError:
             os.close(fd)
-            raise UsageError(f"{partial} is shorter than its checkpoint says; start again")
-        # Anything written after the checkpoint was taken is dropped, so no item is doubled.
-        os.ftruncate(fd, checkpoint.size)
-        os.lseek(fd, 0, os.SEEK_END)
-        return cls(target, partial, os.fdopen(fd, "r+b"), checkpoint)
+            raise
+        return cls(target, fmt, identity, file, DiskStream(fd, found[0], saved.size), saved)

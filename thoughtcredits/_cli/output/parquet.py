@@ -80,5 +80,8 @@ class ParquetWriter:
 
     def close(self) -> None:
         """Write the last row group and the footer (the file is then readable)."""
-        self._write_group()
-        self._writer.close()
+        if self._writer.is_open:
+            self._write_group()
+            self._writer.close()
+
+    suspend = close

@@ -232,6 +232,8 @@ class RichTable:
         self._rows.clear()
         self._printed_header = True
 
+    suspend = flush
+
     def close(self) -> None:
         """Print what is left (a single object prints here)."""
         if not self._single:
@@ -277,6 +279,8 @@ class PlainTable:
     def flush(self) -> None:
         """Flush the stream."""
         self._stream.flush()
+
+    suspend = flush
 
     def close(self) -> None:
         """Write a single object as ``field  value`` lines."""

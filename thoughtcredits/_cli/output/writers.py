@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import IO, Any, TextIO
 
 from ..errors import UsageError
-from ..exports.files import ExportFile, create_exclusive
+from ..exports.files import ExportFile
+from ..exports.tempfiles import create_exclusive
 from .formats import CsvWriter, JsonLinesWriter, JsonWriter, Writer, columns_of
 from .notes import Notes
 from .table import PlainTable, RichTable, table_columns
