@@ -173,9 +173,16 @@ def _check_amount(item: object, name: str) -> None:
     value = getattr(item, name)
     if value is None:
         return
-    if not value.is_finite() or value and (value.adjusted() >= _INTEGER_DIGITS or value.as_tuple().exponent < -AMOUNT_SCALE):
-        if value == round(value, AMOUNT_SCALE) and value.adjusted() < _INTEGER_DIGITS:
-            return  # trailing zeros past the scale: exact all the same
+    if value.is_finite():
+        if not value:
+            return
+        exponent = value.as_tuple().exponent
+        if value.adjusted() < _INTEGER_DIGITS and (
+            (isinstance(exponent, int)
+            and exponent >= -AMOUNT_SCALE)
+            or value == round(value, AMOUNT_SCALE)  # trailing zeros past the scale: exact
+        ):
+            return
         which = getattr(item, "id", None)
         raise ValueError(
             f"cannot store {camel(name)} {value} exactly as decimal128({AMOUNT_PRECISION}, "

@@ -116,9 +116,7 @@ async def _batches(
         return accounts, 0
 
     def batches(cursor: str | None) -> AsyncPaginator[CreditBatch]:
-        return client.credit_batches.list(
-            args.client_id, page_size=args.page_size, cursor=cursor
-        )
+        return client.credit_batches.list(args.client_id, page_size=args.page_size, cursor=cursor)
 
     args.resume = resume and _checkpoint(target).exists()
     state: dict[str, Any] = {"accounts": accounts}
@@ -136,9 +134,7 @@ def _add(accounts: list[str], batch: CreditBatch) -> None:
         accounts.append(account)
 
 
-async def _actions(
-    env: Env, client: Client, target: Path, found: list[str], counted: int
-) -> None:
+async def _actions(env: Env, client: Client, target: Path, found: list[str], counted: int) -> None:
     args = env.args
     accounts = list(found)
     for account in args.accounts:

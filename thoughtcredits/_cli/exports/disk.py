@@ -138,5 +138,5 @@ def _parquet_rows(path: Path) -> int:
 
     try:
         return int(pq.read_metadata(path).num_rows)
-    except Exception:  # noqa: BLE001 - any unreadable parquet is simply "not a partial"
+    except Exception:  # any unreadable parquet is simply "not a partial"
         return -1

@@ -184,7 +184,8 @@ class ExportFile:
                 was not given. Nothing is changed on disk then.
         """
         with lock(target):
-            yield cls._resume(target, fmt, identity) if resume else cls._fresh(target, fmt, identity)
+            opened = cls._resume if resume else cls._fresh
+            yield opened(target, fmt, identity)
 
     @classmethod
     def _fresh(cls, target: Path, fmt: str, identity: Mapping[str, Any]) -> ExportFile:
@@ -215,9 +216,14 @@ class ExportFile:
         delimiter = ";" if identity.get("csvDialect") == "excel-eu" else ","
         found = inspect(file, fmt, saved.size, delimiter=delimiter)
         whole = fmt != "parquet" or file.stat().st_size == saved.size
-        if not whole or found is None or (found[0].hexdigest(), found[1]) != (
-            saved.sha256,
-            saved.items,
+        if (
+            not whole
+            or found is None
+            or (found[0].hexdigest(), found[1])
+            != (
+                saved.sha256,
+                saved.items,
+            )
         ):
             raise UsageError(
                 f"{file} does not match its checkpoint (it should hold {saved.items:,} items "
