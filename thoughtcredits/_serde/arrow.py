@@ -178,8 +178,7 @@ def _check_amount(item: object, name: str) -> None:
             return
         exponent = value.as_tuple().exponent
         if value.adjusted() < _INTEGER_DIGITS and (
-            (isinstance(exponent, int)
-            and exponent >= -AMOUNT_SCALE)
+            (isinstance(exponent, int) and exponent >= -AMOUNT_SCALE)
             or value == round(value, AMOUNT_SCALE)  # trailing zeros past the scale: exact
         ):
             return
