@@ -23,6 +23,7 @@ from typing import Any
 from ..._config import ENV_BASE_URL, normalize_base_url
 from ..._resources.pagination import AsyncPaginator
 from ..context import Env
+from ..errors import OutputError
 from ..exports.checkpoint import Checkpoint
 from ..exports.files import ExportFile
 from ..output.formats import Writer
@@ -206,8 +207,8 @@ async def _copy(
                     at.cursor, at.skip = page.page_info.cursor, 0
                 if shown.progress is not None:
                     shown.progress.update(shown.counted + export.items, total=total, pages=pages)
+                writer.flush()  # a killed process loses no page it finished
                 if export.due():
-                    writer.flush()
                     export.commit(at.position(state))
     at.source, at.cursor, at.skip = len(sources), None, 0
 
@@ -222,7 +223,7 @@ def _keep(
         try:
             writer.suspend()
             export.commit(position)
-        except (OSError, ValueError):
+        except (OSError, ValueError, OutputError):
             pass
     try:
         kept = export.keep()

@@ -96,8 +96,12 @@ class ExportFile:
         return self._text
 
     def due(self) -> bool:
-        """True when the last checkpoint is old enough for another."""
-        return time.monotonic() - self._since >= CHECKPOINT_SECONDS
+        """True when the last checkpoint is old enough for another.
+
+        Never for parquet: its file is readable only once closed (its footer is written
+        last), so it is checkpointed only when an interruption closes it.
+        """
+        return self.fmt != "parquet" and time.monotonic() - self._since >= CHECKPOINT_SECONDS
 
     def commit(self, position: Mapping[str, Any]) -> None:
         """Put what was written on disk and record it, with ``position``, in the checkpoint.

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..._serde.arrow import ArrowRows, require_pyarrow
+from ..errors import OutputError
 
 __all__ = ["ROW_GROUP_ROWS", "ParquetWriter"]
 
@@ -57,8 +58,16 @@ class ParquetWriter:
                 self._writer.write_table(source.read_row_group(index))
 
     def write(self, item: object, extra: Mapping[str, object] | None = None) -> None:
-        """Add one model; a full row group is written out."""
-        self._rows.add(item, extra)
+        """Add one model; a full row group is written out.
+
+        Raises:
+            OutputError: an amount does not fit the parquet column; nothing of the item is
+                written, and what came before stays writable.
+        """
+        try:
+            self._rows.add(item, extra)
+        except ValueError as exc:
+            raise OutputError(str(exc)) from None
         if self._rows.full:
             self._batches.append(self._rows.take())
             self._pending += self._batches[-1].num_rows
