@@ -1,4 +1,4 @@
-"""Exports a finance team can trust: the right listing resumed, kill -9, refused amounts, full disks.
+"""Exports a finance team can trust: the right listing resumed, kill -9, bad amounts, full disks.
 
 Each test drives the real command line; the files on disk afterwards are what is checked.
 """
@@ -203,9 +203,9 @@ def test_kill_9_mid_export_resumes_with_every_item_once_and_no_temp_file(
         # the resume must drop those.
         try:
             saved = json.loads(checkpoint.read_bytes())
-            return saved["items"] > 10 and (tmp_path / saved["file"]).stat().st_size > saved[
-                "bytes"
-            ]
+            return (
+                saved["items"] > 10 and (tmp_path / saved["file"]).stat().st_size > saved["bytes"]
+            )
         except (OSError, ValueError):
             return False
 
@@ -217,7 +217,8 @@ def test_kill_9_mid_export_resumes_with_every_item_once_and_no_temp_file(
     process.communicate(timeout=30)
     saved = json.loads(checkpoint.read_bytes())
     hidden = tmp_path / saved["file"]
-    assert hidden.name.startswith(f".debits.{fmt}.") and hidden.name.endswith(".tmp")
+    assert hidden.name.startswith(f".debits.{fmt}.")
+    assert hidden.name.endswith(".tmp")
     assert saved["items"] < len(debits)
     for name, value in server.env().items():
         monkeypatch.setenv(name, value)
@@ -288,7 +289,7 @@ def test_a_refused_parquet_amount_keeps_a_readable_partial_with_every_earlier_ro
     target = tmp_path / "batches.parquet"
     argv = ("batches", "list", cid, "--page-size", "10", "-o", str(target))
     process = _spawn(fake, *argv)
-    out, err = process.communicate(timeout=60)
+    _out, err = process.communicate(timeout=60)
     assert process.returncode == 1, err
     lines = err.splitlines()
     assert lines[-1].startswith("error: cannot store startingBalance 1")
