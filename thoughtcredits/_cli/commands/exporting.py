@@ -208,8 +208,7 @@ async def _copy(
                 if shown.progress is not None:
                     shown.progress.update(shown.counted + export.items, total=total, pages=pages)
                 writer.flush()  # a killed process loses no page it finished
-                if export.due():
-                    export.commit(at.position(state))
+                export.mark(at.position(state))
     at.source, at.cursor, at.skip = len(sources), None, 0
 
 
@@ -218,11 +217,11 @@ def _keep(
 ) -> Checkpoint | None:
     """Keep what is consistent on disk; None when nothing was worth keeping."""
     if writer is not None and not isinstance(exc, OSError):
-        # The last item is whole: end the file there (parquet writes its footer) and record
-        # it. A full disk mid-item cannot do that: the last checkpoint is kept instead.
+        # The last item is whole: end the file there (parquet writes its footer) and mark
+        # it. A full disk mid-item cannot: the last page's mark is kept instead.
         try:
             writer.suspend()
-            export.commit(position)
+            export.mark(position, save=False)
         except (OSError, ValueError, OutputError):
             pass
     try:

@@ -19,7 +19,7 @@ import io
 import os
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ class ExportFile:
         path: the file being written.
         resumed: the checkpoint this run continues from, or None for a fresh export.
         previous: the partial whose rows must be copied first (parquet), else None.
-        committed: the last checkpoint written for :attr:`path` (what :meth:`keep` keeps).
+        marked: the last state of :attr:`path` holding whole items (what :meth:`keep` keeps).
         items: the items written so far, the resumed ones included.
         position: where the listing continues after them.
     """
@@ -73,7 +73,7 @@ class ExportFile:
         self.stream = io.BufferedWriter(disk, 1 << 16)
         self.resumed = resumed
         self.previous = previous
-        self.committed = resumed if previous is None else None
+        self.marked = resumed if previous is None else None
         self.items = 0 if resumed is None else resumed.items
         self.position: dict[str, Any] = {} if resumed is None else dict(resumed.position)
         self._text: io.TextIOWrapper | None = None
@@ -95,33 +95,37 @@ class ExportFile:
             self._text = io.TextIOWrapper(self.stream, encoding="utf-8", newline="")
         return self._text
 
-    def due(self) -> bool:
-        """True when the last checkpoint is old enough for another.
+    def mark(self, position: Mapping[str, Any], *, save: bool | None = None) -> None:
+        """Note that the file now holds whole items up to ``position``; checkpoint it if due.
 
-        Never for parquet: its file is readable only once closed (its footer is written
-        last), so it is checkpointed only when an interruption closes it.
-        """
-        return self.fmt != "parquet" and time.monotonic() - self._since >= CHECKPOINT_SECONDS
-
-    def commit(self, position: Mapping[str, Any]) -> None:
-        """Put what was written on disk and record it, with ``position``, in the checkpoint.
+        Call it only where the file ends on a whole item: after a page is flushed (text
+        formats), or once the writer is closed (parquet, whose footer comes last). The mark
+        is what :meth:`keep` keeps; it reaches ``FILE.checkpoint`` at most every
+        :data:`CHECKPOINT_SECONDS` (each costs two ``fsync``), or at once with ``save=True``.
 
         Raises:
             OSError: the disk refused (e.g. full); the previous checkpoint still holds.
         """
         if self.items == 0 and self.resumed is None:
             return  # nothing to keep yet: an interruption now leaves nothing behind
+        if self.fmt == "parquet" and save is None:
+            return  # a page's end is not the end of a parquet file
         if self._text is not None:
             self._text.flush()
         self.stream.flush()
-        os.fsync(self._disk.fileno())
-        checkpoint = Checkpoint(
+        self.marked = Checkpoint(
             identity=self.identity, file=self.path.name, items=self.items,
             size=self._disk.size, sha256=self._disk.digest.hexdigest(), position=position,
         )  # fmt: skip
-        checkpoint.save(self.checkpoint)
-        self.committed = checkpoint
         self.position = dict(position)
+        if save is None:
+            save = time.monotonic() - self._since >= CHECKPOINT_SECONDS
+        if save:
+            self._save(self.marked)
+
+    def _save(self, checkpoint: Checkpoint) -> None:
+        os.fsync(self._disk.fileno())
+        checkpoint.save(self.checkpoint)
         self._since = time.monotonic()
 
     def finish(self) -> None:
@@ -139,27 +143,29 @@ class ExportFile:
             self.previous.unlink(missing_ok=True)
 
     def keep(self) -> Checkpoint | None:
-        """Keep the last checkpoint's items as ``FILE.partial``; return what is kept.
+        """Keep the last marked items as ``FILE.partial``; return what is kept.
 
-        Nothing more is written through the stream: the file is cut back to its checkpoint,
-        so bytes that reached it after (or half an item before a full disk) are dropped. A
-        JSON partial gets its closing ``]``. Without a checkpoint of this file, the file is
-        removed, and a resumed parquet partial stays as it was.
+        Nothing more is written through the stream: the file is cut back to its mark, so
+        bytes that reached it after (half an item before a full disk) are dropped. A JSON
+        partial gets its closing ``]``. Without a mark of this file, the file is removed, and
+        a resumed parquet partial stays as it was.
         """
-        self._disk.drop()
-        kept = self.committed
+        kept = self.marked
         if kept is None:
+            self._disk.drop()
             self.path.unlink(missing_ok=True)
             return self.resumed
+        with suppress(OSError):
+            os.fsync(self._disk.fileno())
+        self._disk.drop()
         os.truncate(self.path, kept.size)
         if self.fmt == "json":
             self._append(_JSON_TAIL[kept.items > 0], kept.size)
+        kept = attrs.evolve(kept, file=self.partial.name)
+        kept.save(self.checkpoint)
         if self.path != self.partial:
-            moved = attrs.evolve(kept, file=self.partial.name)
-            moved.save(self.checkpoint)
             # rename() replaces a planted FILE.partial symlink itself; it never follows it.
             os.replace(self.path, self.partial)
-            kept = moved
         return kept
 
     def discard(self) -> None:
