@@ -7,7 +7,15 @@ from ..._resources.pagination import AsyncPaginator
 from ...reconcile._run import ACTION_TYPES
 from .. import argtypes
 from ..context import Env
-from ..parser import ArgumentParser, Subcommands, add_list_options, api_command, rate_limit
+from ..parser import (
+    CLIENT_HELP,
+    ArgumentParser,
+    Subcommands,
+    add_list_options,
+    add_output_options,
+    api_command,
+    rate_limit,
+)
 from .exporting import listing_identity
 from .listing import stream_listing
 
@@ -21,8 +29,10 @@ def register(commands: Subcommands) -> None:
     listing = api_command(
         sub, "list", _list, help="list the credit actions (the ledger) of a credit account"
     )
-    listing.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid)
-    listing.add_argument("account_id", metavar="ACCOUNT_ID", type=argtypes.uuid)
+    listing.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid, help=CLIENT_HELP)
+    listing.add_argument(
+        "account_id", metavar="ACCOUNT_ID", type=argtypes.uuid, help="the credit account (a UUID)"
+    )
     listing.add_argument(
         "--type",
         dest="action_type",
@@ -30,6 +40,7 @@ def register(commands: Subcommands) -> None:
         help="the action type: credit or debit (required by the API)",
     )
     add_list_options(listing)
+    add_output_options(listing)
 
 
 async def _list(env: Env) -> int:

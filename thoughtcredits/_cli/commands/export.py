@@ -20,7 +20,15 @@ from .. import argtypes
 from ..context import Env
 from ..errors import UsageError
 from ..exports.checkpoint import Checkpoint, checkpoint_of
-from ..parser import Subcommands, add_rate_limit, api_command, rate_limit
+from ..parser import (
+    CLIENT_HELP,
+    Subcommands,
+    add_output_options,
+    add_progress,
+    add_rate_limit,
+    api_command,
+    rate_limit,
+)
 from .exporting import Source, export_sources, listing_identity
 
 __all__ = ["ACTION_COLUMNS", "register"]
@@ -44,7 +52,7 @@ def register(commands: Subcommands) -> None:
             "An interrupted export keeps what it wrote; add --resume to continue it."
         ),
     )
-    parser.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid)
+    parser.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid, help=CLIENT_HELP)
     parser.add_argument("--to", required=True, metavar="DIR", help="the directory to write to")
     parser.add_argument(
         "--account",
@@ -62,6 +70,8 @@ def register(commands: Subcommands) -> None:
         "--resume", action="store_true", help="continue an interrupted export in DIR"
     )
     add_rate_limit(parser)
+    add_progress(parser, parser)
+    add_output_options(parser, formats=_EXPORT_FORMATS, output=False, columns=False, wide=False)
     parser.set_defaults(max_items=None, cursor=None)
 
 

@@ -12,7 +12,15 @@ from .. import argtypes
 from ..context import Env
 from ..exports.tempfiles import write_atomically
 from ..output.safe import safe
-from ..parser import Subcommands, add_rate_limit, api_command, rate_limit
+from ..parser import (
+    CLIENT_HELP,
+    Subcommands,
+    add_output_options,
+    add_progress,
+    add_rate_limit,
+    api_command,
+    rate_limit,
+)
 
 __all__ = ["DISCREPANCIES_FOUND", "register"]
 
@@ -34,7 +42,7 @@ def register(commands: Subcommands) -> None:
             f"ledger. Exits {DISCREPANCIES_FOUND} when anything is found."
         ),
     )
-    parser.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid)
+    parser.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid, help=CLIENT_HELP)
     parser.add_argument(
         "--account",
         dest="accounts",
@@ -50,6 +58,10 @@ def register(commands: Subcommands) -> None:
     add_rate_limit(parser)
     parser.add_argument(
         "--report", metavar="FILE", help="write the machine-readable report (JSON) to FILE"
+    )
+    add_progress(parser, parser)
+    add_output_options(
+        parser, formats=("text", "json", "jsonl"), output=False, columns=False, wide=False
     )
 
 
