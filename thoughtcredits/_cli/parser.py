@@ -85,7 +85,12 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
                 words.append(f"{action.option_strings[0]} {self._metavar(action)}")
             elif not action.option_strings:
                 words.append(self._metavar(action))
-        return f"usage: {' '.join(words)}\n\n"
+        indent = " " * len(f"usage: {self._prog} ")
+        line = textwrap.fill(
+            f"usage: {' '.join(words)}", 79, subsequent_indent=indent,
+            break_on_hyphens=False, break_long_words=False,
+        )  # fmt: skip
+        return line + "\n\n"
 
     def _metavar(self, action: argparse.Action) -> str:
         if action.option_strings:
