@@ -11,13 +11,21 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..._models import CreditAccount, CreditAction, CreditBatch
+from .blocks import block_lines
 from .formats import cell, columns_of, wire_data
 from .safe import safe
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["PlainTable", "RichTable", "fit_columns", "rich_available", "table_columns"]
+__all__ = [
+    "PlainTable",
+    "RichTable",
+    "fit_columns",
+    "rich_available",
+    "table_columns",
+    "table_priority",
+]
 
 _LISTING_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     CreditBatch: (
@@ -41,18 +49,32 @@ _LISTING_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     ),
     CreditAccount: ("id", "name", "type", "status", "currentBalance", "createdAt"),
 }
-# What a narrow terminal keeps longest (first) and drops first (last), per model.
-_KEEP_ORDER: dict[type[Any], tuple[str, ...]] = {
-    CreditBatch: (
-        "id", "currentBalance", "name", "status", "allocatedCredits", "startingBalance",
-        "expiresOn",
-    ),
-    CreditAction: (
-        "amount", "id", "action", "timestamp", "sourceBalanceOut", "targetBalanceOut",
-        "sourceBalanceIn", "targetBalanceIn",
-    ),
-    CreditAccount: ("id", "currentBalance", "name", "status", "type", "createdAt"),
+# What a table shows first (and keeps longest on a narrow terminal), per model, and how many
+# of those are the core: shown whole, as a table when they fit, else as blocks; the others
+# are dropped, last first, when they do not fit. The balance after a debit is its source's
+# (the batch it took from), after a credit its target's. Actions are shown in this order
+# (what happened, then the balance after, then the id); batches and accounts in their own.
+_PRIORITY: dict[object, tuple[tuple[str, ...], int, bool]] = {
+    CreditBatch: (("id", "currentBalance", "name", "status", "allocatedCredits",
+                   "startingBalance", "expiresOn"), 4, False),
+    (CreditAction, "debit"): (("timestamp", "action", "amount", "sourceBalanceOut", "id",
+                               "sourceBalanceIn", "targetBalanceOut", "targetBalanceIn"), 5, True),
+    (CreditAction, "credit"): (("timestamp", "action", "amount", "targetBalanceOut", "id",
+                                "targetBalanceIn", "sourceBalanceOut", "sourceBalanceIn"), 5, True),
+    CreditAction: (("timestamp", "action", "amount", "sourceBalanceOut", "targetBalanceOut",
+                    "id", "sourceBalanceIn", "targetBalanceIn"), 6, True),
+    CreditAccount: (("id", "currentBalance", "name", "status", "type", "createdAt"), 4, False),
 }  # fmt: skip
+
+
+def table_priority(
+    cls: type[Any], action_type: str | None = None
+) -> tuple[tuple[str, ...], int, bool]:
+    """The columns of ``cls`` by importance, how many are the core, and whether to show them
+    in that order."""
+    return _PRIORITY.get((cls, action_type)) or _PRIORITY.get(cls) or ((), 0, False)
+
+
 _ID_NAMES = frozenset({"id", "source", "target", "initiator", "client"})
 _AMOUNT_NAMES = frozenset({"amount", "allocatedCredits"})
 _CHUNK_ROWS = 200
@@ -102,45 +124,59 @@ def _width(column: str) -> int:
     return max(width, len(column))
 
 
-def fit_columns(
-    columns: Sequence[str], rows: Sequence[Sequence[str]], width: int, keep: Sequence[str]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The columns that fit ``width`` with ids and amounts whole, and those dropped.
+def _needs(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> dict[str, int]:
+    """Each column's width in a table: whole ones at their widest cell, text at a fold."""
 
-    The first two ``keep`` columns (an id and the money) are always shown. The others are
-    added in ``keep`` order (then the rest) while they still fit: whole columns at their
-    widest cell, text columns at a folded minimum. The shown columns keep their order.
-    """
-
-    def need(column: str) -> int:
-        index = columns.index(column)
+    def need(index: int, column: str) -> int:
         widest = max((len(row[index]) for row in rows), default=0)
         if _is_whole(column):
             return max(len(column), widest)
         return min(max(len(column), widest), max(_MIN_TEXT, len(column)))
 
+    return {column: need(index, column) for index, column in enumerate(columns)}
+
+
+def _width_of(needs: Mapping[str, int], shown: Sequence[str]) -> int:
+    return sum(needs[column] for column in shown) + _GAP * (len(shown) - 1)
+
+
+def fit_columns(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    width: int,
+    keep: Sequence[str],
+    core: int = 2,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The columns to show at ``width`` with ids and amounts whole, and those dropped.
+
+    The first ``core`` columns of ``keep`` are always shown; the others are added in
+    ``keep`` order (then the rest) while they still fit. The shown columns keep their order.
+    """
+    needs = _needs(columns, rows)
     order = [c for c in keep if c in columns] + [c for c in columns if c not in keep]
-    chosen = order[:2]
-    used = sum(map(need, chosen)) + _GAP * (len(chosen) - 1)
-    for column in order[2:]:
-        if used + _GAP + need(column) <= width:
+    chosen = order[:core]
+    for column in order[core:]:
+        if _width_of(needs, [*chosen, column]) <= width:
             chosen.append(column)
-            used += _GAP + need(column)
     shown = tuple(c for c in columns if c in chosen)
     return shown, tuple(c for c in columns if c not in chosen)
 
 
 class RichTable:
-    """A rich table writer that keeps ids and amounts whole at any terminal width.
+    """A rich table writer that keeps ids, amounts and timestamps whole at any width.
+
+    Rows that fit the terminal are a table; when even the columns that must be shown do not
+    fit, the rows are printed as blocks (:mod:`.blocks`), one line per column.
 
     Args:
         console: the rich console to print on.
         columns: the wire names to show (ignored for a single object, which shows all).
         single: print one object as a two-column field/value table.
-        fit: drop low-value columns (with a note) when the terminal is too narrow; otherwise
-            every column is shown and lines may be wider than the terminal.
+        fit: drop low-priority columns (with a note) when the terminal is too narrow, down
+            to the core; otherwise (``--wide``, ``--columns``) every column is shown.
         note: prints a note on stderr.
-        keep: the columns' order of importance (default: per model).
+        keep: the columns' order of importance, how many of them are the core, and whether
+            a default table shows them in that order.
     """
 
     def __init__(
@@ -151,19 +187,22 @@ class RichTable:
         single: bool,
         fit: bool = True,
         note: Callable[[str], None] | None = None,
-        keep: Sequence[str] = (),
+        keep: tuple[Sequence[str], int, bool] = ((), 0, False),
     ) -> None:
         self._console = console
         self._columns = tuple(columns)
         self._single = single
         self._fit = fit
         self._note = note
-        self._keep = tuple(keep) or next(
-            (order for cls, order in _KEEP_ORDER.items() if set(order) <= set(columns)), ()
-        )
+        order, core, lead = keep
+        self._keep = tuple(c for c in order if c in self._columns)
+        if fit and lead:
+            self._columns = (*self._keep, *[c for c in self._columns if c not in self._keep])
+        self._core = min(core, len(self._keep)) if fit else len(self._columns)
         self._shown: tuple[str, ...] | None = None
+        self._blocks = False
         self._rows: list[list[str]] = []
-        self._printed_header = False
+        self._printed = 0
 
     def write(self, item: object, extra: Mapping[str, object] | None = None) -> None:
         """Add one model; rows are printed at the next flush."""
@@ -176,61 +215,73 @@ class RichTable:
                 self.flush()
 
     def _choose(self) -> tuple[str, ...]:
+        width = self._console.width
+        dropped: tuple[str, ...] = ()
         if self._shown is None:
             self._shown = self._columns
             if self._fit:
                 self._shown, dropped = fit_columns(
-                    self._columns, self._rows, self._console.width, self._keep
+                    self._columns, self._rows, width, self._keep, self._core
                 )
-                if dropped and self._note is not None:
-                    self._note(
-                        f"note: {', '.join(dropped)} hidden to fit {self._console.width} "
-                        "columns; use --wide or --columns to choose"
-                    )
+        # Once a chunk needs more than the terminal has, the rest are blocks too.
+        if _width_of(_needs(self._shown, self._cells(self._shown)), self._shown) > width:
+            self._blocks = True
+        if dropped and self._note is not None:
+            why = "" if self._blocks else f" to fit {width} columns"
+            self._note(f"note: {', '.join(dropped)} hidden{why}; use --wide or --columns to choose")
         return self._shown
 
+    def _cells(self, shown: Sequence[str]) -> list[list[str]]:
+        index = [self._columns.index(column) for column in shown]
+        return [[row[i] for i in index] for row in self._rows]
+
     def flush(self) -> None:
-        """Print the buffered rows of a listing as one chunk of the table."""
-        if self._single or (not self._rows and self._printed_header):
+        """Print the buffered rows of a listing as one chunk of the table (or of blocks)."""
+        if self._single or (not self._rows and self._printed):
             return
+        shown = self._choose()
+        cells = self._cells(shown)
+        if self._blocks:
+            from rich.text import Text
+
+            lines = block_lines(
+                shown, cells, self._console.width, first=self._printed + 1, is_whole=_is_whole
+            )
+            for line in lines:
+                self._console.print(Text(line), no_wrap=True, crop=False)
+        else:
+            self._console.print(self._table(shown, cells))
+        self._printed += len(self._rows)
+        self._rows.clear()
+
+    def _table(self, shown: Sequence[str], cells: Sequence[Sequence[str]]) -> Any:
         from rich import box
         from rich.table import Column, Table
         from rich.text import Text
 
-        shown = self._choose()
-        index = [self._columns.index(column) for column in shown]
-        widths = [
-            max([len(column), *(len(row[i]) for row in self._rows)])
-            for column, i in zip(shown, index, strict=True)
-        ]
+        needs = _needs(shown, cells)
         table = Table(
             *[
                 Column(
                     column,
                     justify="right" if _is_amount(column) else "left",
-                    min_width=widths[n] if _is_whole(column) else min(_MIN_TEXT, widths[n]),
+                    min_width=needs[column],
                     max_width=None if _is_whole(column) else max(_width(column), len(column)),
                     no_wrap=_is_whole(column),
                     overflow="fold",
                     header_style="bold",
                 )
-                for n, column in enumerate(shown)
+                for column in shown
             ],
             box=box.SIMPLE_HEAD,
-            show_header=not self._printed_header,
+            show_header=not self._printed,
             show_edge=False,
             pad_edge=False,
         )
-        for row in self._rows:
+        for row in cells:
             # Text, not str: "[red]" in a batch name is shown, not read as rich markup.
-            table.add_row(*(Text(row[i]) for i in index))
-        whole = sum(w for c, w in zip(shown, widths, strict=True) if _is_whole(c))
-        texts = sum(_MIN_TEXT for c in shown if not _is_whole(c))
-        needed = whole + texts + _GAP * (len(shown) - 1)
-        # Never narrower than the whole columns need: a line may wrap, a balance is not cut.
-        self._console.print(table, width=max(self._console.width, needed))
-        self._rows.clear()
-        self._printed_header = True
+            table.add_row(*(Text(value) for value in row))
+        return table
 
     suspend = flush
 

@@ -15,7 +15,7 @@ from ..exports.files import ExportFile
 from ..exports.tempfiles import create_exclusive
 from .formats import CsvWriter, JsonLinesWriter, JsonWriter, Writer, columns_of
 from .notes import Notes
-from .table import PlainTable, RichTable, table_columns
+from .table import PlainTable, RichTable, table_columns, table_priority
 
 __all__ = [
     "export_writer",
@@ -135,7 +135,10 @@ def stdout_writer(
         highlight=False,
         soft_wrap=False,
     )
-    return RichTable(console, columns, single=single, fit=not (chosen or wide), note=notes.note)
+    keep = table_priority(cls, getattr(args, "action_type", None))
+    return RichTable(
+        console, columns, single=single, fit=not (chosen or wide), note=notes.note, keep=keep
+    )
 
 
 @contextmanager
