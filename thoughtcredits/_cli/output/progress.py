@@ -121,14 +121,15 @@ class RichProgress:
         from rich.text import Text
 
         class MarkColumn(SpinnerColumn):
-            """A spinner while running; then ✓, ✗ or "✗ interrupted"."""
+            """A spinner while running; then ✓ or ✗ (the description says "interrupted")."""
 
             def render(self, task: Any) -> Any:
                 outcome = task.fields.get("outcome")
                 if outcome is None:
                     return super().render(task)
-                style = "green" if outcome == "done" else "red"
-                return Text(MARKS[outcome], style=style)
+                if outcome == "done":
+                    return Text("✓", style="green")
+                return Text("✗", style="red")
 
         class Bar(BarColumn):
             """No bar for a total never known (a frozen pulse would look half done)."""
@@ -181,6 +182,8 @@ class RichProgress:
         """Mark the bar with the outcome and leave it on screen, one line."""
         task = self._progress.tasks[0]
         fields: dict[str, Any] = {"outcome": outcome}
+        if outcome == "interrupted":
+            fields["description"] = f"interrupted {task.description}"
         if outcome == "done":
             # Complete at what was written (an early stop, --max-items, is a success too).
             fields.update(total=task.completed, of=f"/{int(task.completed):,}")
