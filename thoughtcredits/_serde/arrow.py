@@ -13,10 +13,10 @@ from __future__ import annotations
 import enum
 import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Union, overload
 from uuid import UUID
 
 import attrs
@@ -198,12 +198,28 @@ def _chunks(rows: ArrowRows, items: Iterable[object]) -> Iterator[pyarrow.Record
     yield rows.take()
 
 
-def to_arrow(items: Iterable[object], cls: type[Any] | None = None) -> pyarrow.Table:
+@overload
+def to_arrow(items: Iterable[object], cls: type[Any] | None = None) -> pyarrow.Table: ...
+
+
+@overload
+def to_arrow(
+    items: AsyncIterable[object], cls: type[Any] | None = None
+) -> Coroutine[None, None, pyarrow.Table]: ...
+
+
+def to_arrow(
+    items: Iterable[object] | AsyncIterable[object], cls: type[Any] | None = None
+) -> pyarrow.Table | Coroutine[None, None, pyarrow.Table]:
     """SDK models as a ``pyarrow.Table`` with exact ``decimal128(38, 12)`` amounts.
 
     Needs ``pip install 'thoughtcredits[parquet]'``. Columns are the wire's camelCase names;
     timestamps are UTC. ``table.to_pandas(types_mapper=pd.ArrowDtype)`` or
     ``polars.from_arrow(table)`` keep the decimals exact.
+
+    A listing (an :class:`~thoughtcredits.AsyncPaginator`, or any async iterable) is read
+    to its end: ``await tc.to_arrow(client.credit_batches.list(client_id))``. Its rows are
+    gathered into Arrow batches as they arrive, never as a list of models.
 
     >>> import thoughtcredits as tc
     >>> table = tc.to_arrow([], tc.CreditBatch)
@@ -211,25 +227,50 @@ def to_arrow(items: Iterable[object], cls: type[Any] | None = None) -> pyarrow.T
     'decimal128(38, 12)'
 
     Args:
-        items: models of one class (e.g. the batches of a listing).
+        items: models of one class (e.g. the batches of a listing), or an async listing of
+            them (then the result is awaited).
         cls: the model class; needed only when ``items`` may be empty.
 
     Raises:
-        ValueError: ``items`` is empty and ``cls`` is not given, or the items are not models.
-        ImportError: pyarrow is not installed.
+        ValueError: ``items`` is empty and ``cls`` is not given, the items are not models,
+            or an amount does not fit ``decimal128(38, 12)``.
+        ImportError: pyarrow is not installed (raised at once, also for a listing).
     """
     pa = require_pyarrow()
+    if not isinstance(items, Iterable) and isinstance(items, AsyncIterable):
+        return _to_arrow_async(pa, items, cls)
     iterator = iter(items)
     first = next(iterator, None)
+    rows = ArrowRows(_model_class(first, cls))
+    rest: Iterable[object] = iterator if first is None else _prepend(first, iterator)
+    return pa.Table.from_batches(list(_chunks(rows, rest)), schema=rows.schema)
+
+
+def _model_class(first: object, cls: type[Any] | None) -> type[Any]:
     if cls is None:
         if first is None:
             raise ValueError("to_arrow: no items; pass cls= to get an empty table")
         cls = type(first)
     if not attrs.has(cls):
         raise ValueError(f"to_arrow: expected SDK models, got {cls.__name__}")
-    rows = ArrowRows(cls)
-    rest: Iterable[object] = iterator if first is None else _prepend(first, iterator)
-    return pa.Table.from_batches(list(_chunks(rows, rest)), schema=rows.schema)
+    return cls
+
+
+async def _to_arrow_async(
+    pa: Any, items: AsyncIterable[object], cls: type[Any] | None
+) -> pyarrow.Table:
+    iterator = aiter(items)
+    first = await anext(iterator, None)
+    rows = ArrowRows(_model_class(first, cls))
+    batches = []
+    if first is not None:
+        rows.add(first)
+        async for item in iterator:
+            rows.add(item)
+            if rows.full:
+                batches.append(rows.take())
+    batches.append(rows.take())
+    return pa.Table.from_batches(batches, schema=rows.schema)
 
 
 def _prepend(first: object, rest: Iterator[object]) -> Iterator[object]:
