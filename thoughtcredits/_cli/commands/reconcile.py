@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import textwrap
 from decimal import Decimal
 from pathlib import Path
 
@@ -87,7 +89,8 @@ async def _reconcile(env: Env) -> int:
     if args.format in ("json", "jsonl"):
         sys.stdout.write(report.to_json().decode() + "\n")
     else:
-        sys.stdout.write(summary(report))
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        sys.stdout.write(summary(report, width))
     return 0 if report.ok else DISCREPANCIES_FOUND
 
 
@@ -96,24 +99,53 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
     return f"{count:,} {singular if count == 1 else (many or singular + 's')}"
 
 
+def _money(amount: Decimal) -> str:
+    """An exact amount with thousands separators, as counts have: ``12,345.5``."""
+    return f"{Decimal(format_decimal(amount)):,f}"
+
+
 def _moved(sign: str, amount: Decimal) -> str:
     # No "(-0)": an account with no debits says only how many there were.
-    return "" if amount == 0 else f" ({sign}{format_decimal(amount)})"
+    return "" if amount == 0 else f" ({sign}{_money(amount)})"
 
 
-def summary(report: ReconciliationReport) -> str:
-    """The human summary: one line per account, then every discrepancy."""
+def _fold(parts: list[str], width: int | None, indent: int) -> list[str]:
+    """``parts`` joined by two spaces; on a terminal, broken between parts to fit ``width``.
+
+    A part (a count, an amount, an id) is never split across lines.
+    """
+    if width is None:
+        return ["  ".join(parts)]
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + 2 + len(part) <= width:
+            lines[-1] += "  " + part
+        else:
+            lines.append(" " * indent + part)
+    return lines
+
+
+def summary(report: ReconciliationReport, width: int | None = None) -> str:
+    """The human summary: one line per account, then every discrepancy.
+
+    Args:
+        report: the reconciliation's report.
+        width: the terminal's width: an account's line is broken between its parts to fit,
+            never inside a number. None (a file or a pipe): one line per account.
+    """
     accounts = plural(len(report.accounts), "credit account")
     lines = [f"reconciled {accounts} of client {report.client_id}"]
     for account in report.accounts:
         t = account.totals
         status = "ok" if not account.discrepancies else f"{len(account.discrepancies)} FOUND"
-        lines.append(
-            f"  {account.account_id}  {status:>9}  {plural(t.batches, 'batch', 'batches')}  "
-            f"{plural(t.credit_actions, 'credit')}{_moved('+', t.credited)}  "
-            f"{plural(t.debit_actions, 'debit')}{_moved('-', t.debited)}  "
-            f"balance {format_decimal(t.current_balance)}"
-        )
+        parts = [
+            f"  {account.account_id}  {status:>9}",
+            plural(t.batches, "batch", "batches"),
+            f"{plural(t.credit_actions, 'credit')}{_moved('+', t.credited)}",
+            f"{plural(t.debit_actions, 'debit')}{_moved('-', t.debited)}",
+            f"balance {_money(t.current_balance)}",
+        ]
+        lines.extend(_fold(parts, width, indent=6))
     found = report.discrepancies
     lines.append(
         "no discrepancies"
@@ -121,5 +153,18 @@ def summary(report: ReconciliationReport) -> str:
         else plural(len(found), "discrepancy", "discrepancies") + ":"
     )
     # Messages quote server-supplied values: neutralize control characters for the terminal.
-    lines.extend(f"  [{d.kind}] {safe(d.message)}" for d in found)
+    for d in found:
+        text = f"  [{d.kind}] {safe(d.message)}"
+        if width is None:
+            lines.append(text)
+        else:
+            lines.extend(
+                textwrap.wrap(
+                    text,
+                    width,
+                    subsequent_indent="    ",
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+            )
     return "\n".join(lines) + "\n"
