@@ -27,14 +27,9 @@ from .commands import reconcile as _reconcile
 from .commands import serve as _serve
 from .context import Env
 from .errors import UsageError, describe
+from .options import add_output_options, check_output_options
 from .output.safe import safe
-from .parser import (
-    ArgumentParser,
-    Subcommands,
-    add_api_options,
-    add_output_options,
-    check_output_options,
-)
+from .parser import ArgumentParser, Subcommands, add_api_options
 from .redact import scrub, secret_values
 
 __all__ = ["COMMANDS", "build_parser", "main", "run"]

@@ -5,14 +5,8 @@ from __future__ import annotations
 from ..._models import CreditAccount
 from .. import argtypes
 from ..context import Env
-from ..parser import (
-    CLIENT_HELP,
-    ONE_OBJECT,
-    ArgumentParser,
-    Subcommands,
-    add_output_options,
-    api_command,
-)
+from ..options import ONE_OBJECT, add_output_options
+from ..parser import CLIENT_HELP, ArgumentParser, Subcommands, api_command
 
 __all__ = ["register"]
 

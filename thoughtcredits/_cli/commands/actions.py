@@ -7,12 +7,12 @@ from ..._resources.pagination import AsyncPaginator
 from ...reconcile._run import ACTION_TYPES
 from .. import argtypes
 from ..context import Env
+from ..options import add_output_options
 from ..parser import (
     CLIENT_HELP,
     ArgumentParser,
     Subcommands,
     add_list_options,
-    add_output_options,
     api_command,
     rate_limit,
 )

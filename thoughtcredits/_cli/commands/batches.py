@@ -7,13 +7,12 @@ from ..._resources.pagination import AsyncPaginator
 from .. import argtypes
 from ..context import Env
 from ..errors import UsageError
+from ..options import ONE_OBJECT, add_output_options
 from ..parser import (
     CLIENT_HELP,
-    ONE_OBJECT,
     ArgumentParser,
     Subcommands,
     add_list_options,
-    add_output_options,
     api_command,
     rate_limit,
 )

@@ -20,15 +20,8 @@ from .. import argtypes
 from ..context import Env
 from ..errors import UsageError
 from ..exports.checkpoint import Checkpoint, checkpoint_of
-from ..parser import (
-    CLIENT_HELP,
-    Subcommands,
-    add_output_options,
-    add_progress,
-    add_rate_limit,
-    api_command,
-    rate_limit,
-)
+from ..options import add_output_options, add_progress
+from ..parser import CLIENT_HELP, Subcommands, add_rate_limit, api_command, rate_limit
 from .exporting import Source, export_sources, listing_identity
 
 __all__ = ["ACTION_COLUMNS", "register"]

@@ -13,16 +13,9 @@ from ...reconcile import AccountReport, ReconciliationReport, reconcile
 from .. import argtypes
 from ..context import Env
 from ..exports.tempfiles import write_atomically
+from ..options import add_output_options, add_progress
 from ..output.safe import safe
-from ..parser import (
-    CLIENT_HELP,
-    Subcommands,
-    add_output_options,
-    add_progress,
-    add_rate_limit,
-    api_command,
-    rate_limit,
-)
+from ..parser import CLIENT_HELP, Subcommands, add_rate_limit, api_command, rate_limit
 
 __all__ = ["DISCREPANCIES_FOUND", "register"]
 

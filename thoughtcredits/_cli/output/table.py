@@ -10,77 +10,17 @@ import importlib.util
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..._models import CreditAccount, CreditAction, CreditBatch
 from .blocks import block_lines
-from .formats import cell, columns_of, wire_data
+from .columns import column_widths, fit_columns, is_amount, is_whole, width, width_of
+from .formats import cell, wire_data
 from .safe import safe
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = [
-    "PlainTable",
-    "RichTable",
-    "fit_columns",
-    "rich_available",
-    "table_columns",
-    "table_priority",
-]
+__all__ = ["PlainTable", "RichTable", "rich_available"]
 
-_LISTING_COLUMNS: dict[type[Any], tuple[str, ...]] = {
-    CreditBatch: (
-        "id",
-        "name",
-        "status",
-        "startingBalance",
-        "currentBalance",
-        "allocatedCredits",
-        "expiresOn",
-    ),
-    CreditAction: (
-        "timestamp",
-        "action",
-        "amount",
-        "sourceBalanceIn",
-        "sourceBalanceOut",
-        "targetBalanceIn",
-        "targetBalanceOut",
-        "id",
-    ),
-    CreditAccount: ("id", "name", "type", "status", "currentBalance", "createdAt"),
-}
-# What a table shows first (and keeps longest on a narrow terminal), per model, and how many
-# of those are the core: shown whole, as a table when they fit, else as blocks; the others
-# are dropped, last first, when they do not fit. The balance after a debit is its source's
-# (the batch it took from), after a credit its target's. Actions are shown in this order
-# (what happened, then the balance after, then the id); batches and accounts in their own.
-_PRIORITY: dict[object, tuple[tuple[str, ...], int, bool]] = {
-    CreditBatch: (("id", "currentBalance", "name", "status", "allocatedCredits",
-                   "startingBalance", "expiresOn"), 4, False),
-    (CreditAction, "debit"): (("timestamp", "action", "amount", "sourceBalanceOut", "id",
-                               "sourceBalanceIn", "targetBalanceOut", "targetBalanceIn"), 5, True),
-    (CreditAction, "credit"): (("timestamp", "action", "amount", "targetBalanceOut", "id",
-                                "targetBalanceIn", "sourceBalanceOut", "sourceBalanceIn"), 5, True),
-    CreditAction: (("timestamp", "action", "amount", "sourceBalanceOut", "targetBalanceOut",
-                    "id", "sourceBalanceIn", "targetBalanceIn"), 6, True),
-    CreditAccount: (("id", "currentBalance", "name", "status", "type", "createdAt"), 4, False),
-}  # fmt: skip
-
-
-def table_priority(
-    cls: type[Any], action_type: str | None = None
-) -> tuple[tuple[str, ...], int, bool]:
-    """The columns of ``cls`` by importance, how many are the core, and whether to show them
-    in that order."""
-    return _PRIORITY.get((cls, action_type)) or _PRIORITY.get(cls) or ((), 0, False)
-
-
-_ID_NAMES = frozenset({"id", "source", "target", "initiator", "client"})
-_AMOUNT_NAMES = frozenset({"amount", "allocatedCredits"})
 _CHUNK_ROWS = 200
-# Between two columns: a space of padding on each side of the (blank) divider.
-_GAP = 3
-_MIN_TEXT = 10
 
 
 def rich_available() -> bool:
@@ -89,77 +29,6 @@ def rich_available() -> bool:
         return importlib.util.find_spec("rich") is not None
     except (ImportError, ValueError):  # e.g. sys.modules["rich"] = None
         return False
-
-
-def table_columns(cls: type[Any]) -> tuple[str, ...]:
-    """The columns a listing table shows for ``cls`` (all fields for unknown models)."""
-    return _LISTING_COLUMNS.get(cls) or columns_of(cls)
-
-
-def _is_amount(column: str) -> bool:
-    return column in _AMOUNT_NAMES or "Balance" in column
-
-
-def _is_whole(column: str) -> bool:
-    """Ids, amounts and timestamps are never cut or wrapped."""
-    return (
-        column in _ID_NAMES
-        or column.endswith(("Id", "At", "On"))
-        or column == "timestamp"
-        or _is_amount(column)
-    )
-
-
-def _width(column: str) -> int:
-    if column in _ID_NAMES or column.endswith("Id"):
-        width = 36
-    elif column == "timestamp" or column.endswith(("At", "On")):
-        width = 24
-    elif _is_amount(column):
-        width = 10
-    elif column == "name":
-        width = 20
-    else:
-        width = 8
-    return max(width, len(column))
-
-
-def _needs(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> dict[str, int]:
-    """Each column's width in a table: whole ones at their widest cell, text at a fold."""
-
-    def need(index: int, column: str) -> int:
-        widest = max((len(row[index]) for row in rows), default=0)
-        if _is_whole(column):
-            return max(len(column), widest)
-        return min(max(len(column), widest), max(_MIN_TEXT, len(column)))
-
-    return {column: need(index, column) for index, column in enumerate(columns)}
-
-
-def _width_of(needs: Mapping[str, int], shown: Sequence[str]) -> int:
-    return sum(needs[column] for column in shown) + _GAP * (len(shown) - 1)
-
-
-def fit_columns(
-    columns: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    width: int,
-    keep: Sequence[str],
-    core: int = 2,
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The columns to show at ``width`` with ids and amounts whole, and those dropped.
-
-    The first ``core`` columns of ``keep`` are always shown; the others are added in
-    ``keep`` order (then the rest) while they still fit. The shown columns keep their order.
-    """
-    needs = _needs(columns, rows)
-    order = [c for c in keep if c in columns] + [c for c in columns if c not in keep]
-    chosen = order[:core]
-    for column in order[core:]:
-        if _width_of(needs, [*chosen, column]) <= width:
-            chosen.append(column)
-    shown = tuple(c for c in columns if c in chosen)
-    return shown, tuple(c for c in columns if c not in chosen)
 
 
 class RichTable:
@@ -224,7 +93,7 @@ class RichTable:
                     self._columns, self._rows, width, self._keep, self._core
                 )
         # Once a chunk needs more than the terminal has, the rest are blocks too.
-        if _width_of(_needs(self._shown, self._cells(self._shown)), self._shown) > width:
+        if width_of(column_widths(self._shown, self._cells(self._shown)), self._shown) > width:
             self._blocks = True
         if dropped and self._note is not None:
             why = "" if self._blocks else f" to fit {width} columns"
@@ -245,7 +114,7 @@ class RichTable:
             from rich.text import Text
 
             lines = block_lines(
-                shown, cells, self._console.width, first=self._printed + 1, is_whole=_is_whole
+                shown, cells, self._console.width, first=self._printed + 1, is_whole=is_whole
             )
             for line in lines:
                 self._console.print(Text(line), no_wrap=True, crop=False)
@@ -259,15 +128,15 @@ class RichTable:
         from rich.table import Column, Table
         from rich.text import Text
 
-        needs = _needs(shown, cells)
+        needs = column_widths(shown, cells)
         table = Table(
             *[
                 Column(
                     column,
-                    justify="right" if _is_amount(column) else "left",
+                    justify="right" if is_amount(column) else "left",
                     min_width=needs[column],
-                    max_width=None if _is_whole(column) else max(_width(column), len(column)),
-                    no_wrap=_is_whole(column),
+                    max_width=None if is_whole(column) else max(width(column), len(column)),
+                    no_wrap=is_whole(column),
                     overflow="fold",
                     header_style="bold",
                 )
@@ -310,11 +179,11 @@ class PlainTable:
         self._pairs: list[tuple[str, str]] = []
         if not single:
             self._line(self._columns)
-            self._line(["-" * _width(column) for column in self._columns])
+            self._line(["-" * width(column) for column in self._columns])
 
     def _line(self, cells: Sequence[str]) -> None:
         parts = [
-            text.rjust(_width(column)) if _is_amount(column) else text.ljust(_width(column))
+            text.rjust(width(column)) if is_amount(column) else text.ljust(width(column))
             for column, text in zip(self._columns, cells, strict=True)
         ]
         self._stream.write("  ".join(parts).rstrip() + "\n")

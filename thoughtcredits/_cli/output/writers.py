@@ -13,9 +13,10 @@ from typing import IO, Any, TextIO
 from ..errors import UsageError
 from ..exports.files import ExportFile
 from ..exports.tempfiles import create_exclusive
+from .columns import table_columns, table_priority
 from .formats import CsvWriter, JsonLinesWriter, JsonWriter, Writer, columns_of
 from .notes import Notes
-from .table import PlainTable, RichTable, table_columns, table_priority
+from .table import PlainTable, RichTable
 
 __all__ = [
     "export_writer",
