@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import attrs
@@ -25,36 +26,33 @@ PACKAGES = ("thoughtcredits", "thoughtcredits.testing", "thoughtcredits.reconcil
             "thoughtcredits.fastapi")  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The built reference page's HTML (``mkdocs build --strict``)."""
+def _build() -> str:
+    """``mkdocs build --strict`` into a temporary folder; the reference page's HTML."""
     if os.environ.get("CI") != "true":
         pytest.importorskip("mkdocs", reason="the docs extra: pip install -e '.[docs]'")
-    site = tmp_path_factory.mktemp("site")
-    done = subprocess.run(  # noqa: S603 - our own interpreter and mkdocs
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-        cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "WARNING" not in done.stderr, done.stderr[-3000:]
-    return (site / "reference" / "index.html").read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory() as site:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and mkdocs
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", site],
+            cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
+            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "WARNING" not in done.stderr, done.stderr[-3000:]
+        return (Path(site) / "reference" / "index.html").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("package", PACKAGES)
-def test_every_public_name_has_a_reference_entry(reference: str, package: str) -> None:
-    """Each name in ``__all__`` (but ``__version__``) is an anchor of the reference page."""
-    module = importlib.import_module(package)
-    missing = [
-        name
-        for name in module.__all__
-        if not name.startswith("__") and f'id="{package}.{name}"' not in reference
-    ]
-    assert missing == []
-
-
-def test_every_model_lists_its_fields_with_their_wire_names(reference: str) -> None:
-    """A model's entry has a row per field: attribute, wire name (as to_json writes it)."""
+def test_the_reference_builds_strictly_with_every_public_name() -> None:
+    """One strict build (it takes seconds): every public name has an entry, every model a
+    row per field with its wire name, and no page loads anything from the web."""
+    reference = _build()
+    for package in PACKAGES:
+        module = importlib.import_module(package)
+        missing = [
+            name
+            for name in module.__all__
+            if not name.startswith("__") and f'id="{package}.{name}"' not in reference
+        ]
+        assert missing == [], package
     values = [getattr(tc, name) for name in tc.__all__]
     models = [v for v in values if attrs.has(v) and v.__module__ == "thoughtcredits._models"]
     assert {m.__name__ for m in models} >= {"CreditBatch", "CreditAction", "CreditAccount"}
@@ -65,6 +63,8 @@ def test_every_model_lists_its_fields_with_their_wire_names(reference: str) -> N
                 rf"<code>{field.name}</code></td>\s*<td><code>{camel(field.name)}</code></td>"
             )
             assert row.search(reference, start), (model.__name__, field.name)
+    loaded = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', reference)
+    assert loaded == []
 
 
 def _args_section(doc: str) -> set[str]:
@@ -90,9 +90,3 @@ def test_every_exception_says_what_it_means() -> None:
     ]
     assert len(errors) >= 10
     assert [e.__name__ for e in errors if not e.__dict__.get("__doc__")] == []
-
-
-def test_the_built_site_loads_nothing_from_the_web(reference: str) -> None:
-    """No web fonts, scripts or styles from another host: the docs build works offline."""
-    loaded = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', reference)
-    assert loaded == []
