@@ -177,3 +177,20 @@ def test_a_listing_piped_to_another_program_shows_no_bar(fake: ThreadedServer) -
     assert code == 0, screen
     assert screen == []
     assert len(out.decode().splitlines()) == len(debits)
+
+
+def test_a_refused_resume_leaves_no_bar(fake: ThreadedServer, tmp_path: Path) -> None:
+    """--resume of another listing on a terminal: the one-line error, and no bar line."""
+    cid, aid, _ = _seed(fake, actions=60)
+    fake.server.inject(
+        Fault(kind="delay", delay=0.0, count=1, route="list_credit_actions"),
+        Fault(kind="status", status=404, count=1, route="list_credit_actions"),
+    )
+    target = tmp_path / "d.jsonl"
+    argv = ["actions", "list", cid, aid, "--page-size", "10", "-o", str(target)]
+    code, _, _ = Terminal(fake, *argv, "--type", "debit").finish()
+    assert code == 1
+    code, screen, _ = Terminal(fake, *argv, "--type", "credit", "--resume").finish()
+    assert code == 2, screen
+    assert _bar_lines(screen) == []
+    assert "".join(screen).startswith(f"error: {target}.checkpoint is for another export")

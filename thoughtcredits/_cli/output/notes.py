@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ..errors import UsageError
 from .progress import Outcome, PlainProgress, Progress, RichProgress
 from .safe import safe
 from .table import rich_available
@@ -78,6 +79,9 @@ class Notes:
             outcome = "done"
         except (KeyboardInterrupt, asyncio.CancelledError, BrokenPipeError):
             outcome = "interrupted"
+            raise
+        except UsageError:
+            outcome = "refused"
             raise
         finally:
             self._display = None

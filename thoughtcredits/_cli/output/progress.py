@@ -15,9 +15,9 @@ from typing import Any, Literal, Protocol, TextIO
 
 __all__ = ["MARKS", "Outcome", "PlainProgress", "Progress", "RichProgress"]
 
-Outcome = Literal["done", "failed", "interrupted"]
+Outcome = Literal["done", "failed", "interrupted", "refused"]
 MARKS: dict[str, str] = {"done": "✓", "failed": "✗", "interrupted": "✗ interrupted"}
-"""How the last frame says the command ended."""
+"""How the last frame says the command ended ("refused", a bad command line, erases it)."""
 
 
 class Progress(Protocol):
@@ -98,6 +98,11 @@ class PlainProgress:
 
     def stop(self, outcome: Outcome) -> None:
         """Print the final line, marked with how the command ended."""
+        if outcome == "refused":
+            if self._tty and self._drawn:
+                self._stream.write("\r\033[K")
+                self._stream.flush()
+            return
         if outcome == "done":
             self._total = self._items  # complete at what was written (--max-items included)
         start = "\r\033[K" if self._tty else ""
@@ -149,7 +154,7 @@ class RichProgress:
         self._progress = Progress(
             MarkColumn(),
             TextColumn("{task.description}"),
-            Bar(),
+            Bar(bar_width=20),  # the line stays short of the edge: an echoed ^C cannot wrap it
             TextColumn("{task.completed:,}{task.fields[of]} items"),
             TextColumn("{task.fields[pages]}"),
             RateColumn(),
@@ -180,6 +185,10 @@ class RichProgress:
 
     def stop(self, outcome: Outcome) -> None:
         """Mark the bar with the outcome and leave it on screen, one line."""
+        if outcome == "refused":  # nothing was done: the error line says why
+            self._progress.live.transient = True
+            self._progress.stop()
+            return
         task = self._progress.tasks[0]
         fields: dict[str, Any] = {"outcome": outcome}
         if outcome == "interrupted":
