@@ -28,6 +28,7 @@ __all__ = [
     "Page",
     "PageInfo",
     "Sublicense",
+    "attribute_names",
 ]
 
 logger = logging.getLogger("thoughtcredits")
@@ -112,10 +113,10 @@ class _Model:
         >>> tc.PageInfo(has_more=True, cursor="Mg").to_dict()
         {'hasMore': True, 'cursor': 'Mg', 'perPage': None, 'total': None}
         """
-        names = _api_names(type(self)) if use_api_names else _attribute_names(type(self))
+        names = _api_names(type(self)) if use_api_names else attribute_names(type(self))
         return {
             key: _plain(getattr(self, name), use_api_names)
-            for name, key in zip(_attribute_names(type(self)), names, strict=True)
+            for name, key in zip(attribute_names(type(self)), names, strict=True)
         }
 
 
@@ -123,7 +124,8 @@ _NAMES: dict[type[Any], tuple[str, ...]] = {}
 _API_NAMES: dict[type[Any], tuple[str, ...]] = {}
 
 
-def _attribute_names(cls: type[Any]) -> tuple[str, ...]:
+def attribute_names(cls: type[Any]) -> tuple[str, ...]:
+    """The attrs field names of ``cls``, in order (cached: read per item by exports)."""
     names = _NAMES.get(cls)
     if names is None:
         names = _NAMES[cls] = tuple(field.name for field in attrs.fields(cls))
@@ -133,7 +135,7 @@ def _attribute_names(cls: type[Any]) -> tuple[str, ...]:
 def _api_names(cls: type[Any]) -> tuple[str, ...]:
     names = _API_NAMES.get(cls)
     if names is None:
-        names = _API_NAMES[cls] = tuple(camel(name) for name in _attribute_names(cls))
+        names = _API_NAMES[cls] = tuple(camel(name) for name in attribute_names(cls))
     return names
 
 

@@ -14,8 +14,8 @@ import pytest
 
 from thoughtcredits.testing import Fault
 
-from .conftest import API_KEY, ClockSleep, Result, ThreadedServer
-from .test_resumable import _seed
+from .conftest import API_KEY, Result, ThreadedServer
+from .test_resumable import _seed, fail_with_key_on_the_command_line
 
 Cli = Callable[..., Result]
 
@@ -55,15 +55,9 @@ def test_the_resume_hint_never_carries_the_key_however_given(
     fake: ThreadedServer, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """--api-key=KEY on the command line: the hint names the variable; the key is nowhere."""
-    cid, aid, _ = _seed(fake, actions=60)
-    monkeypatch.delenv("THOUGHTCREDITS_API_KEY")
-    fake.server.inject(
-        Fault(kind="delay", delay=0.0, count=1, route="list_credit_actions"),
-        Fault(kind="status", status=500, count=4, route="list_credit_actions"),
+    failed = fail_with_key_on_the_command_line(
+        fake, cli, tmp_path, monkeypatch, f"--api-key={API_KEY}"
     )
-    target = tmp_path / "d.jsonl"
-    failed = cli("actions", "list", cid, aid, "--type", "debit", "--page-size", "10",
-                 f"--api-key={API_KEY}", "-o", str(target), sleep=ClockSleep())  # fmt: skip
     assert failed.code == 1, failed
     assert API_KEY not in failed.err + failed.out
     assert '--api-key="$THOUGHTCREDITS_API_KEY"' in failed.err

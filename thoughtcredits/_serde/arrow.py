@@ -21,6 +21,7 @@ from uuid import UUID
 
 import attrs
 
+from .._models import attribute_names
 from .exact_json import camel
 
 if TYPE_CHECKING:
@@ -81,16 +82,6 @@ def _fields(pa: Any, cls: type[Any]) -> list[tuple[str, Any]]:
     return [(camel(field.name), _arrow_type(pa, hints[field.name])) for field in attrs.fields(cls)]
 
 
-_NAMES: dict[type[Any], tuple[str, ...]] = {}
-
-
-def _attribute_names(cls: type[Any]) -> tuple[str, ...]:
-    names = _NAMES.get(cls)
-    if names is None:
-        names = _NAMES[cls] = tuple(field.name for field in attrs.fields(cls))
-    return names
-
-
 def arrow_schema(cls: type[Any], extra: Sequence[str] = ()) -> pyarrow.Schema:
     """The Arrow schema of model ``cls``; ``extra`` string columns come first."""
     pa = require_pyarrow()
@@ -105,7 +96,7 @@ def _value(value: object) -> object:
     if isinstance(value, tuple | list):
         return [_value(item) for item in value]
     if attrs.has(type(value)):
-        return {camel(name): _value(getattr(value, name)) for name in _attribute_names(type(value))}
+        return {camel(name): _value(getattr(value, name)) for name in attribute_names(type(value))}
     return value
 
 
@@ -121,7 +112,7 @@ class ArrowRows:
     def __init__(self, cls: type[Any], extra: Sequence[str] = (), batch_rows: int = 65_536):
         self.schema = arrow_schema(cls, extra)
         self._extra = tuple(extra)
-        self._names = _attribute_names(cls)
+        self._names = attribute_names(cls)
         hints = typing.get_type_hints(cls)
         self._amounts = tuple(n for n in self._names if _unoptional(hints[n]) is Decimal)
         self._columns: list[list[object]] = [[] for _ in self.schema]
