@@ -68,10 +68,6 @@ def register(commands: Subcommands) -> None:
     parser.set_defaults(max_items=None, cursor=None)
 
 
-def _checkpoint(path: Path) -> Path:
-    return checkpoint_of(path)
-
-
 async def _run(env: Env) -> int:
     args = env.args
     fmt = args.format or "jsonl"
@@ -82,13 +78,13 @@ async def _run(env: Env) -> int:
     batches_file = folder / f"credit-batches.{fmt}"
     actions_file = folder / f"credit-actions.{fmt}"
     resume = bool(args.resume)
-    if resume and not any(_checkpoint(p).exists() for p in (batches_file, actions_file)):
+    if resume and not any(checkpoint_of(p).exists() for p in (batches_file, actions_file)):
         raise UsageError(f"nothing to resume in {folder}: no export checkpoint there")
     folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - one local call
     async with env.client(rate_limit=rate_limit(args)) as client:
         with env.progress("export", stdout_used=False):
             accounts, counted = await _batches(env, client, batches_file, resume=resume)
-            args.resume = resume and _checkpoint(actions_file).exists()
+            args.resume = resume and checkpoint_of(actions_file).exists()
             await _actions(env, client, actions_file, accounts, counted)
     env.note(f"exported to {batches_file} and {actions_file}")
     return 0
@@ -106,14 +102,14 @@ async def _batches(
 ) -> tuple[list[str], int]:
     """Export the batches (unless a resumed job already has); the account ids and the count."""
     args = env.args
-    actions_checkpoint = _checkpoint(target.with_name(f"credit-actions.{args.format}"))
+    actions_checkpoint = checkpoint_of(target.with_name(f"credit-actions.{args.format}"))
     if resume and actions_checkpoint.exists():
         # The batches were complete before the actions began; their accounts were recorded
         # (the actions export checks the checkpoint belongs to this export before using it).
         position = Checkpoint.read(actions_checkpoint).position
         return list((position.get("state") or {}).get("accounts", [])), 0
     accounts: list[str] = []
-    if resume and not _checkpoint(target).exists() and target.exists():  # noqa: ASYNC240
+    if resume and not checkpoint_of(target).exists() and target.exists():  # noqa: ASYNC240
         async for batch in client.credit_batches.list(args.client_id, page_size=args.page_size):
             _add(accounts, batch)
         return accounts, 0
@@ -121,7 +117,7 @@ async def _batches(
     def batches(cursor: str | None) -> AsyncPaginator[CreditBatch]:
         return client.credit_batches.list(args.client_id, page_size=args.page_size, cursor=cursor)
 
-    args.resume = resume and _checkpoint(target).exists()
+    args.resume = resume and checkpoint_of(target).exists()
     state: dict[str, Any] = {"accounts": accounts}
     written = await export_sources(
         env, target, CreditBatch, [Source(batches)], "export", _identity(env, target.stem),

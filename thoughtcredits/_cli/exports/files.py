@@ -43,7 +43,8 @@ class ExportFile:
     """One export to ``target``: a fresh temporary file, or the partial being resumed.
 
     Use :meth:`open`; write to :attr:`stream` (or :meth:`text`), count items with
-    :attr:`items`, call :meth:`commit` at safe points, and :meth:`finish` or :meth:`keep`.
+    :attr:`items`, call :meth:`mark` where the file ends on a whole item, and :meth:`finish`
+    or :meth:`keep`.
 
     Attributes:
         target: the final file.

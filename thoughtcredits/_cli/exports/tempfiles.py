@@ -84,11 +84,11 @@ def write_atomically(target: Path, data: bytes) -> None:
 
 
 def sweep_stale(target: Path, keep: Collection[Path] = ()) -> list[Path]:
-    """Remove the temporary files of ``target`` (and of its side files) left by dead writers.
+    """Remove the temporary files of ``target`` and of its checkpoint left by dead writers.
 
-    Only regular files of this user named ``.NAME.<12 hex>.tmp``, for ``target`` or one of
-    ``keep``'s siblings' names, whose lock nobody holds, and that are not in ``keep``.
-    Returns the files removed.
+    Only regular files of this user named ``.NAME.<12 hex>.tmp`` or
+    ``.NAME.checkpoint.<12 hex>.tmp``, that are not in ``keep`` and whose lock nobody holds
+    (a live writer's file, or another export's, is never touched). Returns those removed.
     """
     names = [_temporary_name(target)]
     names += [_temporary_name(target.with_name(target.name + s)) for s in (".checkpoint",)]
