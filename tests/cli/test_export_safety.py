@@ -113,6 +113,14 @@ def _truncate_partial(checkpoint: dict[str, object], partial: Path) -> None:
     partial.write_bytes(partial.read_bytes()[:-5])
 
 
+def _nest_deeply(checkpoint: dict[str, object], partial: Path) -> bytes:
+    return b'{"version": 2, "position": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+
+def _bloat(checkpoint: dict[str, object], partial: Path) -> None:
+    checkpoint["padding"] = "x" * (2 << 20)
+
+
 @pytest.mark.parametrize(
     ("tamper", "message"),
     [
@@ -121,21 +129,23 @@ def _truncate_partial(checkpoint: dict[str, object], partial: Path) -> None:
         (_tamper_size_and_checksum, "does not match its checkpoint"),
         (_tamper_partial, "does not match its checkpoint"),
         (_truncate_partial, "does not match its checkpoint"),
+        (_nest_deeply, "cannot be read as a checkpoint"),
+        (_bloat, "cannot be read as a checkpoint (over 1,048,576 bytes)"),
     ],
 )
 def test_resume_refuses_a_checkpoint_its_partial_does_not_match(
     fake: ThreadedServer,
     cli: Cli,
     tmp_path: Path,
-    tamper: Callable[[dict[str, object], Path], None],
+    tamper: Callable[[dict[str, object], Path], bytes | None],
     message: str,
 ) -> None:
     """An edited checkpoint or partial is refused with one line; nothing is sent or changed."""
     argv = _interrupted(fake, cli, tmp_path)
     checkpoint_path = tmp_path / "debits.jsonl.checkpoint"
     checkpoint = json.loads(checkpoint_path.read_bytes())
-    tamper(checkpoint, tmp_path / "debits.jsonl.partial")
-    checkpoint_path.write_bytes(json.dumps(checkpoint).encode())
+    raw = tamper(checkpoint, tmp_path / "debits.jsonl.partial")
+    checkpoint_path.write_bytes(raw if raw is not None else json.dumps(checkpoint).encode())
     before = _snapshot(tmp_path)
     sent = len(fake.server.requests)
     refused = cli(*argv, "--resume")

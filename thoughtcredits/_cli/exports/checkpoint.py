@@ -25,6 +25,8 @@ __all__ = ["CHECKPOINT_SUFFIX", "Checkpoint", "checkpoint_of", "different"]
 
 CHECKPOINT_SUFFIX = ".checkpoint"
 _VERSION = 2
+# A checkpoint is a few hundred bytes; reading a planted huge file must not cost its size.
+_MAX_BYTES = 1 << 20
 
 
 def checkpoint_of(target: Path) -> Path:
@@ -95,7 +97,11 @@ class Checkpoint:
             UsageError: the file is missing, edited, or not a checkpoint this version reads.
         """
         try:
-            data = loads_exact(path.read_bytes())
+            with open(path, "rb") as stream:
+                raw = stream.read(_MAX_BYTES + 1)
+            if len(raw) > _MAX_BYTES:
+                raise ValueError(f"over {_MAX_BYTES:,} bytes")
+            data = loads_exact(raw)
         except FileNotFoundError:
             raise UsageError(f"nothing to resume: {path} does not exist") from None
         except (OSError, ValueError) as exc:
