@@ -152,7 +152,8 @@ async def export_sources(
                         f"{how}: {kept.items:,} items kept in {export.partial}; "
                         f"to continue: {resume_command(env.argv)}"
                     )
-                if isinstance(exc, OSError):
+                if isinstance(exc, OSError) and exc.errno is not None:
+                    # The disk's own words, naming the file (os.write names none).
                     raise OSError(exc.errno, exc.strerror, str(target)) from None
                 raise
         return export.items - before
