@@ -156,6 +156,33 @@ def test_resume_refuses_a_checkpoint_its_partial_does_not_match(
     assert _snapshot(tmp_path) == before
 
 
+def test_a_crash_between_keeping_the_partial_and_its_checkpoint_still_resumes(
+    fake: ThreadedServer, cli: Cli, tmp_path: Path
+) -> None:
+    """The checkpoint still names the temporary file FILE.partial was renamed from: --resume
+    finds the same bytes in FILE.partial and completes, every item once."""
+    import hashlib
+
+    from thoughtcredits._serde.exact_json import dumps
+
+    argv = _interrupted(fake, cli, tmp_path)
+    checkpoint_path = tmp_path / "debits.jsonl.checkpoint"
+    saved = json.loads(checkpoint_path.read_bytes())
+    saved["file"] = ".debits.jsonl.0123456789ab.tmp"
+    saved.pop("checksum")
+    saved["checksum"] = hashlib.sha256(dumps(saved)).hexdigest()
+    checkpoint_path.write_bytes(json.dumps(saved).encode())
+    resumed = cli(*argv, "--resume")
+    assert resumed.code == 0, resumed
+    debits = fake.call(
+        lambda: [
+            fake.server.ledger.action_id(r) for r in fake.server.ledger.actions(argv[3], "debit")
+        ]
+    )
+    assert read_ids(tmp_path / "debits.jsonl", "jsonl") == debits
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["debits.jsonl"]
+
+
 def test_the_checkpoint_names_the_listing_its_file_and_the_sdk(
     fake: ThreadedServer, cli: Cli, tmp_path: Path
 ) -> None:

@@ -162,11 +162,13 @@ class ExportFile:
         os.truncate(self.path, kept.size)
         if self.fmt == "json":
             self._append(_JSON_TAIL[kept.items > 0], kept.size)
-        kept = attrs.evolve(kept, file=self.partial.name)
-        kept.save(self.checkpoint)
         if self.path != self.partial:
             # rename() replaces a planted FILE.partial symlink itself; it never follows it.
+            # Renamed first: a crash before the checkpoint below leaves the older checkpoint,
+            # whose bytes are a prefix of FILE.partial's, and --resume looks there for them.
             os.replace(self.path, self.partial)
+        kept = attrs.evolve(kept, file=self.partial.name)
+        kept.save(self.checkpoint)
         return kept
 
     def discard(self) -> None:
@@ -222,6 +224,9 @@ class ExportFile:
                 "that started it, or delete it to start again"
             )
         file = target.with_name(saved.file)
+        partial = target.with_name(target.name + PARTIAL_SUFFIX)
+        if not file.exists() and not file.is_symlink() and fmt != "parquet":
+            file = partial  # renamed to FILE.partial just before the checkpoint could say so
         if not file.is_file() or file.is_symlink():
             raise UsageError(f"nothing to resume: {file} does not exist")
         delimiter = ";" if identity.get("csvDialect") == "excel-eu" else ","
