@@ -26,6 +26,7 @@ from ..context import Env
 from ..errors import OutputError
 from ..exports.checkpoint import Checkpoint
 from ..exports.files import ExportFile
+from ..exports.opening import open_export
 from ..output.formats import Writer
 from ..output.progress import Progress
 from ..output.writers import export_writer, output_format
@@ -127,7 +128,7 @@ async def export_sources(
     """
     fmt = output_format(env.args)
     resume = bool(getattr(env.args, "resume", False))
-    with ExportFile.open(target, fmt, identity, resume=resume) as export:
+    with open_export(target, fmt, identity, resume=resume) as export:
         if state is not None:
             state.update(export.position.get("state") or {})
         at = _At(export.position)
@@ -209,7 +210,11 @@ async def _copy(
                 if shown.progress is not None:
                     shown.progress.update(shown.counted + export.items, total=total, pages=pages)
                 writer.flush()  # a killed process loses no page it finished
-                export.mark(at.position(state))
+                if not export.rolls:
+                    export.mark(at.position(state))
+                elif export.due():  # parquet: close a segment, so the file is whole
+                    writer.suspend()
+                    export.mark(at.position(state), save=True)
     at.source, at.cursor, at.skip = len(sources), None, 0
 
 

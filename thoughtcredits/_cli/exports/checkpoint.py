@@ -21,7 +21,7 @@ from ..._version import version
 from ..errors import UsageError
 from .tempfiles import write_atomically
 
-__all__ = ["CHECKPOINT_SUFFIX", "Checkpoint", "checkpoint_of", "different"]
+__all__ = ["CHECKPOINT_SUFFIX", "Checkpoint", "Part", "checkpoint_of", "different"]
 
 CHECKPOINT_SUFFIX = ".checkpoint"
 _VERSION = 2
@@ -47,36 +47,65 @@ def _show(value: object) -> str:
 
 
 @attrs.frozen
+class Part:
+    """One file of an export's items, as the checkpoint vouches for it.
+
+    Attributes:
+        file: its name, beside the target.
+        size: its length in bytes at the checkpoint (anything after is dropped).
+        sha256: the SHA-256 of those ``size`` bytes, in hex.
+        items: how many items those bytes hold.
+    """
+
+    file: str
+    size: int
+    sha256: str
+    items: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The part as checkpoint JSON."""
+        return {"file": self.file, "bytes": self.size, "sha256": self.sha256, "items": self.items}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Part:
+        """Read a part; ``ValueError`` (or ``KeyError``, ``TypeError``) when malformed."""
+        return cls(
+            _plain_name(data["file"]), _count(data["bytes"]), str(data["sha256"]),
+            _count(data["items"]),
+        )  # fmt: skip
+
+
+@attrs.frozen
 class Checkpoint:
-    """Where an export stopped, and what its file holds up to there.
+    """Where an export stopped, and what its files hold up to there.
+
+    A text export has one file. A parquet export, which can only be checkpointed closed, has
+    one per segment closed so far (merged into one file when it ends).
 
     Attributes:
         identity: the listing and its output format (``{"command": "actions list", ...}``).
-        file: the name of the file holding the items, beside the target.
-        items: how many items the file holds.
-        size: the file's length in bytes at the checkpoint (anything after is dropped).
-        sha256: the SHA-256 of those ``size`` bytes, in hex.
+        parts: the files holding the items, in order.
         position: where the listing continues (``{"source": 0, "cursor": ..., "skip": 3}``).
         sdk: the version of thoughtcredits that wrote it.
     """
 
     identity: Mapping[str, Any]
-    file: str
-    items: int
-    size: int
-    sha256: str
+    parts: tuple[Part, ...]
     position: Mapping[str, Any]
     sdk: str = attrs.field(factory=version)
+
+    @property
+    def items(self) -> int:
+        """How many items the files hold."""
+        return sum(part.items for part in self.parts)
 
     def _body(self) -> dict[str, Any]:
         return {
             "version": _VERSION,
             "sdk": self.sdk,
             "identity": dict(self.identity),
-            "file": self.file,
             "items": self.items,
-            "bytes": self.size,
-            "sha256": self.sha256,
+            "files": [part.to_json() for part in self.parts],
             "position": dict(self.position),
         }
 
@@ -119,17 +148,17 @@ class Checkpoint:
                 "file to start again"
             )
         try:
-            return cls(
+            checkpoint = cls(
                 identity=dict(data["identity"]),
-                file=_plain_name(data["file"]),
-                items=_count(data["items"]),
-                size=_count(data["bytes"]),
-                sha256=str(data["sha256"]),
+                parts=tuple(Part.from_json(part) for part in data["files"]),
                 position=dict(data["position"]),
                 sdk=str(data["sdk"]),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+            if not checkpoint.parts or checkpoint.items != _count(data["items"]):
+                raise ValueError("its files do not add up to its items")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UsageError(f"{path} is not a checkpoint this version can read ({exc})") from None
+        return checkpoint
 
 
 def _checksum(body: Mapping[str, Any]) -> str:

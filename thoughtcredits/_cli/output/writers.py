@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import Any, TextIO
 
 from ..errors import UsageError
 from ..exports.files import ExportFile
@@ -179,11 +179,10 @@ def export_writer(
     if fmt == "parquet":
         from .parquet import ParquetWriter
 
-        binary: IO[bytes] = export.stream
-        return ParquetWriter(binary, cls, extra=extra, previous=export.previous)
+        return ParquetWriter(export, cls, extra=extra)
     if fmt == "table":
         raise UsageError("--format table is for terminals; write json, jsonl, csv or parquet")
-    continued = export.resumed is not None and export.resumed.size > 0
+    continued = export.resumed is not None and export.resumed.parts[0].size > 0
     return _text_writer(
         fmt, export.text(), args, cls, extra, items_before=items_before, continued=continued
     )
