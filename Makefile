@@ -4,13 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest test-workers demo bench clean
+.PHONY: test lint typecheck pytest test-workers demo bench docs clean
 
 # The venv's own pip (23.x with Python 3.11) installs an editable pyproject package; upgrading
 # it first only added time to every fresh run.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[test,cli,fastapi,bench,parquet,redis]'
+	$(BIN)/python -m pip install --quiet -e '.[test,cli,fastapi,bench,parquet,redis,docs]'
 	touch $(STAMP)
 
 lint: $(STAMP)
@@ -63,8 +63,13 @@ endif
 demo: $(STAMP)
 	$(BIN)/python -m thoughtcredits._cli.demo
 
+# The guide and the API reference (generated from the docstrings) into site/. `make test`
+# builds it too, with --strict, in tests/test_reference.py: a broken reference fails the suite.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) $(foreach engine,$(ENGINES),.venv-$(engine)) .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(foreach engine,$(ENGINES),.venv-$(engine)) .mypy_cache .ruff_cache site

@@ -383,6 +383,10 @@ def test_markers_are_known_and_skips_are_rare() -> None:
     assert unknown == []
     assert all(block.lang == "python" for block in markers)
     assert len([b for b in markers if b.skip_reason]) <= 2
+    # A reader cannot see a marker: a block that continues another says so in its first line.
+    hidden = [b.name for b in markers if b.marker == "continue" and "continued" not in
+              b.code.splitlines()[0]]  # fmt: skip
+    assert hidden == []
     for page in PAGES:
         for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
             marker = _MARKER.match(line)
