@@ -9,9 +9,11 @@ could list another client's batch.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
+import tracemalloc
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -151,7 +153,7 @@ async def test_hostile_snapshot_is_400_naming_the_problem_and_changes_nothing(
 async def put_state(http: Http, data: bytes) -> tuple[int, Any]:
     headers = {"Authorization": f"Bearer {KEY}"}
     url = f"{http.server.url}/_fake/state"
-    async with http.session.put(url, data=data, headers=headers) as response:
+    async with http.session.put(url, data=io.BytesIO(data), headers=headers) as response:
         return response.status, json.loads(await response.read())
 
 
@@ -275,3 +277,22 @@ def test_the_python_ledger_refuses_what_a_snapshot_could_not_hold() -> None:
     with pytest.raises(LedgerError, match="allocatedCredits would exceed 30 digits"):
         ledger.update_batch(batch.id, current_balance=0, name="changed")
     assert server.snapshot_json() == before
+
+
+@pytest.mark.parametrize("item", [b"{},", b"[],", b'"ab",'], ids=["objects", "arrays", "strings"])
+async def test_a_dense_snapshot_is_refused_before_it_is_decoded(
+    http: Http, fake: FakeCreditsServer, item: bytes
+) -> None:
+    """4 MB of empty objects would decode to 60 MB: refused first. The peak is the copies of
+    the body on its way (the client's, the server's buffer and its bytes), no more."""
+    raw = b'{"format":"thoughtcredits.fake-ledger/1","clients":[' + item * (4_000_000 // len(item))
+    raw += b"0]}"
+    tracemalloc.start()
+    try:
+        status, body = await put_state(http, raw)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * len(raw), f"{peak:,} bytes at the peak for {len(raw):,}"
+    assert status == 400
+    assert "per" in body["message"]

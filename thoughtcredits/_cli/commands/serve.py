@@ -45,7 +45,7 @@ def register(commands: Subcommands) -> None:
     parser = commands.add_parser(
         "serve-fake",
         help="run the local credits server (thoughtcredits.testing) in the foreground",
-        description="Run the local credits server: the five credit endpoints, in memory, with "
+        description="Run the local credits server: the credit endpoints, in memory, with "
         "real balances, validation, auth and pagination, plus /_fake admin routes (reset, "
         "state, requests, faults, clients, openapi.json). Prints export lines for "
         f"{ENV_BASE_URL} and {ENV_API_KEY}; stops on Ctrl-C or SIGTERM.",
