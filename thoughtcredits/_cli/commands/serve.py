@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Final
 from ..._config import ENV_API_KEY, ENV_BASE_URL
 from .. import argtypes
 from ..context import Env
+from ..output.safe import safe
 from ..parser import Subcommands
 
 if TYPE_CHECKING:
@@ -148,9 +149,10 @@ async def _save_or_resume(
     try:
         where, problem = state.save(dumps(snapshot).encode())
     except NotSavedError as exc:
-        print(f"error: {exc.strerror} ({state.path}), nor a copy beside it or in the temporary "
-              "directory; still serving, with the ledger in memory: fix the cause and stop the "
-              "server again (or fetch GET /_fake/state)", file=sys.stderr, flush=True)  # fmt: skip
+        print(safe(f"error: {exc.strerror} ({state.path}), nor a copy beside it or in the "
+                   "temporary directory; still serving, with the ledger in memory: fix the cause "
+                   "and stop the server again (or fetch GET /_fake/state)"),
+              file=sys.stderr, flush=True)  # fmt: skip
         try:
             await server.start(args.host, port)
         except OSError as again:
@@ -158,10 +160,10 @@ async def _save_or_resume(
             raise OSError(again.errno, f"the state was not saved, and the server {lost}") from None
         return None
     if problem is not None:
-        print(f"error: cannot save the state to {state.path} ({problem}); a copy was written "
-              f"to {where}", file=sys.stderr, flush=True)  # fmt: skip
+        print(safe(f"error: cannot save the state to {state.path} ({problem}); a copy was "
+                   f"written to {where}"), file=sys.stderr, flush=True)  # fmt: skip
         return 1
-    print(f"# state saved to {where}", flush=True)
+    print(safe(f"# state saved to {where}"), flush=True)
     return 0
 
 

@@ -142,8 +142,11 @@ class FakeCreditsServer:
         """Replace the ledger with a :meth:`snapshot` (``PUT /_fake/state``), exactly:
         listings afterwards are byte-identical to those of the server it came from.
 
+        The whole snapshot is checked first: one the server could not serve, or not keep
+        writing after, is refused (see ``docs/testing.md``).
+
         Raises:
-            ValueError: the snapshot is malformed (the message says where); nothing changes.
+            StateError: a ``ValueError`` naming the first problem; nothing changes.
         """
         load_ledger(snapshot, self.ledger)
 
