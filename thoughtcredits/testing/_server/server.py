@@ -142,11 +142,9 @@ class FakeCreditsServer:
         """Replace the ledger with a :meth:`snapshot` (``PUT /_fake/state``), exactly:
         listings afterwards are byte-identical to those of the server it came from.
 
-        The whole snapshot is checked first: one the server could not serve, or not keep
-        writing after, is refused (see ``docs/testing.md``).
-
         Raises:
-            StateError: a ``ValueError`` naming the first problem; nothing changes.
+            StateError: a ``ValueError`` naming the snapshot's first problem (it is checked
+                whole first); nothing changes.
         """
         load_ledger(snapshot, self.ledger)
 
@@ -167,9 +165,7 @@ class FakeCreditsServer:
         return app
 
     def _serve(self, endpoint: Endpoint) -> _Handler:
-        """The aiohttp handler of one table row: its handler's payload in its envelope."""
-
-        async def handle(request: web.Request) -> web.StreamResponse:
+        async def handle(request: web.Request) -> web.StreamResponse:  # the row's envelope
             body = envelope(endpoint.operation, endpoint.handler(self, request))
             return web.Response(body=body, status=endpoint.status, content_type=_JSON)
 
