@@ -110,6 +110,10 @@ HOSTILE: dict[str, tuple[Callable[[Snapshot], None], str]] = {
                                  "debit[0].action: 'credit' listed under 'debit'"),
     "two actions with one id": (lambda s: rows(s, 1)[0].__setitem__(0, rows(s)[0][0]),
                                 "creditActions: two actions have seq"),
+    "one seq on two different rows": (
+        lambda s: rows(s, kind="debit").append([*rows(s, kind="debit")[0][:2], 1,
+                                                *rows(s, kind="debit")[0][3:]]),
+        "debit: rows must be in increasing seq order"),
     "a batch of an unknown account": (
         set_field("creditBatches.0.creditAccountId", OTHER),
         "creditBatches[0].creditAccountId: no credit account"),
@@ -296,3 +300,17 @@ async def test_a_dense_snapshot_is_refused_before_it_is_decoded(
     assert peak < 4 * len(raw), f"{peak:,} bytes at the peak for {len(raw):,}"
     assert status == 400
     assert "per" in body["message"]
+
+
+async def test_an_exact_copy_of_a_row_right_after_it_loads_as_a_planted_duplicate(
+    http: Http, fake: FakeCreditsServer
+) -> None:
+    """A row stored twice in a row (how a planted duplicate looks) loads and saves exactly."""
+    snapshot = two_clients(fake)
+    debits = rows(snapshot, kind="debit")
+    debits.append(list(debits[0]))
+    assert (await put_state(http, dumps(snapshot).encode()))[0] == 200
+    saved = fake.snapshot_json()
+    assert len(json.loads(saved)["creditAccounts"][0]["creditActions"]["debit"]) == 2
+    assert (await put_state(http, saved))[0] == 200
+    assert fake.snapshot_json() == saved

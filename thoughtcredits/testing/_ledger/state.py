@@ -253,7 +253,9 @@ def _counters(
     """The counters to continue from (past every stored seq and time); refuses two actions
     with one id."""
     accounts = [account for account, _ in pairs]
-    seqs = [row.seq for a in accounts for rows in a.actions.values() for row in rows]
+    # One seq per row, an exact copy right after its row (a planted duplicate) counted once.
+    seqs = [seq for a in accounts for rows in a.actions.values()
+            for seq in dict.fromkeys(row.seq for row in rows)]  # fmt: skip
     seqs.sort()
     twice = next((a for a, b in pairwise(seqs) if a == b), None)
     if twice is not None:

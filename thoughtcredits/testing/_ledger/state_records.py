@@ -171,7 +171,8 @@ def read_account(where: str, value: object) -> tuple[AccountRecord, list[Any]]:
         if not isinstance(rows, list):
             raise StateError(f"{place}: must be an array")
         parsed = [_row(f"{place}[{i}]", kind, row) for i, row in enumerate(rows)]
-        if any(a.seq >= b.seq for a, b in pairwise(parsed)):
+        # A row may repeat as an exact copy: a planted duplicate (``plant_discrepancies``).
+        if any(a.seq > b.seq or (a.seq == b.seq and a != b) for a, b in pairwise(parsed)):
             raise StateError(f"{place}: rows must be in increasing seq order")
         account.actions[kind] = parsed
     return account, listed
