@@ -23,6 +23,7 @@ from .commands import accounts as _accounts
 from .commands import actions as _actions
 from .commands import batches as _batches
 from .commands import export as _whole
+from .commands import job_status as _job_status
 from .commands import reconcile as _reconcile
 from .commands import serve as _serve
 from .context import Env
@@ -38,6 +39,7 @@ COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     _accounts.register,
     _whole.register,
     _reconcile.register,
+    _job_status.register,
     _serve.register,
 )
 """Each command's ``register`` function, in the order ``--help`` lists them."""

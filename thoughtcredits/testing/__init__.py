@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .._transports.mock import MockTransport, json_response
     from ._ledger.ledger import Ledger
-    from ._ledger.plant import Planted, plant_discrepancies
+    from ._ledger.plant import Planted, ScanWriter, plant_discrepancies
     from ._ledger.records import AccountRecord, ActionRow, BatchRecord, ClientRecord, LedgerError
     from ._ledger.seed import (
         DEMO_ACCOUNT_IDS,
@@ -65,6 +65,7 @@ __all__ = [
     "Planted",
     "RecordedRequest",
     "RecordingSleep",
+    "ScanWriter",
     "Seeded",
     "StateError",
     "json_response",
@@ -84,6 +85,7 @@ _MODULES = {
     "MockTransport": ".._transports.mock",
     "json_response": ".._transports.mock",
     "Planted": "._ledger.plant",
+    "ScanWriter": "._ledger.plant",
     "plant_discrepancies": "._ledger.plant",
     "LedgerError": "._ledger.records",
     "DEMO_ACCOUNT_IDS": "._ledger.seed",

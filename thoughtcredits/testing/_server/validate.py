@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
@@ -32,6 +32,9 @@ T = TypeVar("T")
 
 MAX_PER_PAGE: Final = 1000
 _QUERY_INT: Final = re.compile(rf"-?[0-9]{{1,{MAX_INT_DIGITS}}}\Z", re.ASCII)
+_CURSOR: Final = re.compile(
+    rf"([0-9]{{1,{MAX_INT_DIGITS}}})(?:\.([0-9]{{1,{MAX_INT_DIGITS}}}))?", re.ASCII
+)
 
 
 def body_object(raw: bytes) -> dict[str, Any]:
@@ -74,18 +77,24 @@ def query_int(query: Mapping[str, str], name: str, *, minimum: int) -> int | Non
     return value
 
 
-def encode_cursor(seq: int) -> str:
-    """The opaque cursor meaning "after the item with this sort key"."""
-    return base64.urlsafe_b64encode(str(seq).encode()).rstrip(b"=").decode()
+def encode_cursor(seq: int, tie: int = 0) -> str:
+    """The opaque cursor meaning "after the item with this sort key".
+
+    ``tie`` counts the items before it with the same key: a planted ledger may hold a row
+    twice (``plant_discrepancies``), and each copy must be served once.
+    """
+    text = f"{seq}.{tie}" if tie else str(seq)
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor: str) -> int:
-    """The sort key inside a cursor from :func:`encode_cursor`."""
+def decode_cursor(cursor: str) -> tuple[int, int]:
+    """The sort key and tie count inside a cursor from :func:`encode_cursor`."""
     try:
         if len(cursor) <= 40:
             text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-            if _QUERY_INT.match(text) and not text.startswith("-"):
-                return int(text)
+            match = _CURSOR.fullmatch(text)
+            if match is not None:
+                return int(match[1]), int(match[2] or 0)
     except (binascii.Error, ValueError):
         pass
     raise FieldError("cursor", f"not a valid cursor: {cursor[:60]!r}")
@@ -106,9 +115,15 @@ def page_window(
     page = query_int(query, "page", minimum=1)
     cursor = query.get("cursor")
     if cursor:
-        start = bisect_right(items, decode_cursor(cursor), key=seq_of)
+        key, tie = decode_cursor(cursor)
+        start = bisect_left(items, key, key=seq_of)
+        if start < len(items) and seq_of(items[start]) == key:
+            start += tie + 1
     else:
         start = ((page or 1) - 1) * per_page
     window = items[start : start + per_page]
-    next_cursor = encode_cursor(seq_of(window[-1])) if window else None
+    next_cursor = None
+    if window:
+        last, key = start + len(window) - 1, seq_of(window[-1])
+        next_cursor = encode_cursor(key, last - bisect_left(items, key, hi=last, key=seq_of))
     return window, per_page, next_cursor, start + per_page < len(items)
