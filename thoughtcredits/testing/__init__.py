@@ -1,6 +1,6 @@
 """thoughtcredits.testing: a faithful local credits server for tests, demos and benchmarks.
 
-``FakeCreditsServer`` serves the five credit endpoints of ``/incoming/v2`` from an in-memory
+``FakeCreditsServer`` serves the credit endpoints of ``/incoming/v2`` from an in-memory
 :class:`Ledger` over real HTTP on 127.0.0.1, with bearer auth, validation, pagination, an
 optional rate limiter, a request log and injectable faults::
 
