@@ -30,7 +30,8 @@ from tests.conftest import (
     payload,
     sample,
 )
-from thoughtcredits._config import build_url
+from thoughtcredits._http.endpoint import Endpoint
+from thoughtcredits._http.interpreter import RawJSON
 
 V2 = "/incoming/v2"
 LAST_PAGE = {"data": {"creditBatches": [], "pageInfo": {"hasMore": False}}}
@@ -379,9 +380,13 @@ async def test_post_is_not_redirected(server: ScriptedServer, client: tc.Client)
         (["x"], {"a": "1 2", "b": "&"}, "B/x?a=1%202&b=%26"),
     ],
 )
-def test_build_url_quotes(segments: list[str], query: dict[str, str] | None, expected: str) -> None:
-    """Path segments are quoted whole (a slash cannot add a segment) and queries encoded."""
-    assert build_url("B", segments, query) == expected
+def test_path_values_and_query_are_quoted(
+    segments: list[str], query: dict[str, str] | None, expected: str
+) -> None:
+    """Path values are quoted whole (a slash cannot add a segment) and queries encoded."""
+    template = "".join(f"/:{index}" for index in range(len(segments)))
+    endpoint = Endpoint("GET", template, "", RawJSON(), resend=True)
+    assert endpoint.target("B", "", tuple(segments), query)[0] == expected
 
 
 async def test_cursor_with_reserved_characters(server: ScriptedServer, client: tc.Client) -> None:
@@ -559,7 +564,7 @@ async def test_owned_session_closed_by_aclose(socket_server: ScriptedServer) -> 
     server.default = Reply(200, LAST_PAGE)
     client = server.client()
     [b async for b in client.credit_batches.list(CLIENT_ID)]
-    session = client._core.transport.session  # the only way to see the owned session
+    session = client._view.core.transport.session  # the only way to see the owned session
     assert session is not None
     assert not session.closed
     await client.aclose()
@@ -577,7 +582,7 @@ async def test_owned_session_closed_by_async_with(socket_server: ScriptedServer)
     async def fail_inside() -> None:
         async with server.client() as client:
             [b async for b in client.credit_batches.list(CLIENT_ID)]
-            sessions.append(client._core.transport.session)
+            sessions.append(client._view.core.transport.session)
             raise KeyError("user error")
 
     with pytest.raises(KeyError):

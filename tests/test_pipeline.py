@@ -18,7 +18,7 @@ import pytest
 
 import thoughtcredits as tc
 from tests.conftest import BATCH_ID, CLIENT_ID, payload, sample
-from thoughtcredits._resources.credits import CreditBatches
+from thoughtcredits._resources.batches import CreditBatches
 from thoughtcredits._transports.mock import MockTransport, json_response
 from thoughtcredits.testing import RecordingSleep
 
@@ -99,9 +99,12 @@ class TestWaits:
         ids=["zero", "negative", "past-date", "past-reset", "reset-zero"],
     )
     async def test_zero_or_past_delay_backs_off(self, headers: dict[str, str]) -> None:
-        """A zero or past server delay is 'no delay given': every retry backs off."""
+        """A zero or past server delay is 'no delay given': every retry backs off.
+
+        A 429 spends no attempt: the time budget (4 s here) is what ends the refusals.
+        """
         sleep = RecordingSleep()
-        policy = tc.RetryPolicy(attempts=4, wait_initial=0.5, wait_jitter=0)
+        policy = tc.RetryPolicy(attempts=4, wait_initial=0.5, wait_jitter=0, timeout=4.0)
         api = client(too_many(headers), sleep=sleep, retry=policy)
         with pytest.raises(tc.RateLimitError):
             await api.credit_batches.list(CLIENT_ID).__aiter__().__anext__()
@@ -110,7 +113,8 @@ class TestWaits:
     async def test_no_storm_from_zero_delays(self) -> None:
         """50 tasks answered Retry-After: 0 each wait before every retry: no 1 ms storm."""
         sleep = RecordingSleep()
-        api = client(too_many({"Retry-After": "0"}), sleep=sleep)
+        policy = tc.RetryPolicy(wait_jitter=0, timeout=4.0)  # 0.5 + 1 + 2, then the budget
+        api = client(too_many({"Retry-After": "0"}), sleep=sleep, retry=policy)
 
         async def one() -> None:
             with pytest.raises(tc.RateLimitError):
@@ -141,7 +145,7 @@ class TestWaits:
             return json_response(sample("list_credit_batches"))
 
         sleep = RecordingSleep()
-        api = client(handler, sleep=sleep, retry=tc.RetryPolicy(attempts=1))
+        api = client(handler, sleep=sleep, retry=None)
         with pytest.raises(tc.RateLimitError):
             await api.credit_batches.list(CLIENT_ID).__aiter__().__anext__()
         fast = api.with_options(retry=tc.RetryPolicy(timeout=2))

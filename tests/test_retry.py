@@ -25,6 +25,11 @@ from tests.conftest import (
 )
 from thoughtcredits._http.retry import backoff, should_retry
 from thoughtcredits._http.status import error_from_response
+from thoughtcredits._resources.table import (
+    CREATE_CREDIT_BATCH,
+    LIST_CREDIT_BATCHES,
+    UPDATE_CREDIT_BATCH,
+)
 
 URL = "https://acme.test/incoming/v2/x"
 
@@ -91,7 +96,8 @@ def test_should_retry(
     method: str, error: BaseException, policy: tc.RetryPolicy, expected: bool
 ) -> None:
     """GET/PUT retry 408/429/5xx/connection errors; POST only 429 and unsent requests."""
-    assert should_retry(error, method, policy) is expected
+    row = {"GET": LIST_CREDIT_BATCHES, "PUT": UPDATE_CREDIT_BATCH, "POST": CREATE_CREDIT_BATCH}
+    assert should_retry(error, row[method].resend, policy) is expected
 
 
 @pytest.mark.parametrize(

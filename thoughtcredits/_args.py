@@ -19,11 +19,13 @@ from uuid import UUID
 __all__ = [
     "NOT_GIVEN",
     "UNSET",
+    "Amount",
     "Id",
     "NotGiven",
     "Unset",
     "amount",
     "aware_datetime",
+    "changed",
     "given",
     "integer",
     "non_empty_str",
@@ -34,14 +36,21 @@ __all__ = [
 Id: TypeAlias = str | UUID
 """An identifier: a ``uuid.UUID`` or its string form."""
 
+Amount: TypeAlias = int | Decimal
+"""A credit amount: an ``int`` or a ``Decimal`` (never a float)."""
+
 
 class NotGiven(enum.Enum):
-    """Type of :data:`NOT_GIVEN`: "leave this argument out of the request".
+    """Type of :data:`NOT_GIVEN`: "left out", or "unchanged".
 
-    Optional arguments default to ``NOT_GIVEN``; ``None`` means the same, so callers with
-    optional values can pass them straight through::
+    The one convention of the SDK: an argument that is ``NOT_GIVEN`` is left out of the
+    request (``with_options``: keeps the client's setting), and ``None`` means "none". A new
+    batch or account with no name has none either way, so creates leave a None out too, and
+    callers with optional values can pass them straight through::
 
         await client.credit_batches.create(cid, starting_balance=10, name=row.get("name"))
+
+    An update refuses None: clearing a field is not something the API documents.
     """
 
     NOT_GIVEN = "NOT_GIVEN"
@@ -62,8 +71,24 @@ UNSET: Final = NOT_GIVEN
 
 
 def given(value: object) -> bool:
-    """Whether an optional argument was given (neither ``NOT_GIVEN`` nor ``None``)."""
+    """Whether a create's optional argument has a value (neither ``NOT_GIVEN`` nor ``None``)."""
     return value is not NOT_GIVEN and value is not None
+
+
+def changed(name: str, value: object) -> bool:
+    """Whether an update's optional argument was given; ``NOT_GIVEN`` leaves it unchanged.
+
+    None would ask the server to clear the field, which the API does not document, so it is
+    refused before anything is sent.
+    """
+    if value is NOT_GIVEN:
+        return False
+    if value is None:
+        raise TypeError(
+            f"{name}: None would clear it, which the API does not support; leave {name} out "
+            "(or pass NOT_GIVEN) to keep it unchanged"
+        )
+    return True
 
 
 _SHOWN = 40

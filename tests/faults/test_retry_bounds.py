@@ -35,20 +35,31 @@ async def test_dropped_requests_are_sent_at_most_attempts_times(
         assert len(sleep.waits) == sends - 1
 
 
-@pytest.mark.parametrize(
-    ("code", "error"), [(503, tc.InternalServerError), (429, tc.RateLimitError)]
-)
-async def test_persistent_failures_stop_after_attempts(code: int, error: type[Exception]) -> None:
+async def test_persistent_failures_stop_after_attempts() -> None:
     """A GET that keeps failing is tried exactly RetryPolicy.attempts times, then raises."""
     async with world() as w:
-        w.server.inject(Fault("status", status=code, count=20, route="list_credit_batches"))
+        w.server.inject(Fault("status", status=503, count=20, route="list_credit_batches"))
         sleep = RecordingSleep()
         async with w.server.client(sleep=sleep, retry=tc.RetryPolicy(attempts=3)) as client:
-            with pytest.raises(error):
+            with pytest.raises(tc.InternalServerError):
                 [b async for b in client.credit_batches.list(w.client_id)]
-        assert [r.status for r in w.server.requests] == [code] * 3
+        assert [r.status for r in w.server.requests] == [503] * 3
         assert len(sleep.waits) == 2
         assert all(0.5 <= delay <= 3.0 for delay in sleep.waits)
+
+
+async def test_persistent_refusals_stop_at_the_time_budget() -> None:
+    """A GET the server keeps refusing (429) spends no attempt: RetryPolicy.timeout ends it."""
+    policy = tc.RetryPolicy(attempts=3, timeout=10, wait_jitter=0)
+    async with world() as w:
+        w.server.inject(Fault("status", status=429, count=20, route="list_credit_batches"))
+        sleep = RecordingSleep()
+        async with w.server.client(sleep=sleep, retry=policy) as client:
+            with pytest.raises(tc.RateLimitError):
+                [b async for b in client.credit_batches.list(w.client_id)]
+        # 0.5 + 1 + 2 + 4 = 7.5 s of back-off; the next 8 s would cross the 10 s budget.
+        assert [r.status for r in w.server.requests] == [429] * 5
+        assert sleep.waits == [0.5, 1.0, 2.0, 4.0]
 
 
 async def test_retry_time_budget_stops_before_a_wait_that_would_cross_it() -> None:
