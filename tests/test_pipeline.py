@@ -267,6 +267,49 @@ class TestViews:
         assert view.closed
         assert transport.closed
 
+    async def test_an_option_left_out_keeps_the_clients(self) -> None:
+        """NOT_GIVEN (the default) keeps the client's timeout, retry policy and headers."""
+        transport = MockTransport(batch_created)
+        policy = tc.RetryPolicy(attempts=2)
+        api = tc.Client(
+            BASE, "k", transport=transport, timeout=7, retry=policy, default_headers={"X-App": "a"}
+        )
+        for view in (api.with_options(), api.with_options(timeout=tc.NOT_GIVEN, retry=tc.NOT_GIVEN,
+                                                          headers=tc.NOT_GIVEN)):  # fmt: skip
+            assert (view.timeout, view.retry) == (api.timeout, policy)
+            await view.credit_batches.create(CLIENT_ID, starting_balance=1)
+            assert transport.requests[-1].headers["X-App"] == "a"
+
+    async def test_none_means_none(self) -> None:
+        """retry=None never retries; headers=None sends none of the client's extra headers."""
+        transport = MockTransport(lambda request: json_response({}, status=503))
+        api = tc.Client(BASE, "k", transport=transport, default_headers={"X-App": "a"})
+        view = api.with_options(retry=None, headers=None)
+        with pytest.raises(tc.InternalServerError):
+            await view.credit_batches.update(BATCH_ID, name="x")
+        (sent,) = transport.requests
+        assert "X-App" not in sent.headers
+        assert sent.headers["Authorization"] == "Bearer k"
+        assert view.with_options(headers={"X-Job": "1"}).with_options()._view.extra == {
+            "X-Job": "1"
+        }
+
+    @pytest.mark.parametrize(
+        ("options", "error", "match"),
+        [
+            ({"timeout": None}, ValueError, "timeout: None would wait for ever"),
+            ({"retry": "unchanged"}, TypeError, "retry: expected a RetryPolicy or None"),
+            ({"retry": 3}, TypeError, "retry: expected a RetryPolicy or None"),
+        ],
+    )
+    def test_no_string_sentinel_and_no_endless_timeout(
+        self, options: dict[str, Any], error: type[Exception], match: str
+    ) -> None:
+        """The 0.1 spellings "unchanged" and timeout=None are refused, naming the option."""
+        api = client(batch_created)
+        with pytest.raises(error, match=match):
+            api.with_options(**options)
+
     def test_hundred_thousand_views_leave_memory_flat(self) -> None:
         """100,000 views, each used for a namespace, leave nothing behind once dropped."""
         api = client(batch_created)
@@ -518,10 +561,11 @@ class TestRequest:
 
 
 class TestOptionalArguments:
-    """None means "leave it out", as NOT_GIVEN does."""
+    """NOT_GIVEN leaves a field out; None means "none": left out of a create, refused by an
+    update (clearing a field is not something the API documents)."""
 
     async def test_none_leaves_fields_out(self) -> None:
-        """name=None and expires_on=None send neither field."""
+        """name=None and expires_on=NOT_GIVEN send neither field."""
         transport = MockTransport(batch_created)
         api = tc.Client(BASE, "k", transport=transport)
         await api.credit_batches.create(
@@ -530,6 +574,15 @@ class TestOptionalArguments:
         assert transport.requests[0].body == (
             f'{{"clientId":"{CLIENT_ID}","startingBalance":3}}'.encode()
         )
+
+    @pytest.mark.parametrize("field", ["name", "expires_on", "current_balance"])
+    async def test_update_refuses_none(self, field: str) -> None:
+        """update(name=None) would ask to clear the name: refused, naming it, nothing sent."""
+        transport = MockTransport(batch_created)
+        api = tc.Client(BASE, "k", transport=transport)
+        with pytest.raises(TypeError, match=f"^{field}: None would clear it"):
+            await api.credit_batches.update(BATCH_ID, **{"current_balance": 3, field: None})
+        assert transport.requests == []
 
 
 class TestHostileBodies:
