@@ -28,6 +28,7 @@ import argparse
 import io
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -45,17 +46,18 @@ ROOT = HERE.parent
 WORKER = HERE / "_compare_worker.py"
 
 FULL: dict[str, Any] = {
-    "big_actions": 100_000, "walk_items": 30_000, "page_size": 100,
-    "tasks": 64, "per_task": 40, "rounds": 15,
+    "big_actions": 20_000, "walk_items": 3_000, "page_size": 100,
+    "tasks": 64, "per_task": 4, "calls": 200, "rounds": 151,
 }  # fmt: skip
 QUICK: dict[str, Any] = {
-    **FULL, "big_actions": 2_000, "walk_items": 300, "per_task": 2, "rounds": 2,
+    **FULL, "big_actions": 2_000, "walk_items": 300, "per_task": 2, "calls": 10, "rounds": 2,
 }  # fmt: skip
-MEASURES = {"a": ("cpu",), "d": ("wall", "cpu")}
+MEASURES = {"a": ("cpu",), "d": ("wall", "cpu"), "p": ("cpu",)}
 WHAT = {
     ("a", "cpu"): "walk, client CPU",
     ("d", "wall"): "64 tasks, wall (1 / requests a second)",
     ("d", "cpu"): "64 tasks, client CPU",
+    ("p", "cpu"): "SDK alone (mock transport), CPU",
 }
 
 
@@ -131,11 +133,18 @@ class Side:
             self._process.stdout.close()
 
 
+def median_interval(ratios: list[float], draws: int = 2000) -> tuple[float, float]:
+    """A 95 % bootstrap interval of the median of ``ratios`` (seeded: reproducible)."""
+    rng = random.Random(0)
+    medians = sorted(statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(draws))
+    return medians[int(draws * 0.025)], medians[int(draws * 0.975) - 1]
+
+
 def compare(
     info: dict[str, Any], trees: dict[str, Path], sections: list[str], size: dict[str, Any]
 ) -> dict[str, Any]:
     """Alternate the two sides round by round; the paired ratios and every sample."""
-    expected = {"a": size["walk_items"], "d": size["tasks"] * size["per_task"]}
+    expected = {"a": size["walk_items"], "d": size["tasks"] * size["per_task"], "p": size["calls"]}
     sides = [Side(name, tree, {**info, **size}) for name, tree in trees.items()]
     samples: dict[str, dict[str, list[dict[str, float]]]] = {
         section: {side.name: [] for side in sides} for section in sections
@@ -159,6 +168,7 @@ def compare(
             ratios = [n[measure] / b[measure] for b, n in zip(base, new, strict=True)]
             figures[f"{section}_{measure}"] = {
                 "median_ratio": statistics.median(ratios),
+                "interval_95": list(median_interval(ratios)),
                 "range": [min(ratios), max(ratios)],
                 "ratios": ratios,
                 "median_seconds": {
@@ -175,14 +185,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", required=True, help="git revision of the baseline")
     parser.add_argument("--new", default=None, help="git revision to compare (default: the "
                         "working tree)")  # fmt: skip
-    parser.add_argument("--sections", default="a,d", help="comma-separated: a, d (default both)")
+    parser.add_argument("--sections", default="a,d", help="comma-separated: a, d, p (default a,d)")
+    parser.add_argument("--limit", type=float, default=None, help="exit 1 when a median ratio "
+                        "is over this (e.g. 1.03)")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=None, help="paired rounds (default 15)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a few seconds")
     parser.add_argument("--output", type=Path, default=None, help="write the JSON here")
     args = parser.parse_args(argv)
     sections = [part.strip() for part in args.sections.split(",") if part.strip()]
     if not sections or set(sections) - set(MEASURES):
-        parser.error(f"--sections: expected a comma-separated subset of a,d, got {args.sections!r}")
+        parser.error(f"--sections: expected a comma-separated subset of a,d,p: {args.sections!r}")
     size = dict(QUICK if args.quick else FULL)
     if args.rounds is not None:
         if args.rounds < 1:
@@ -204,19 +216,28 @@ def main(argv: list[str] | None = None) -> int:
               "seconds": time.perf_counter() - started, "load_average": os.getloadavg(),
               **result}  # fmt: skip
     print(f"base: {base_name}\nnew:  {new_name}\n{size['rounds']} paired rounds")
-    print(f"{'':2} {'measure':40} {'new/base':>9}  {'range':>13}  {'base s':>8} {'new s':>8}")
+    print(f"{'':2} {'measure':40} {'new/base':>8}  {'95% interval':>13}  {'range':>13}  "
+          f"{'base s':>7} {'new s':>7}")  # fmt: skip
+    over = []
     for key, figure in result["figures"].items():
         section, measure = key.split("_")
-        low, high = figure["range"]
+        ratio, (low, high), (least, most) = (
+            figure["median_ratio"], figure["interval_95"], figure["range"]
+        )  # fmt: skip
         seconds = figure["median_seconds"]
+        verdict = ""
+        if args.limit is not None:
+            verdict = "ok" if ratio <= args.limit else f"OVER {args.limit:g}"
+            if ratio > args.limit:
+                over.append(key)
         print(
-            f"{section:2} {WHAT[section, measure]:40} {figure['median_ratio']:9.3f}  "
-            f"{low:6.3f}-{high:6.3f}  {seconds['base']:8.3f} {seconds['new']:8.3f}"
+            f"{section:2} {WHAT[section, measure]:40} {ratio:8.3f}  {low:6.3f}-{high:6.3f}  "
+            f"{least:6.3f}-{most:6.3f}  {seconds['base']:7.3f} {seconds['new']:7.3f}  {verdict}"
         )
     if args.output is not None:
         args.output.write_text(json.dumps(result, indent=2) + "\n")
         print(f"results: {args.output}")
-    return 0
+    return 1 if over else 0
 
 
 if __name__ == "__main__":
