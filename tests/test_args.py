@@ -326,6 +326,34 @@ async def test_bad_list_arguments_raise_at_call_time(
     assert transport.requests == []
 
 
+HOSTILE_OPTIONS: list[tuple[dict[str, Any], type[Exception], str]] = [
+    ({"timeout": float("inf")}, ValueError, "timeout: must be a positive, finite"),
+    ({"headers": {"X-Job": "a\r\nX-Admin: 1"}}, ValueError, "must be one line"),
+    ({"headers": {"X Job": "a"}}, ValueError, "not a header name"),
+    ({"headers": {"X-Job": 1}}, TypeError, r"headers\['X-Job'\]: expected a string"),
+    ({"headers": {"X-Job": "\ud800"}}, ValueError, "lone surrogate"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), HOSTILE_OPTIONS)
+def test_hostile_options_are_refused_by_the_client_and_its_views(
+    kwargs: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    """A header that would smuggle another, or a timeout that never ends, is refused at once."""
+    client = tc.Client("https://acme.thoughtindustries.com", API_KEY)
+    with pytest.raises(error, match=match):
+        client.with_options(**kwargs)
+    settings = {"default_headers" if k == "headers" else k: v for k, v in kwargs.items()}
+    with pytest.raises(error, match=match.replace("headers", "default_headers")):
+        tc.Client("https://acme.thoughtindustries.com", API_KEY, **settings)
+
+
+def test_a_user_agent_of_two_lines_is_refused() -> None:
+    """``user_agent`` is appended to a header: a newline in it is refused."""
+    with pytest.raises(ValueError, match="user_agent: expected one line"):
+        tc.Client("https://acme.thoughtindustries.com", API_KEY, user_agent="job/1\r\nX-A: 1")
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [

@@ -559,6 +559,28 @@ class TestRequest:
             await api.request("GET", path)
         assert transport.requests == []
 
+    @pytest.mark.parametrize(
+        ("path", "options", "error", "match"),
+        [
+            ("/x\ud800", {}, ValueError, r"^path: is not valid text"),
+            ("/clients/:id/x", {}, ValueError, r"^path: fill in ':id'"),
+            ("/x", {"query": {"q": "\ud800"}}, ValueError, r"^query\['q'\]: is not valid text"),
+            ("/x", {"query": {"q": 3}}, TypeError, r"^query: expected strings"),
+            ("/x", {"query": [("q", "a")]}, TypeError, r"^query: expected a mapping"),
+            ("/x", {"json": {"a": "\ud800"}}, ValueError, r"^json: cannot be sent as JSON"),
+            ("/x", {"json": {"a": object()}}, ValueError, r"^json: cannot be sent as JSON"),
+        ],
+    )
+    async def test_hostile_requests_are_refused(
+        self, path: str, options: dict[str, Any], error: type[Exception], match: str
+    ) -> None:
+        """A request() argument that cannot be sent as given is refused, named, and not sent."""
+        transport = MockTransport(batch_created)
+        api = tc.Client(BASE, "k", transport=transport)
+        with pytest.raises(error, match=match):
+            await api.request("POST", path, **options)
+        assert transport.requests == []
+
 
 class TestOptionalArguments:
     """NOT_GIVEN leaves a field out; None means "none": left out of a create, refused by an

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -27,8 +27,10 @@ __all__ = [
     "aware_datetime",
     "changed",
     "given",
+    "header_map",
     "integer",
     "non_empty_str",
+    "query_map",
     "string_list",
     "uuid_arg",
 ]
@@ -94,6 +96,7 @@ def changed(name: str, value: object) -> bool:
 _SHOWN = 40
 _MAX_DECIMALS = 12
 _MAX_INTEGER_DIGITS = 30
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP header name (RFC 9110 token)
 _NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
@@ -135,6 +138,43 @@ def non_empty_str(name: str, value: object) -> str:
         raise ValueError(f"{name}: must not be empty")
     if "\x00" in value:
         raise ValueError(f"{name}: must not contain NUL characters")
+    return _text(name, value)
+
+
+def header_map(name: str, value: object) -> dict[str, str]:
+    """Extra request headers: names are HTTP tokens, values one line of text.
+
+    A newline in a value would let it add headers of its own (or a body) to the request.
+    """
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name}: expected a mapping of header names to values")
+    headers: dict[str, str] = {}
+    for key, text in value.items():
+        if not isinstance(key, str) or not _TOKEN.fullmatch(key):
+            raise ValueError(f"{name}: not a header name: {_show(key)}")
+        if not isinstance(text, str):
+            raise TypeError(f"{name}[{key!r}]: expected a string, got {type(text).__name__}")
+        if any(char in text for char in "\r\n\x00"):
+            raise ValueError(f"{name}[{key!r}]: must be one line (no CR, LF or NUL)")
+        headers[key] = _text(f"{name}[{key!r}]", text)
+    return headers
+
+
+def query_map(name: str, value: object) -> dict[str, str] | None:
+    """Query parameters of ``Client.request``: string names and values of valid text."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name}: expected a mapping of strings to strings")
+    query: dict[str, str] = {}
+    for key, text in value.items():
+        if not isinstance(key, str) or not isinstance(text, str):
+            raise TypeError(f"{name}: expected strings, got {_show(key)}: {_show(text)}")
+        query[_text(f"{name} name", key)] = _text(f"{name}[{key!r}]", text)
+    return query
+
+
+def _text(name: str, value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

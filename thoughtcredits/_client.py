@@ -121,7 +121,8 @@ class Client:
             hooks=hooks,
             max_response_size=max_response_size,
         )
-        self._view = View.build(core, client_timeout(timeout), retry, default_headers or {})
+        extra = _args.header_map("default_headers", default_headers or {})
+        self._view = View.build(core, client_timeout(timeout), retry, extra)
         self._owner: Client | None = None  # a view's: the client that made it, kept alive
 
     def with_options(
@@ -155,7 +156,9 @@ class Client:
             raise ValueError("timeout: None would wait for ever; leave it out to keep the client's")
         else:
             new_timeout = client_timeout(timeout)
-        extra = {} if headers is None else {**old.extra, **(headers or {})}
+        extra = (
+            {} if headers is None else {**old.extra, **_args.header_map("headers", headers or {})}
+        )
         view = object.__new__(Client)
         view._view = View.build(old.core, new_timeout, old.retry if retry is NOT_GIVEN else retry,
                                 extra)  # fmt: skip
@@ -269,5 +272,10 @@ class Client:
             json: the JSON body (``Decimal`` amounts are written exactly; None: no body).
         """
         endpoint = request_endpoint(method, path)
-        result: JSON = await call(self._view, endpoint, query=query, body=json)
+        params = _args.query_map("query", query)
+        try:
+            answer = call(self._view, endpoint, query=params, body=json)
+        except (TypeError, ValueError) as exc:  # the body: nothing was sent
+            raise ValueError(f"json: cannot be sent as JSON: {exc}") from None
+        result: JSON = await answer
         return result

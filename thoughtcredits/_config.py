@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import platform
 import sys
@@ -93,8 +94,12 @@ def client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTime
         if timeout.total is None and timeout.sock_read is None:
             raise ValueError("timeout: set total or sock_read; an infinite wait can hang a job")
         return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise ValueError(f"timeout: must be a positive number of seconds, got {timeout!r}")
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 0 < timeout < math.inf
+    ):
+        raise ValueError(f"timeout: must be a positive, finite number of seconds, got {timeout!r}")
     return aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout))
 
 
@@ -105,4 +110,8 @@ def user_agent(extra: str | None) -> str:
         f"{platform.python_implementation()}/{sys.version_info.major}.{sys.version_info.minor} "
         f"aiohttp/{aiohttp.__version__}"
     )
+    if extra is not None and (
+        not isinstance(extra, str) or any(char in extra for char in "\r\n\x00")
+    ):
+        raise ValueError(f"user_agent: expected one line of text, got {extra!r:.60}")
     return f"{agent} {extra}" if extra else agent

@@ -140,6 +140,10 @@ def request_endpoint(method: str, path: str) -> Endpoint[Any]:
         raise ValueError(f"method: expected one of {sorted(_METHODS)}, got {method!r}")
     if not isinstance(path, str) or not path.startswith("/") or "//" in path or "\\" in path:
         raise ValueError(f"path: expected a path like '/clients/ID/licenses', got {path!r}")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("path: is not valid text (a lone surrogate?)") from None
     segments = path.strip("/").split("/")
     if any(segment in ("", ".", "..") for segment in segments):
         raise ValueError(f"path: empty, '.' or '..' segment in {path!r}")
