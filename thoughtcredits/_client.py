@@ -150,18 +150,21 @@ class Client:
                 of this client's extra headers.
         """
         old = self._view
-        if timeout is NOT_GIVEN:
-            new_timeout = old.timeout
-        elif timeout is None:
+        if timeout is None:
             raise ValueError("timeout: None would wait for ever; leave it out to keep the client's")
+        if headers is None:
+            extra: Mapping[str, str] = {}
+        elif isinstance(headers, NotGiven):
+            extra = old.extra
         else:
-            new_timeout = client_timeout(timeout)
-        extra = (
-            {} if headers is None else {**old.extra, **_args.header_map("headers", headers or {})}
-        )
+            extra = {**old.extra, **_args.header_map("headers", headers)}
         view = object.__new__(Client)
-        view._view = View.build(old.core, new_timeout, old.retry if retry is NOT_GIVEN else retry,
-                                extra)  # fmt: skip
+        view._view = View.build(
+            old.core,
+            old.timeout if isinstance(timeout, NotGiven) else client_timeout(timeout),
+            old.retry if isinstance(retry, NotGiven) else retry,
+            extra,
+        )
         # The view keeps its owner alive: the owner's __del__ would drop the shared session.
         view._owner = self._owner or self
         return view

@@ -114,8 +114,10 @@ def refused(error: BaseException) -> bool:
 
 
 def should_retry(error: BaseException, resend: bool, policy: RetryPolicy) -> bool:
-    """Whether ``error`` may be retried under ``policy``; ``resend``: the endpoint's row says
-    sending its request twice does no harm."""
+    """Whether ``error`` may be retried under ``policy``.
+
+    ``resend`` is the endpoint row's word that sending its request twice does no harm.
+    """
     delay = server_delay(error)
     if delay is not None and delay > policy.max_retry_after:
         return False
