@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest test-workers demo bench docs clean
+.PHONY: test lint typecheck pytest test-workers demo bench bench-compare docs clean
 
 # The venv's own pip (23.x with Python 3.11) installs an editable pyproject package; upgrading
 # it first only added time to every fresh run.
@@ -70,6 +70,11 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# Before and after: (a) and (d) for the SDK at BASE and for the working tree, paired in one run.
+BASE ?= main
+bench-compare: $(STAMP)
+	$(BIN)/python benchmarks/compare.py --base $(BASE)
 
 clean:
 	rm -rf $(VENV) $(foreach engine,$(ENGINES),.venv-$(engine)) .mypy_cache .ruff_cache site

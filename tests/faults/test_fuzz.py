@@ -1,11 +1,11 @@
 """Property and fuzz tests: hostile responses and odd arguments.
 
 Responses go through the client's own path: ``exact_json.loads_exact`` of the bytes (a
-``ValueError`` becomes ``ResponseValidationError`` exactly as in ``Client._attempt``), then the
+``ValueError`` becomes ``ResponseValidationError`` exactly as in the pipeline's attempt), then the
 page and single builders of ``_resources``; a subset goes through a real client against a
-``body`` fault. Parsing either returns exactly the data given or raises ``ResponseValidationError``.
-Requests either reach the server exactly as meant, or fail with ``ValueError``/``TypeError``
-before anything is sent.
+``body`` fault. Parsing either returns exactly the data given or raises
+``ResponseValidationError``. Requests either reach the server exactly as meant, or fail with
+``ValueError``/``TypeError`` before anything is sent.
 """
 
 from __future__ import annotations
