@@ -45,7 +45,9 @@ async def test_prints_how_far_the_job_has_got(
         "job nightly-1: 33% done, 2 of 6 accounts, 1 of 3 shards, 1 discrepancy so far; "
         "last account "
     )
-    code = await asyncio.to_thread(_cli, "job-status", "nightly-1", "--redis", redis_url, "--format", "json")
+    code = await asyncio.to_thread(
+        _cli, "job-status", "nightly-1", "--redis", redis_url, "--format", "json"
+    )
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert (data["jobId"], data["accountsDone"], data["shardsDone"], data["shards"]) == (
