@@ -4,13 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo bench clean
+.PHONY: test lint typecheck pytest test-workers demo bench bench-compare docs clean
 
 # The venv's own pip (23.x with Python 3.11) installs an editable pyproject package; upgrading
 # it first only added time to every fresh run.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[test,cli,fastapi,bench,parquet,redis]'
+	$(BIN)/python -m pip install --quiet -e '.[test,cli,fastapi,bench,parquet,redis,docs]'
 	touch $(STAMP)
 
 lint: $(STAMP)
@@ -31,18 +31,50 @@ pytest: $(STAMP)
 ifeq ($(REDIS_SERVER),)
 	@if [ "$$CI" = true ]; then echo "error: CI=true but no redis-server binary, so the Redis tests cannot run (apt-get install redis-server)"; exit 1; fi
 	@echo "note: no redis-server binary: the Redis tests (tests/redis) are skipped; install it with apt-get install redis-server (or brew install redis)"
-	$(BIN)/pytest -q $(PYTEST_JOBS) --ignore=tests/redis
+	$(BIN)/pytest -q $(PYTEST_JOBS) --ignore=tests/redis --ignore=tests/workers
 else
-	$(BIN)/pytest -q $(PYTEST_JOBS)
+	$(BIN)/pytest -q $(PYTEST_JOBS) --ignore=tests/workers
 endif
 
 test: lint typecheck pytest
 
+# The worker integrations, each with real worker processes, a real redis-server and a
+# 2,000-account ledger: too slow for `make test`. arq 0.28 pins redis<6 and celery[redis]
+# needs redis>=6.1, so each engine gets its own environment.
+ENGINES := arq celery
+
+.venv-%/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install --quiet -e '.[test,redis,$*]'
+	touch $@
+
+test-workers: $(foreach engine,$(ENGINES),.venv-$(engine)/.installed)
+ifeq ($(REDIS_SERVER),)
+	@echo "error: the worker tests need a redis-server binary (apt-get install redis-server)"; exit 1
+endif
+	@set -e; for engine in $(ENGINES); do \
+		echo "== thoughtcredits.workers.$$engine"; \
+		.venv-$$engine/bin/mypy thoughtcredits/workers/$$engine.py tests/workers/$${engine}_app.py; \
+		.venv-$$engine/bin/pytest -q tests/workers/test_$$engine.py tests/test_docs.py tests/test_public_api.py \
+			-k "test_$$engine or workers.md or workers.$$engine" \
+			--basetemp="$${TMPDIR:-/tmp}/thoughtcredits-test-workers-$$engine"; \
+	done
+
 demo: $(STAMP)
 	$(BIN)/python -m thoughtcredits._cli.demo
+
+# The guide and the API reference (generated from the docstrings) into site/. `make test`
+# builds it too, with --strict, in tests/test_reference.py: a broken reference fails the suite.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# Before and after: (a) and (d) for the SDK at BASE and for the working tree, paired in one run.
+BASE ?= main
+bench-compare: $(STAMP)
+	$(BIN)/python benchmarks/compare.py --base $(BASE)
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(foreach engine,$(ENGINES),.venv-$(engine)) .mypy_cache .ruff_cache site

@@ -17,6 +17,11 @@ The names a page can assume:
 * ``client_id``, ``account_id``, ``batch_id``: the reader's own client, one of its accounts
   (its opening credit, four debits and a top-up, made through the API) and its batch.
 
+A block that reads ``REDIS_URL`` gets a real ``redis-server`` (the Redis tests' own, on a free
+loopback port, emptied before each block). A block chain that imports an optional worker
+engine (``arq``, ``celery``) runs where that engine is installed: ``make test-workers`` runs
+them, one environment per engine; elsewhere it is skipped with that reason.
+
 Blocks may use top-level ``await``, ``async for`` and ``async with``; a block that calls
 ``asyncio.run`` works too (blocks run in a worker thread with a loop of their own). A block
 that defines ``async def test_...(credits_server, credits_client)`` has that test run with
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import importlib.util
 import inspect
 import logging
 import os
@@ -159,6 +165,22 @@ def assumed(block: Block) -> frozenset[str]:
     return names
 
 
+ENGINES = ("arq", "celery")
+"""Optional worker engines whose pins conflict: each is installed in its own environment."""
+
+
+def missing_engine(chain: list[Block]) -> str | None:
+    """The worker engine a chain imports but this environment lacks, if any."""
+    code = "".join(block.code for block in chain)
+    for engine in ENGINES:
+        imports = re.search(
+            rf"^\s*(from|import) (thoughtcredits\.workers\.)?{engine}\b", code, re.M
+        )
+        if imports and importlib.util.find_spec(engine) is None:
+            return engine
+    return None
+
+
 def python_blocks() -> Iterator[Any]:
     """A pytest param per python block: the chain of blocks to run, ending with it."""
     for page in PAGES:
@@ -168,6 +190,10 @@ def python_blocks() -> Iterator[Any]:
                 continue
             chain = [*chain, block] if block.marker == "continue" else [block]
             marks = [pytest.mark.skip(reason=block.skip_reason)] if block.skip_reason else []
+            engine = missing_engine(chain)
+            if engine is not None:
+                reason = f"needs {engine}: make test-workers runs it in its own environment"
+                marks.append(pytest.mark.skip(reason=reason))
             yield pytest.param(chain, id=block.name, marks=marks)
 
 
@@ -284,15 +310,38 @@ async def _arrange(env: dict[str, str], names: frozenset[str]) -> dict[str, str]
     return {name: value for name, value in ids.items() if name in names}
 
 
+@pytest.fixture(scope="module")
+def docs_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The Redis tests' ``redis-server``, for the blocks that read ``REDIS_URL``."""
+    from .redis.conftest import REDIS_SERVER, RedisServer
+
+    if REDIS_SERVER is None:
+        pytest.skip("no redis-server binary (apt-get install redis-server)")
+    server = RedisServer(tmp_path_factory.mktemp("docs-redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.mark.parametrize("chain", list(python_blocks()))
 async def test_python_block_runs(
-    chain: list[Block], monkeypatch: pytest.MonkeyPatch, serve_fake: dict[str, str]
+    chain: list[Block],
+    monkeypatch: pytest.MonkeyPatch,
+    serve_fake: dict[str, str],
+    request: pytest.FixtureRequest,
 ) -> None:
     """The block (after the blocks it continues) runs as a reader would run it."""
     names = assumed(chain[0])
     namespace: dict[str, Any] = {"__name__": "__docs__", **await _arrange(serve_fake, names)}
     for name, value in serve_fake.items():
         monkeypatch.setenv(name, value)
+    if any("REDIS_URL" in block.code for block in chain):
+        import redis
+
+        url = request.getfixturevalue("docs_redis").url
+        with redis.Redis.from_url(url) as flush:
+            flush.flushall()
+        monkeypatch.setenv("REDIS_URL", url)
     _loopback_only(monkeypatch)
     await asyncio.wait_for(asyncio.to_thread(_run_chain, chain, namespace, names), _TIMEOUT)
 
@@ -334,6 +383,10 @@ def test_markers_are_known_and_skips_are_rare() -> None:
     assert unknown == []
     assert all(block.lang == "python" for block in markers)
     assert len([b for b in markers if b.skip_reason]) <= 2
+    # A reader cannot see a marker: a block that continues another says so in its first line.
+    hidden = [b.name for b in markers if b.marker == "continue" and "continued" not in
+              b.code.splitlines()[0]]  # fmt: skip
+    assert hidden == []
     for page in PAGES:
         for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
             marker = _MARKER.match(line)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import __future__
 
 import importlib
+import importlib.util
 import inspect
 import types
 from importlib.metadata import version
@@ -18,6 +19,13 @@ PUBLIC_MODULES = [
     "thoughtcredits.testing",
     "thoughtcredits.fastapi",
     "thoughtcredits.reconcile",
+    "thoughtcredits.workers",
+]
+# Each engine integration where its engine is installed (make test-workers: one environment each).
+PUBLIC_MODULES += [
+    f"thoughtcredits.workers.{engine}"
+    for engine in ("arq", "celery")
+    if importlib.util.find_spec(engine) is not None
 ]
 
 

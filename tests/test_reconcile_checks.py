@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+import attrs
 import pytest
 
 from thoughtcredits import CreditAction, CreditBatch, CreditBatchStatus
@@ -83,7 +84,16 @@ def test_consistent_ledger_has_no_discrepancy() -> None:
         ),
         pytest.param(CLEAN, batch(75, allocated=30), ["batch_balance"], id="batch-off-ledger"),
         pytest.param(CLEAN, batch(80, allocated=500), ["batch_balance"], id="over-allocated"),
-        pytest.param([], batch(-5), ["batch_balance"], id="negative-current-balance"),
+        pytest.param(
+            [credit(0, 0, 0, 0), debit(1, 5, 0, -5)],
+            batch(-5, starting=0),
+            ["batch_balance"],
+            id="negative-current-balance",
+        ),
+        pytest.param([], batch(50, starting=50), ["batch_balance"], id="no-ledger-rows"),
+        pytest.param(
+            [*CLEAN, CLEAN[1]], batch(80, allocated=30), ["duplicate"], id="action-listed-twice"
+        ),
     ],
 )
 def test_each_inconsistency_is_found_alone(
@@ -122,3 +132,39 @@ def test_actions_without_balances_are_counted_but_not_chained() -> None:
     found, totals = check_account(ACCOUNT, [], [bare])
     assert found == []
     assert totals.debited == Decimal(5)
+
+
+def test_a_repeated_action_is_one_duplicate_and_counted_once() -> None:
+    """The same action twice: one ``duplicate`` naming it and its batch, totals as if once."""
+    repeated = CLEAN[1]
+    found, totals = check_account(ACCOUNT, [batch(80, allocated=30)], [*CLEAN, repeated])
+    (d,) = found
+    assert (d.kind, d.entity_id, d.action_id) == ("duplicate", BATCH, repeated.id)
+    assert (d.expected, d.actual) == (None, None)
+    assert d.message == f"action {repeated.id} was listed twice; it is counted once"
+    assert (totals.debit_actions, totals.debited) == (1, Decimal(30))
+
+
+def test_an_id_listed_twice_with_other_contents_says_so() -> None:
+    """A second action under an id already seen is reported, not counted, whatever it says."""
+    other = debit(5, 99, 80, -19)
+    other = CreditAction(**{**attrs.asdict(other, recurse=False), "id": CLEAN[1].id})
+    found, totals = check_account(ACCOUNT, [batch(80, allocated=30)], [*CLEAN, other])
+    assert [(d.kind, d.action_id) for d in found] == [("duplicate", CLEAN[1].id)]
+    assert "with different contents" in found[0].message
+    assert totals.debited == Decimal(30)
+
+
+def test_a_batch_listed_twice_is_one_duplicate_and_counted_once() -> None:
+    """The batch listing repeating a batch: one ``duplicate``; its balance counts once."""
+    found, totals = check_account(ACCOUNT, [batch(80, allocated=30)] * 2, CLEAN)
+    assert [(d.kind, d.entity_id, d.action_id) for d in found] == [("duplicate", BATCH, None)]
+    assert (totals.batches, totals.current_balance) == (1, Decimal(80))
+
+
+def test_a_batch_without_ledger_rows_must_hold_nothing() -> None:
+    """No ledger rows means the ledger ends at zero: an empty batch is fine, 50 credits not."""
+    assert check_account(ACCOUNT, [batch(0, starting=0)], [])[0] == []
+    (d,) = check_account(ACCOUNT, [batch(50, starting=50)], [])[0]
+    assert (d.kind, d.entity_id, d.expected, d.actual) == ("batch_balance", BATCH, 0, 50)
+    assert d.message == f"batch {BATCH}: current_balance 50 but it has no ledger rows"

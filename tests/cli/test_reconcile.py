@@ -6,6 +6,9 @@ import json
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from thoughtcredits.testing import plant_discrepancies, seed_ledger
 
@@ -84,3 +87,29 @@ def test_report_json_is_the_sdk_convention(fake: ThreadedServer, cli: Cli) -> No
     assert data["startedAt"].endswith("Z")
     totals = data["accounts"][0]["totals"]
     assert isinstance(totals["currentBalance"], int | Decimal)
+
+
+def test_summary_at_80_columns_never_splits_a_number(make_server: Callable[..., Any]) -> None:
+    """On an 80-column terminal each account's line breaks between its parts, and amounts
+    carry thousands separators like the counts."""
+    pytest.importorskip("pyte")
+    from .test_terminal import run_on_pty
+
+    server = make_server()
+
+    def build() -> tuple[str, str]:
+        ledger = server.server.ledger
+        cid = ledger.add_client()
+        account = ledger.create_account(cid, name="Big", starting_balance=123456789012)
+        (batch,) = [b for b in ledger.batches.values() if b.account_id == account.id]
+        ledger.update_batch(batch.id, current_balance=123456788000)
+        return str(cid), account.id
+
+    cid, account = server.call(build)
+    code, _raw, screen = run_on_pty(server, "reconcile", str(cid), "--no-progress")
+    assert code == 0, screen
+    assert all(len(line) <= 80 for line in screen)
+    text = "\n".join(screen)
+    assert f"  {account}         ok" in text
+    for part in ("1 credit (+123,456,789,012)", "1 debit (-1,012)", "balance 123,456,788,000"):
+        assert any(part in line for line in screen), (part, screen)

@@ -202,7 +202,7 @@ def test_a_temporary_name_taken_by_a_symlink_is_skipped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The temporary file is created exclusively: an existing name (a symlink) is not opened."""
-    from thoughtcredits._cli.exports import files as _files
+    from thoughtcredits._cli.exports import tempfiles as _files
 
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")
@@ -230,10 +230,10 @@ def test_resume_without_a_checkpoint_is_a_usage_error(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_api_key_is_never_printed_in_the_resume_command(
-    fake: ThreadedServer, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With --api-key on the command line, the printed command names the variable instead."""
+def fail_with_key_on_the_command_line(
+    fake: ThreadedServer, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *key: str
+) -> Result:
+    """An export given the key as ``key`` (not the variable) that fails at page 2."""
     cid, aid, _ = _seed(fake, actions=60)
     monkeypatch.delenv("THOUGHTCREDITS_API_KEY")
     fake.server.inject(
@@ -241,8 +241,17 @@ def test_the_api_key_is_never_printed_in_the_resume_command(
         Fault(kind="status", status=500, count=4, route="list_credit_actions"),
     )
     target = tmp_path / "d.jsonl"
-    failed = cli("actions", "list", cid, aid, "--type", "debit", "--page-size", "10",
-                 "--api-key", API_KEY, "-o", str(target), sleep=ClockSleep())  # fmt: skip
+    return cli("actions", "list", cid, aid, "--type", "debit", "--page-size", "10",
+               *key, "-o", str(target), sleep=ClockSleep())  # fmt: skip
+
+
+def test_the_api_key_is_never_printed_in_the_resume_command(
+    fake: ThreadedServer, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --api-key on the command line, the printed command names the variable instead."""
+    failed = fail_with_key_on_the_command_line(
+        fake, cli, tmp_path, monkeypatch, "--api-key", API_KEY
+    )
     assert failed.code == 1
     assert API_KEY not in failed.err
     assert '--api-key "$THOUGHTCREDITS_API_KEY"' in failed.err

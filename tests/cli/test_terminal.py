@@ -127,23 +127,127 @@ def test_escape_sequences_in_a_batch_name_never_reach_the_terminal(
     assert "\\x1b]0;owned\\x07\\x1b[2Jevil\\u202etxt.exe" in names.replace(" ", ""), screen
 
 
+def records(screen: list[str]) -> list[dict[str, str]]:
+    """The ``name | value`` blocks of a record-per-block listing (folded values joined)."""
+    found: list[dict[str, str]] = []
+    key = ""
+    for line in screen:
+        if line.startswith("-[ RECORD "):
+            found.append({})
+        elif found and " |" in line:
+            name, value = (part.strip() for part in line.split(" |", 1))
+            key = name or key
+            found[-1][key] = found[-1].get(key, "") + value
+    return found
+
+
 def test_actions_list_keeps_every_amount_whole_at_80_columns(
     demo: tuple[ThreadedServer, str],
 ) -> None:
-    """Every debit's id, amount and source balance are whole on an 80-column screen."""
+    """At 80 columns each debit's timestamp, action, amount, balance after and id are whole.
+
+    They cannot share one line at 80 columns, so each action is a block of lines.
+    """
     server, cid = demo
     account = str(DEMO_ACCOUNT_IDS[0])
     code, _raw, screen = run_on_pty(server, "actions", "list", cid, account, "--type", "debit")
     assert code == 0, screen
+    assert all(len(line) <= 80 for line in screen)
     ledger = server.server.ledger
     rows = server.call(lambda: [(ledger.action_id(r), r) for r in ledger.actions(account, "debit")])
     assert len(rows) == 4
+    shown = records(screen)
+    assert [list(record) for record in shown] == [
+        ["timestamp", "action", "amount", "sourceBalanceOut", "id"]
+    ] * 4
+    for (action_id, action), record in zip(rows, shown, strict=True):
+        assert record["id"] == action_id
+        assert record["action"] == "debit"
+        assert record["amount"] == money(action.amount)
+        assert record["sourceBalanceOut"] == money(action.source_balance_out)
+        assert record["timestamp"].endswith("Z")
+        assert len(record["timestamp"]) == len("2027-01-01T00:00:00.000Z")
+
+
+@pytest.mark.parametrize(
+    ("kind", "after"), [("debit", "sourceBalanceOut"), ("credit", "targetBalanceOut")]
+)
+def test_actions_list_puts_what_people_look_for_first(
+    demo: tuple[ThreadedServer, str], kind: str, after: str
+) -> None:
+    """On a wide terminal: timestamp, action, amount, the balance after, then the id."""
+    server, cid = demo
+    account = str(DEMO_ACCOUNT_IDS[0])
+    code, _raw, screen = run_on_pty(
+        server, "actions", "list", cid, account, "--type", kind, columns=120
+    )
+    assert code == 0, screen
     header = _row(screen, "amount").split()
-    for action_id, action in rows:
-        cells = dict(zip(header, _row(screen, action_id).split(), strict=True))
-        assert cells["id"] == action_id
-        assert cells["amount"] == money(action.amount)
-        assert cells["sourceBalanceOut"] == money(action.source_balance_out)
+    assert header[:5] == ["timestamp", "action", "amount", after, "id"]
+
+
+@pytest.mark.parametrize("columns", [80, 120, 200])
+def test_wide_shows_every_column_whole_at_any_width(
+    demo: tuple[ThreadedServer, str], columns: int
+) -> None:
+    """--wide: every field of every batch is on screen, whole, and no line is cut."""
+    server, cid = demo
+    code, _raw, screen = run_on_pty(server, "batches", "list", cid, "--wide", columns=columns)
+    assert code == 0, screen
+    assert all(len(line) <= columns for line in screen)
+    shown = {record["id"]: record for record in records(screen)}
+    assert len(shown) == 4
+    from thoughtcredits._cli.output.formats import columns_of
+    from thoughtcredits._models import CreditBatch
+
+    for record in shown.values():
+        assert list(record) == list(columns_of(CreditBatch))
+    for batch in server.call(lambda: list(server.server.ledger.batches.values())):
+        record = shown[batch.id]
+        assert record["currentBalance"] == money(batch.current_balance)
+        assert record["startingBalance"] == money(batch.starting_balance)
+        assert record["allocatedCredits"] == money(batch.allocated_credits)
+        assert record["creditAccountId"] == batch.account_id
+        assert record["status"] == "active"
+        for stamp in ("createdAt", "updatedAt"):
+            assert record[stamp].endswith("Z")
+            assert len(record[stamp]) == 24
+
+
+@pytest.mark.parametrize("columns", [80, 100, 160])
+def test_named_columns_are_all_shown_whole_at_any_width(
+    demo: tuple[ThreadedServer, str], columns: int
+) -> None:
+    """--columns id,name,currentBalance,expiresOn: each one shown, the Z of every date kept."""
+    server, cid = demo
+    wanted = "id,name,currentBalance,expiresOn"
+    code, _raw, screen = run_on_pty(
+        server, "batches", "list", cid, "--columns", wanted, columns=columns
+    )
+    assert code == 0, screen
+    assert all(len(line) <= columns for line in screen)
+    batches = server.call(lambda: list(server.server.ledger.batches.values()))
+    if records(screen):
+        shown = {record["id"]: record for record in records(screen)}
+    else:  # a table: one row per batch, the name folded within its column
+        header = _row(screen, "currentBalance")
+        assert header.split() == wanted.split(",")
+        shown = {}
+        for batch in batches:
+            row = _row(screen, batch.id)
+            shown[batch.id] = {"currentBalance": row.split()[-2 if batch.expires_on else -1]}
+            if batch.expires_on:
+                shown[batch.id]["expiresOn"] = row.split()[-1]
+    for batch in batches:
+        assert shown[batch.id]["currentBalance"] == money(batch.current_balance)
+        if batch.expires_on:
+            assert shown[batch.id]["expiresOn"].endswith("Z")
+            assert len(shown[batch.id]["expiresOn"]) == 24
+    if columns >= 100:
+        assert not records(screen)  # wide enough: a table, the name at least 10 wide
+        name_start = _row(screen, "currentBalance").index("name")
+        balance_start = _row(screen, "currentBalance").index("currentBalance")
+        assert balance_start - name_start >= 10
 
 
 def test_chosen_columns_are_all_shown_whole_even_when_wider(

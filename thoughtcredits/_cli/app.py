@@ -23,12 +23,15 @@ from .commands import accounts as _accounts
 from .commands import actions as _actions
 from .commands import batches as _batches
 from .commands import export as _whole
+from .commands import job_status as _job_status
 from .commands import reconcile as _reconcile
 from .commands import serve as _serve
 from .context import Env
 from .errors import UsageError, describe
+from .options import add_output_options, check_output_options
 from .output.safe import safe
 from .parser import ArgumentParser, Subcommands, add_api_options
+from .redact import scrub, secret_values
 
 __all__ = ["COMMANDS", "build_parser", "main", "run"]
 
@@ -38,6 +41,7 @@ COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     _accounts.register,
     _whole.register,
     _reconcile.register,
+    _job_status.register,
     _serve.register,
 )
 """Each command's ``register`` function, in the order ``--help`` lists them."""
@@ -63,18 +67,14 @@ def build_parser() -> ArgumentParser:
         prog="thoughtcredits",
         description="The Thought Industries credits API from the command line.",
         epilog=EXAMPLES,
-        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     add_api_options(parser, defaults=True)
+    add_output_options(parser, hidden=True)  # still accepted before the command name
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     for register in COMMANDS:
         register(commands)
     return parser
-
-
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the epilog's line breaks."""
 
 
 def run(
@@ -88,22 +88,26 @@ def run(
         argv: the arguments after the program name (default ``sys.argv[1:]``).
         sleep: the coroutine the client waits with; tests inject one that records delays.
     """
+    words = sys.argv[1:] if argv is None else list(argv)
+    secrets = secret_values(words)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(words)
+        check_output_options(args, getattr(args, "command", None) or words[0])
     except UsageError as exc:
-        return _fail(f"error: {exc}", 2)
+        # The parser quotes what it refuses: a misspelt --api-key's value must not show.
+        return _fail(f"error: {exc}", 2, secrets)
     except SystemExit as exc:  # --help and --version exit 0 after printing
         return exc.code if isinstance(exc.code, int) else 0
-    env = Env(args, sleep=sleep, argv=sys.argv[1:] if argv is None else argv)
+    env = Env(args, sleep=sleep, argv=words)
     terminated: list[int] = []
     try:
         with env.signals.listening():
             return int(asyncio.run(_main(args, env, terminated)))
     except KeyboardInterrupt:
-        return _fail("error: interrupted", 130)
+        return _fail("error: interrupted", 130, secrets)
     except asyncio.CancelledError:
         if terminated:
-            return _fail("error: terminated", 143)
+            return _fail("error: terminated", 143, secrets)
         raise
     except BrokenPipeError:
         # The reader (e.g. `head`) has gone: stop quietly, and keep Python's own flush at exit
@@ -113,8 +117,9 @@ def run(
     except Exception as exc:
         code, message = describe(exc)
         if getattr(args, "debug", False) and code == 1:
-            traceback.print_exc()
-        return _fail(f"error: {message}", code)
+            # Exception messages quote the server: escaped like every other line.
+            _fail(traceback.format_exc().rstrip("\n"), code, secrets)
+        return _fail(f"error: {message}", code, secrets)
 
 
 async def _main(args: argparse.Namespace, env: Env, terminated: list[int]) -> int:
@@ -142,9 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     return run(argv)
 
 
-def _fail(message: str, code: int) -> int:
+def _fail(message: str, code: int, secrets: Sequence[str] = ()) -> int:
     # An error can quote the server (a 400's message): never let it drive the terminal.
-    print(safe(message), file=sys.stderr, flush=True)
+    lines = scrub(message, secrets).split("\n")
+    print("\n".join(safe(line) for line in lines), file=sys.stderr, flush=True)
     return code
 
 

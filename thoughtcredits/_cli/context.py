@@ -51,9 +51,19 @@ class Env:
         """Print a line on stderr (above the progress bar while one is shown)."""
         self.notes.note(text)
 
-    def progress(self, label: str) -> AbstractContextManager[Progress | None]:
-        """The progress display for ``label`` (see :meth:`Notes.progress`)."""
-        return self.notes.progress(label, stdout_used=self.args.output in (None, "-"))
+    def progress(
+        self, label: str, *, stdout_used: bool | None = None
+    ) -> AbstractContextManager[Progress | None]:
+        """The progress display for ``label`` (see :meth:`Notes.progress`).
+
+        Args:
+            label: what is counted.
+            stdout_used: the command's data goes to stdout; default: when there is no
+                ``-o FILE``.
+        """
+        if stdout_used is None:
+            stdout_used = getattr(self.args, "output", None) in (None, "-")
+        return self.notes.progress(label, stdout_used=stdout_used)
 
     def client(self, **options: Any) -> Client:
         """A client from ``--base-url``/``--api-key`` or the environment."""

@@ -15,6 +15,7 @@ import json
 import os
 import queue
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -211,10 +212,27 @@ def main() -> int:
     _say(f"  total {time.monotonic() - started:.1f}s")
     _say()
     _say("The same commands work against your tenant:")
+    activate = _activation()
+    if activate:
+        _say(f"  {activate}")
     _say(f"  export {ENV_BASE_URL}=https://YOUR-INSTANCE.thoughtindustries.com")
     _say(f"  export {ENV_API_KEY}=...")
     _say("  thoughtcredits --help")
     return 0
+
+
+def _activation() -> str:
+    """How a new shell reaches this environment's ``thoughtcredits``, when it is not on PATH."""
+    scripts = Path(sys.executable).parent
+    found = shutil.which("thoughtcredits")
+    if found is not None and Path(found).parent == scripts:
+        return ""
+    here = Path.cwd()
+    shown = scripts.relative_to(here) if scripts.is_relative_to(here) else scripts
+    activate = shown / "activate"
+    if (scripts / "activate").exists():
+        return f"source {activate}   # this shell only; or run {shown / 'thoughtcredits'}"
+    return f"PATH={shown}:$PATH"
 
 
 if __name__ == "__main__":

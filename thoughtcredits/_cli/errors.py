@@ -15,11 +15,15 @@ from .._exceptions import (
     ResponseValidationError,
 )
 
-__all__ = ["UsageError", "describe"]
+__all__ = ["OutputError", "UsageError", "describe"]
 
 
 class UsageError(Exception):
     """A bad command line or configuration: printed as one line, exit code 2."""
+
+
+class OutputError(Exception):
+    """A value the output format cannot hold (e.g. an amount too wide for parquet): exit 1."""
 
 
 # The API has no idempotency key: re-running a create that reached the server issues twice.
@@ -49,6 +53,8 @@ def describe(exc: BaseException) -> tuple[int, str]:
     """
     if isinstance(exc, UsageError):
         return 2, _one_line(str(exc))
+    if isinstance(exc, OutputError):
+        return 1, _one_line(str(exc))
     if isinstance(exc, AuthenticationError):
         return 1, (
             f"{_status(401)}: the API key was rejected; check --api-key or ${ENV_API_KEY} "

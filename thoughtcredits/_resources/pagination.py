@@ -122,6 +122,20 @@ class AsyncPaginator(Generic[T]):
             return self._resumed
         return format_checkpoint(self._at, self._offset)
 
+    def __repr__(self) -> str:
+        """Where the listing starts and where it is: ``<AsyncPaginator checkpoint='3:Mg'>``."""
+        parts = []
+        if self._start.cursor is not None:
+            parts.append(f"cursor={self._start.cursor!r}")
+        if self._start.page is not None:
+            parts.append(f"page={self._start.page}")
+        if self._max_items is not None:
+            parts.append(f"max_items={self._max_items}")
+        if self._mode != "cursor":
+            parts.append(f"mode={self._mode!r}")
+        parts.append(f"checkpoint={self.checkpoint!r}")
+        return f"<AsyncPaginator {' '.join(parts)}>"
+
     def __aiter__(self) -> AsyncIterator[T]:
         return cast(AsyncIterator[T], self._walk(items=True))
 

@@ -13,14 +13,15 @@ from __future__ import annotations
 import enum
 import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Union, overload
 from uuid import UUID
 
 import attrs
 
+from .._models import attribute_names
 from .exact_json import camel
 
 if TYPE_CHECKING:
@@ -81,16 +82,6 @@ def _fields(pa: Any, cls: type[Any]) -> list[tuple[str, Any]]:
     return [(camel(field.name), _arrow_type(pa, hints[field.name])) for field in attrs.fields(cls)]
 
 
-_NAMES: dict[type[Any], tuple[str, ...]] = {}
-
-
-def _attribute_names(cls: type[Any]) -> tuple[str, ...]:
-    names = _NAMES.get(cls)
-    if names is None:
-        names = _NAMES[cls] = tuple(field.name for field in attrs.fields(cls))
-    return names
-
-
 def arrow_schema(cls: type[Any], extra: Sequence[str] = ()) -> pyarrow.Schema:
     """The Arrow schema of model ``cls``; ``extra`` string columns come first."""
     pa = require_pyarrow()
@@ -105,7 +96,7 @@ def _value(value: object) -> object:
     if isinstance(value, tuple | list):
         return [_value(item) for item in value]
     if attrs.has(type(value)):
-        return {camel(name): _value(getattr(value, name)) for name in _attribute_names(type(value))}
+        return {camel(name): _value(getattr(value, name)) for name in attribute_names(type(value))}
     return value
 
 
@@ -121,7 +112,9 @@ class ArrowRows:
     def __init__(self, cls: type[Any], extra: Sequence[str] = (), batch_rows: int = 65_536):
         self.schema = arrow_schema(cls, extra)
         self._extra = tuple(extra)
-        self._names = _attribute_names(cls)
+        self._names = attribute_names(cls)
+        hints = typing.get_type_hints(cls)
+        self._amounts = tuple(n for n in self._names if _unoptional(hints[n]) is Decimal)
         self._columns: list[list[object]] = [[] for _ in self.schema]
         self._batch_rows = batch_rows
 
@@ -129,7 +122,13 @@ class ArrowRows:
         return len(self._columns[0])
 
     def add(self, item: object, extra: Mapping[str, object] | None = None) -> None:
-        """Add one model (and its ``extra`` column values)."""
+        """Add one model (and its ``extra`` column values).
+
+        Raises:
+            ValueError: an amount does not fit ``decimal128(38, 12)``; nothing is added.
+        """
+        for name in self._amounts:
+            _check_amount(item, name)
         columns = iter(self._columns)
         for name in self._extra:
             next(columns).append(None if extra is None else extra.get(name))
@@ -158,6 +157,30 @@ class ArrowRows:
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
 
+_INTEGER_DIGITS = AMOUNT_PRECISION - AMOUNT_SCALE
+
+
+def _check_amount(item: object, name: str) -> None:
+    value = getattr(item, name)
+    if value is None:
+        return
+    if value.is_finite():
+        if not value:
+            return
+        exponent = value.as_tuple().exponent
+        if value.adjusted() < _INTEGER_DIGITS and (
+            (isinstance(exponent, int) and exponent >= -AMOUNT_SCALE)
+            or value == round(value, AMOUNT_SCALE)  # trailing zeros past the scale: exact
+        ):
+            return
+        which = getattr(item, "id", None)
+        raise ValueError(
+            f"cannot store {camel(name)} {value} exactly as decimal128({AMOUNT_PRECISION}, "
+            f"{AMOUNT_SCALE}): at most {_INTEGER_DIGITS} integer digits and {AMOUNT_SCALE} "
+            f"decimal places" + (f" (item {which})" if which is not None else "")
+        )
+
+
 def _chunks(rows: ArrowRows, items: Iterable[object]) -> Iterator[pyarrow.RecordBatch]:
     for item in items:
         rows.add(item)
@@ -166,12 +189,28 @@ def _chunks(rows: ArrowRows, items: Iterable[object]) -> Iterator[pyarrow.Record
     yield rows.take()
 
 
-def to_arrow(items: Iterable[object], cls: type[Any] | None = None) -> pyarrow.Table:
+@overload
+def to_arrow(items: Iterable[object], cls: type[Any] | None = None) -> pyarrow.Table: ...
+
+
+@overload
+def to_arrow(
+    items: AsyncIterable[object], cls: type[Any] | None = None
+) -> Coroutine[None, None, pyarrow.Table]: ...
+
+
+def to_arrow(
+    items: Iterable[object] | AsyncIterable[object], cls: type[Any] | None = None
+) -> pyarrow.Table | Coroutine[None, None, pyarrow.Table]:
     """SDK models as a ``pyarrow.Table`` with exact ``decimal128(38, 12)`` amounts.
 
     Needs ``pip install 'thoughtcredits[parquet]'``. Columns are the wire's camelCase names;
     timestamps are UTC. ``table.to_pandas(types_mapper=pd.ArrowDtype)`` or
     ``polars.from_arrow(table)`` keep the decimals exact.
+
+    A listing (an :class:`~thoughtcredits.AsyncPaginator`, or any async iterable) is read
+    to its end: ``await tc.to_arrow(client.credit_batches.list(client_id))``. Its rows are
+    gathered into Arrow batches as they arrive, never as a list of models.
 
     >>> import thoughtcredits as tc
     >>> table = tc.to_arrow([], tc.CreditBatch)
@@ -179,25 +218,50 @@ def to_arrow(items: Iterable[object], cls: type[Any] | None = None) -> pyarrow.T
     'decimal128(38, 12)'
 
     Args:
-        items: models of one class (e.g. the batches of a listing).
+        items: models of one class (e.g. the batches of a listing), or an async listing of
+            them (then the result is awaited).
         cls: the model class; needed only when ``items`` may be empty.
 
     Raises:
-        ValueError: ``items`` is empty and ``cls`` is not given, or the items are not models.
-        ImportError: pyarrow is not installed.
+        ValueError: ``items`` is empty and ``cls`` is not given, the items are not models,
+            or an amount does not fit ``decimal128(38, 12)``.
+        ImportError: pyarrow is not installed (raised at once, also for a listing).
     """
     pa = require_pyarrow()
+    if not isinstance(items, Iterable) and isinstance(items, AsyncIterable):
+        return _to_arrow_async(pa, items, cls)
     iterator = iter(items)
     first = next(iterator, None)
+    rows = ArrowRows(_model_class(first, cls))
+    rest: Iterable[object] = iterator if first is None else _prepend(first, iterator)
+    return pa.Table.from_batches(list(_chunks(rows, rest)), schema=rows.schema)
+
+
+def _model_class(first: object, cls: type[Any] | None) -> type[Any]:
     if cls is None:
         if first is None:
             raise ValueError("to_arrow: no items; pass cls= to get an empty table")
         cls = type(first)
     if not attrs.has(cls):
         raise ValueError(f"to_arrow: expected SDK models, got {cls.__name__}")
-    rows = ArrowRows(cls)
-    rest: Iterable[object] = iterator if first is None else _prepend(first, iterator)
-    return pa.Table.from_batches(list(_chunks(rows, rest)), schema=rows.schema)
+    return cls
+
+
+async def _to_arrow_async(
+    pa: Any, items: AsyncIterable[object], cls: type[Any] | None
+) -> pyarrow.Table:
+    iterator = aiter(items)
+    first = await anext(iterator, None)
+    rows = ArrowRows(_model_class(first, cls))
+    batches = []
+    if first is not None:
+        rows.add(first)
+        async for item in iterator:
+            rows.add(item)
+            if rows.full:
+                batches.append(rows.take())
+    batches.append(rows.take())
+    return pa.Table.from_batches(batches, schema=rows.schema)
 
 
 def _prepend(first: object, rest: Iterator[object]) -> Iterator[object]:

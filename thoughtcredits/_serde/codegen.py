@@ -27,6 +27,7 @@ import types
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any, Union, get_args, get_origin
 from uuid import UUID, SafeUUID
 
@@ -174,6 +175,9 @@ class _Writer:
             hook = self.ref("enum_hook", enum_hook)
             cls = self.ref(tp.__name__, tp)
             return f"{members}.get({src}) or {hook}({src}, {cls})"
+        if isinstance(tp, type) and issubclass(tp, Enum):  # closed: an unknown value raises
+            members = self.ref(f"{tp.__name__}_members", {m.value: m for m in tp})
+            return f"{members}[{src}] if type({src}) is str else {self.ref(tp.__name__, tp)}({src})"
         args = get_args(tp)
         if get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis:
             item = self.expression(args[0], "x")
@@ -186,7 +190,9 @@ class _Writer:
             name = self.ref(f"structure_{tp.__name__}", self.converter.get_structure_hook(tp))
             return f"{name}({src}, {self.ref(tp.__name__, tp)})"
         hook = self.ref("hook", self.converter.get_structure_hook(tp))
-        return f"{hook}({src}, {self.ref('type', tp)})"
+        # Never the bare name "type": the generated code calls the builtin type().
+        kind = self.ref(f"{getattr(tp, '__name__', 'field')}_type", tp)
+        return f"{hook}({src}, {kind})"
 
 
 def _indent(lines: list[str]) -> list[str]:

@@ -17,7 +17,8 @@ accounts through your client (so its rate limit and retries apply) and reports e
 from __future__ import annotations
 
 from ._checks import AccountTotals, Discrepancy, DiscrepancyKind
-from ._run import AccountReport, ReconciliationReport, reconcile
+from ._report import AccountReport, ReconciliationReport
+from ._run import reconcile
 
 __all__ = [
     "AccountReport",

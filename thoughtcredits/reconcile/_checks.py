@@ -6,8 +6,10 @@ before (``…BalanceIn``) and after (``…BalanceOut``). So, per entity, in time
 * ``amount_mismatch``: target ``out - in`` and source ``in - out`` must equal ``amount``;
 * ``chain_break``: an entity's next ``in`` must equal its previous ``out``;
 * ``batch_balance``: a batch's balances must not be negative, its ``current_balance`` must
-  equal the last balance its ledger recorded, and it cannot have allocated more credits than
-  were ever credited to it.
+  equal the last balance its ledger recorded (zero for a batch with no ledger rows at all),
+  and it cannot have allocated more credits than were ever credited to it;
+* ``duplicate``: an action or batch listed twice. It is counted once, so one repeated row
+  cannot also break a chain or double a total.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class DiscrepancyKind(StrEnum):
     """An entity's next ``…BalanceIn`` differs from its previous ``…BalanceOut``."""
     BATCH_BALANCE = "batch_balance"
     """A batch's balances are negative or contradict its ledger."""
+    DUPLICATE = "duplicate"
+    """The same action or batch id was listed twice (it is counted once)."""
 
 
 @attrs.frozen
@@ -137,9 +141,21 @@ class AccountCheck:
         self._credited_to: dict[UUID, Decimal] = defaultdict(lambda: _ZERO)
         self._counts = [0, 0]
         self._sums = [_ZERO, _ZERO]
+        # Each action id seen, with the hash of what was listed under it: a repeat is
+        # reported and then ignored, and a repeat with other contents says so.
+        self._seen: dict[UUID, int] = {}
 
     def add(self, action: CreditAction) -> None:
-        """Check one action's amounts and remember its balance changes."""
+        """Check one action's amounts and remember its balance changes.
+
+        An action whose id was already added is reported as a ``duplicate`` and not counted
+        again.
+        """
+        first = self._seen.get(action.id)
+        if first is not None:
+            self._repeated(action, same=first == hash(action))
+            return
+        self._seen[action.id] = hash(action)
         debit = action.action == "debit"
         self._counts[debit] += 1
         self._sums[debit] = _EXACT.add(self._sums[debit], action.amount)
@@ -161,8 +177,34 @@ class AccountCheck:
             if sign > 0:
                 self._credited_to[entity] = _EXACT.add(self._credited_to[entity], action.amount)
 
+    def _repeated(self, action: CreditAction, *, same: bool) -> None:
+        entity = action.source if action.source is not None else action.target
+        contents = "" if same else ", with different contents"
+        self._flag(
+            DiscrepancyKind.DUPLICATE, entity, action.id, None, None,
+            f"action {action.id} was listed twice{contents}; it is counted once",
+        )  # fmt: skip
+
+    def _unique(self, batches: Sequence[CreditBatch]) -> list[CreditBatch]:
+        unique: dict[UUID, CreditBatch] = {}
+        for batch in batches:
+            first = unique.get(batch.id)
+            if first is None:
+                unique[batch.id] = batch
+            else:
+                contents = "" if first == batch else ", with different contents"
+                self._flag(
+                    DiscrepancyKind.DUPLICATE, batch.id, None, None, None,
+                    f"batch {batch.id} was listed twice{contents}; it is counted once",
+                )  # fmt: skip
+        return list(unique.values())
+
     def finish(self, batches: Sequence[CreditBatch]) -> AccountTotals:
-        """Check the balance chains and the batches; return the account's totals."""
+        """Check the balance chains and the batches; return the account's totals.
+
+        A batch listed twice is reported as a ``duplicate`` and counted once.
+        """
+        batches = self._unique(batches)
         last_out: dict[UUID, Decimal] = {}
         for entity, events in self._events.items():
             ordered = _order(events)
@@ -176,7 +218,9 @@ class AccountCheck:
                     )  # fmt: skip
             last_out[entity] = ordered[-1].balance_out
         for batch in batches:
-            self._check_batch(batch, last_out.get(batch.id))
+            # A batch with no ledger row at all has had nothing moved into it: its ledger
+            # ends at zero, so any credits it holds are unaccounted for.
+            self._check_batch(batch, last_out.get(batch.id, _ZERO))
         return AccountTotals(
             batches=len(batches),
             credit_actions=self._counts[0],
@@ -199,7 +243,7 @@ class AccountCheck:
             Discrepancy(kind, self.account_id, entity, action_id, expected, actual, message)
         )
 
-    def _check_batch(self, batch: CreditBatch, ledger_balance: Decimal | None) -> None:
+    def _check_batch(self, batch: CreditBatch, ledger_balance: Decimal) -> None:
         def flag(expected: Decimal | None, actual: Decimal, message: str) -> None:
             self._flag(
                 DiscrepancyKind.BATCH_BALANCE,
@@ -214,12 +258,14 @@ class AccountCheck:
             value: Decimal = getattr(batch, name)
             if value < 0:
                 flag(_ZERO, value, f"{name} is negative ({value})")
-        if ledger_balance is not None and batch.current_balance != ledger_balance:
-            flag(
-                ledger_balance,
-                batch.current_balance,
-                f"current_balance {batch.current_balance} but its ledger ends at {ledger_balance}",
+        if batch.current_balance != ledger_balance:
+            ends = (
+                f"its ledger ends at {ledger_balance}"
+                if batch.id in self._events
+                else "it has no ledger rows"
             )
+            flag(ledger_balance, batch.current_balance,
+                 f"current_balance {batch.current_balance} but {ends}")  # fmt: skip
         issued = self._credited_to.get(batch.id, batch.starting_balance)
         if batch.allocated_credits > issued:
             flag(

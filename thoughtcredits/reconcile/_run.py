@@ -1,70 +1,39 @@
 """``reconcile()``: scan many credit accounts concurrently and report every inconsistency.
 
-The checks themselves are pure (``_checks``); this module fetches each account's
-batches and its credit and debit actions, streams them through the checks, and builds a
-report. Every request goes through the client, so its rate limit and retries apply.
+The checks themselves are pure (``_checks``); this module reads each account consistently
+and builds the report. Every request goes through the client, so its rate limit and retries
+apply.
+
+A consistent read of an account: its batches (``before``), then its credit and debit actions,
+then its batches again (``after``). Every change to the ledger moves a batch (its balance,
+allocation or ``updatedAt``), so when ``before == after`` nothing changed while the actions
+were listed, and they agree with ``after``. When a batch moved, the account is read again,
+``after`` serving as the next ``before``; an account still moving after ``rereads`` re-reads
+is reported as changed during the scan, never with the discrepancies a torn read shows.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
-import attrs
-
 from .. import _args
 from .._args import Id
 from .._models import CreditBatch
-from .._serde.converter import to_json
-from ._checks import AccountCheck, AccountTotals, Discrepancy
+from ._checks import AccountCheck
+from ._report import AccountReport, ReconciliationReport
 
 if TYPE_CHECKING:
     from .._client import Client
 
-__all__ = ["AccountReport", "ReconciliationReport", "reconcile"]
+__all__ = ["discover_accounts", "reconcile"]
 
 ACTION_TYPES = ("credit", "debit")
 
 T = TypeVar("T")
-
-
-@attrs.frozen
-class AccountReport:
-    """The result for one credit account."""
-
-    account_id: UUID
-    totals: AccountTotals
-    discrepancies: tuple[Discrepancy, ...]
-
-
-@attrs.frozen
-class ReconciliationReport:
-    """The result of :func:`reconcile`: per-account totals and every discrepancy found."""
-
-    client_id: UUID
-    started_at: datetime
-    finished_at: datetime
-    accounts: tuple[AccountReport, ...]
-
-    @property
-    def discrepancies(self) -> tuple[Discrepancy, ...]:
-        """Every discrepancy, account by account."""
-        return tuple(d for account in self.accounts for d in account.discrepancies)
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing inconsistent was found."""
-        return not any(account.discrepancies for account in self.accounts)
-
-    def to_json(self) -> bytes:
-        """The report as JSON in the SDK's one convention (:func:`thoughtcredits.to_json`).
-
-        camelCase keys, amounts as exact JSON numbers, timestamps in UTC with ``Z``.
-        """
-        return to_json(self)
 
 
 async def _all(*coroutines: Coroutine[object, object, T]) -> tuple[T, ...]:
@@ -83,30 +52,56 @@ async def _all(*coroutines: Coroutine[object, object, T]) -> tuple[T, ...]:
     return tuple(task.result() for task in tasks)
 
 
-async def _account_ids(client: Client, client_id: str) -> list[UUID]:
-    # No endpoint lists credit accounts; every account has at least its first batch.
-    seen: dict[UUID, None] = {}
+def _key(batch: CreditBatch) -> str:
+    return str(batch.id)
+
+
+def _same(before: Sequence[CreditBatch], after: Sequence[CreditBatch]) -> bool:
+    # Whole batches are compared: a balance that went down and back up still moved the
+    # allocation and ``updatedAt``.
+    return sorted(before, key=_key) == sorted(after, key=_key)
+
+
+async def discover_accounts(client: Client, client_id: str) -> dict[UUID, list[CreditBatch]]:
+    """Every account of the client that has a batch, in the order listed, with its batches.
+
+    No endpoint lists credit accounts; every account has at least its first batch. The
+    batches found serve as each account's first ``before``.
+    """
+    found: dict[UUID, list[CreditBatch]] = {}
     async for batch in client.credit_batches.list(client_id):
-        seen.setdefault(batch.credit_account_id)
-    return list(seen)
+        found.setdefault(batch.credit_account_id, []).append(batch)
+    return found
 
 
-async def _check_one(client: Client, client_id: str, account_id: UUID) -> AccountReport:
-    check = AccountCheck(account_id)
-
+async def _check_one(
+    client: Client,
+    client_id: str,
+    account_id: UUID,
+    before: list[CreditBatch] | None,
+    rereads: int,
+) -> AccountReport:
     async def batches() -> list[CreditBatch]:
         listing = client.credit_batches.list(client_id, credit_account_id=account_id)
         return [batch async for batch in listing]
 
-    async def actions(action_type: str) -> None:
+    async def actions(check: AccountCheck, action_type: str) -> None:
         async for action in client.credit_actions.list(
             client_id, account_id, action_type=action_type
         ):
             check.add(action)
 
-    found, *_ = await _all(batches(), *(actions(kind) for kind in ACTION_TYPES))
-    account_totals = check.finish(found)  # type: ignore[arg-type]
-    return AccountReport(account_id, account_totals, tuple(check.discrepancies))
+    if before is None:
+        before = await batches()
+    for _ in range(rereads + 1):
+        check = AccountCheck(account_id)
+        await _all(*(actions(check, kind) for kind in ACTION_TYPES))
+        after = await batches()
+        totals = check.finish(after)
+        if _same(before, after):
+            return AccountReport(account_id, totals, tuple(check.discrepancies))
+        before = after
+    return AccountReport(account_id, totals, (), changed_during_scan=True)
 
 
 async def reconcile(
@@ -115,20 +110,29 @@ async def reconcile(
     account_ids: Iterable[Id] | None = None,
     *,
     concurrency: int = 8,
+    rereads: int = 3,
     on_account: Callable[[AccountReport], None] | None = None,
 ) -> ReconciliationReport:
     """Check every credit account of a client and report every provable inconsistency.
 
     Accounts are scanned ``concurrency`` at a time; within the client's rate limit each
-    account's batches, credit actions and debit actions are listed at once. Checks: breaks
-    in each source's and target's balance chain, amounts that differ from their balance
-    change, and batches whose balances contradict their ledger (see ``Discrepancy.kind``).
+    account's credit and debit actions are listed at once. Checks: breaks in each source's
+    and target's balance chain, amounts that differ from their balance change, batches whose
+    balances contradict their ledger (a batch with no ledger rows must hold nothing), and
+    rows listed twice (see ``Discrepancy.kind``).
+
+    Each account is checked on a consistent read: its batches are listed before and after
+    its actions, and an account whose batches moved in between is read again. One still
+    moving after ``rereads`` re-reads is reported with ``changed_during_scan=True`` and no
+    discrepancies (``report.ok`` is then False): a ledger being written to is never
+    reported as inconsistent.
 
     Args:
         client: the client to use (its rate limit and retries apply).
         client_id: the client whose accounts to check.
         account_ids: the accounts to check; by default every account that has a batch.
         concurrency: how many accounts to scan at once.
+        rereads: how many times to read again an account that changed during its read.
         on_account: called with each account's report as soon as it is done (progress).
 
     Returns:
@@ -136,16 +140,19 @@ async def reconcile(
     """
     cid = _args.uuid_arg("client_id", client_id)
     _args.integer("concurrency", concurrency, minimum=1)
+    _args.integer("rereads", rereads, minimum=0)
     started = datetime.now(UTC)
+    known: dict[UUID, list[CreditBatch]] = {}
     if account_ids is None:
-        ids = await _account_ids(client, cid)
+        known = await discover_accounts(client, cid)
+        ids = list(known)
     else:
         ids = [UUID(_args.uuid_arg("account_ids[]", account)) for account in account_ids]
     limit = asyncio.Semaphore(concurrency)
 
     async def run(account_id: UUID) -> AccountReport:
         async with limit:
-            report = await _check_one(client, cid, account_id)
+            report = await _check_one(client, cid, account_id, known.get(account_id), rereads)
         if on_account is not None:
             on_account(report)
         return report

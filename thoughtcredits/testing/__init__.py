@@ -1,6 +1,6 @@
 """thoughtcredits.testing: a faithful local credits server for tests, demos and benchmarks.
 
-``FakeCreditsServer`` serves the five credit endpoints of ``/incoming/v2`` from an in-memory
+``FakeCreditsServer`` serves the credit endpoints of ``/incoming/v2`` from an in-memory
 :class:`Ledger` over real HTTP on 127.0.0.1, with bearer auth, validation, pagination, an
 optional rate limiter, a request log and injectable faults::
 
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .._transports.mock import MockTransport, json_response
     from ._ledger.ledger import Ledger
-    from ._ledger.plant import Planted, plant_discrepancies
+    from ._ledger.plant import Planted, ScanWriter, plant_discrepancies
     from ._ledger.records import AccountRecord, ActionRow, BatchRecord, ClientRecord, LedgerError
     from ._ledger.seed import (
         DEMO_ACCOUNT_IDS,
@@ -67,6 +67,7 @@ __all__ = [
     "Planted",
     "RecordedRequest",
     "RecordingSleep",
+    "ScanWriter",
     "Seeded",
     "SlidingWindow",
     "StateError",
@@ -88,6 +89,7 @@ _MODULES = {
     "MockTransport": ".._transports.mock",
     "json_response": ".._transports.mock",
     "Planted": "._ledger.plant",
+    "ScanWriter": "._ledger.plant",
     "plant_discrepancies": "._ledger.plant",
     "LedgerError": "._ledger.records",
     "DEMO_ACCOUNT_IDS": "._ledger.seed",

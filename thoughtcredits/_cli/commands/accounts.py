@@ -5,7 +5,8 @@ from __future__ import annotations
 from ..._models import CreditAccount
 from .. import argtypes
 from ..context import Env
-from ..parser import ArgumentParser, Subcommands, api_command
+from ..options import ONE_OBJECT, add_output_options
+from ..parser import CLIENT_HELP, ArgumentParser, Subcommands, api_command
 
 __all__ = ["register"]
 
@@ -17,9 +18,12 @@ def register(commands: Subcommands) -> None:
     create = api_command(
         sub, "create", _create, help="create a credit account (and its first credit batch)"
     )
-    create.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid)
-    create.add_argument("--name", required=True)
-    create.add_argument("--starting-balance", type=argtypes.amount, required=True, metavar="N")
+    create.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid, help=CLIENT_HELP)
+    create.add_argument("--name", required=True, help="the account's name")
+    create.add_argument(
+        "--starting-balance", type=argtypes.amount, required=True, metavar="N",
+        help="the credits of its first batch, exact (e.g. 1000 or 12.5)",
+    )  # fmt: skip
     create.add_argument(
         "--notify-email",
         dest="notify_emails",
@@ -36,7 +40,10 @@ def register(commands: Subcommands) -> None:
         metavar="ID",
         help="a license to associate; repeat for several",
     )
-    create.add_argument("--type", dest="account_type", choices=("client", "company"))
+    create.add_argument(
+        "--type", dest="account_type", choices=("client", "company"),
+        help="the account's classification",
+    )  # fmt: skip
     create.add_argument(
         "--batch-days-until-expire",
         type=argtypes.positive_int,
@@ -50,6 +57,7 @@ def register(commands: Subcommands) -> None:
         help="the fewest credits a batch may hold",
     )
     create.add_argument("--credit-batch-name", metavar="NAME", help="name of the first batch")
+    add_output_options(create, **ONE_OBJECT)
 
 
 async def _create(env: Env) -> int:

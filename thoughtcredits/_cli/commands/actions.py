@@ -7,7 +7,16 @@ from ..._resources.pagination import AsyncPaginator
 from ...reconcile._run import ACTION_TYPES
 from .. import argtypes
 from ..context import Env
-from ..parser import ArgumentParser, Subcommands, add_list_options, api_command, rate_limit, start
+from ..options import add_output_options
+from ..parser import (
+    CLIENT_HELP,
+    ArgumentParser,
+    Subcommands,
+    add_list_options,
+    api_command,
+    rate_limit,
+)
+from .exporting import listing_identity
 from .listing import stream_listing
 
 __all__ = ["register"]
@@ -20,8 +29,10 @@ def register(commands: Subcommands) -> None:
     listing = api_command(
         sub, "list", _list, help="list the credit actions (the ledger) of a credit account"
     )
-    listing.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid)
-    listing.add_argument("account_id", metavar="ACCOUNT_ID", type=argtypes.uuid)
+    listing.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid, help=CLIENT_HELP)
+    listing.add_argument(
+        "account_id", metavar="ACCOUNT_ID", type=argtypes.uuid, help="the credit account (a UUID)"
+    )
     listing.add_argument(
         "--type",
         dest="action_type",
@@ -29,23 +40,28 @@ def register(commands: Subcommands) -> None:
         help="the action type: credit or debit (required by the API)",
     )
     add_list_options(listing)
+    add_output_options(listing)
 
 
 async def _list(env: Env) -> int:
     args = env.args
     async with env.client(rate_limit=rate_limit(args)) as client:
 
-        def listing(resume_from: str | None) -> AsyncPaginator[CreditAction]:
+        def listing(cursor: str | None) -> AsyncPaginator[CreditAction]:
             return client.credit_actions.list(
                 args.client_id,
                 args.account_id,
                 action_type=args.action_type,
                 page_size=args.page_size,
-                cursor=start(args, resume_from),
-                resume_from=resume_from,
+                cursor=cursor or args.cursor,
             )
 
-        written = await stream_listing(env, listing, CreditAction, f"{args.action_type} actions")
+        identity = listing_identity(
+            env, "actions list", clientId=args.client_id, creditAccountId=args.account_id,
+            actionType=args.action_type, cursor=args.cursor,
+        )  # fmt: skip
+        label = f"{args.action_type} actions"
+        written = await stream_listing(env, listing, CreditAction, label, identity)
     if written == 0 and args.action_type not in ACTION_TYPES:
         # The set of types is open, so this is not an error; but an empty answer for a
         # misspelt type must not look like "no data".

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from ..._args import NOT_GIVEN, NotGiven
 from ..._models import CreditBatch
 from ..._resources.pagination import AsyncPaginator
 from .. import argtypes
 from ..context import Env
 from ..errors import UsageError
-from ..parser import ArgumentParser, Subcommands, add_list_options, api_command, rate_limit, start
+from ..options import ONE_OBJECT, add_output_options
+from ..parser import (
+    CLIENT_HELP,
+    ArgumentParser,
+    Subcommands,
+    add_list_options,
+    api_command,
+    rate_limit,
+)
+from .exporting import listing_identity
 from .listing import stream_listing
 
 __all__ = ["register"]
+
+T = TypeVar("T")
 
 
 def register(commands: Subcommands) -> None:
@@ -21,47 +35,66 @@ def register(commands: Subcommands) -> None:
     actions = batches.add_subparsers(title="actions", metavar="ACTION", required=True)
 
     listing = api_command(actions, "list", _list, help="list a client's credit batches")
-    listing.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid)
+    listing.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid, help=CLIENT_HELP)
     listing.add_argument("--account", type=argtypes.uuid, metavar="ID", help="only this account")
     add_list_options(listing)
+    add_output_options(listing)
 
     create = api_command(actions, "create", _create, help="issue a new credit batch")
-    create.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid)
-    create.add_argument("--starting-balance", type=argtypes.amount, required=True, metavar="N")
-    create.add_argument("--account", type=argtypes.uuid, metavar="ID", help="the credit account")
-    create.add_argument("--name")
+    create.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid, help=CLIENT_HELP)
     create.add_argument(
-        "--expires-on", type=argtypes.iso_datetime, metavar="ISO", help="e.g. 2027-01-01 (UTC)"
-    )
+        "--starting-balance", type=argtypes.amount, required=True, metavar="N",
+        help="the credits to issue, exact (e.g. 100 or 12.5)",
+    )  # fmt: skip
+    create.add_argument(
+        "--account", type=argtypes.uuid, metavar="ID",
+        help="the credit account (default: the client's only one)",
+    )  # fmt: skip
+    create.add_argument("--name", help="the batch's name")
+    create.add_argument(
+        "--expires-on", type=argtypes.iso_datetime, metavar="ISO",
+        help="when it expires, e.g. 2027-01-01 (read as UTC)",
+    )  # fmt: skip
+    add_output_options(create, **ONE_OBJECT)
 
     update = api_command(
         actions, "update", _update, help="rename, re-date or set the balance of a batch"
     )
-    update.add_argument("batch_id", metavar="BATCH_ID", type=argtypes.uuid)
-    update.add_argument("--name")
-    update.add_argument("--expires-on", type=argtypes.iso_datetime, metavar="ISO")
+    update.add_argument(
+        "batch_id", metavar="BATCH_ID", type=argtypes.uuid, help="the batch (a UUID)"
+    )
+    update.add_argument("--name", help="the new name")
+    update.add_argument(
+        "--expires-on", type=argtypes.iso_datetime, metavar="ISO",
+        help="the new expiry, e.g. 2027-01-01 (read as UTC)",
+    )  # fmt: skip
     update.add_argument(
         "--current-balance",
         type=argtypes.whole_amount,
         metavar="N",
-        help="the new balance; lower writes a debit action, higher a credit",
+        help="the new balance, a whole number (the API takes an integer here); lower writes "
+        "a debit action, higher a credit",
     )
+    add_output_options(update, **ONE_OBJECT)
 
 
 async def _list(env: Env) -> int:
     args = env.args
     async with env.client(rate_limit=rate_limit(args)) as client:
 
-        def listing(resume_from: str | None) -> AsyncPaginator[CreditBatch]:
+        def listing(cursor: str | None) -> AsyncPaginator[CreditBatch]:
             return client.credit_batches.list(
                 args.client_id,
                 credit_account_id=args.account,
                 page_size=args.page_size,
-                cursor=start(args, resume_from),
-                resume_from=resume_from,
+                cursor=cursor or args.cursor,
             )
 
-        await stream_listing(env, listing, CreditBatch, "batches")
+        identity = listing_identity(
+            env, "batches list", clientId=args.client_id, creditAccountId=args.account,
+            cursor=args.cursor,
+        )  # fmt: skip
+        await stream_listing(env, listing, CreditBatch, "batches", identity)
     return 0
 
 
@@ -90,11 +123,16 @@ async def _update(env: Env) -> int:
         )
     with env.output(CreditBatch) as writer:
         async with env.client() as client:
+            # An option not given stays unchanged: NOT_GIVEN (None would ask to clear it).
             batch = await client.credit_batches.update(
                 args.batch_id,
-                name=args.name,
-                expires_on=args.expires_on,
-                current_balance=args.current_balance,
+                name=_unchanged_if_none(args.name),
+                expires_on=_unchanged_if_none(args.expires_on),
+                current_balance=_unchanged_if_none(args.current_balance),
             )
         writer.write(batch)
     return 0
+
+
+def _unchanged_if_none(value: T | None) -> T | NotGiven:
+    return NOT_GIVEN if value is None else value

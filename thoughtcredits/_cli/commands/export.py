@@ -19,10 +19,10 @@ from ...reconcile._run import ACTION_TYPES
 from .. import argtypes
 from ..context import Env
 from ..errors import UsageError
-from ..exports.checkpoint import Checkpoint
-from ..exports.files import CHECKPOINT_SUFFIX
-from ..parser import Subcommands, add_rate_limit, api_command, rate_limit
-from .listing import Source, export_sources
+from ..exports.checkpoint import Checkpoint, checkpoint_of
+from ..options import add_output_options, add_progress
+from ..parser import CLIENT_HELP, Subcommands, add_rate_limit, api_command, rate_limit
+from .exporting import Source, export_sources, listing_identity
 
 __all__ = ["ACTION_COLUMNS", "register"]
 
@@ -45,7 +45,7 @@ def register(commands: Subcommands) -> None:
             "An interrupted export keeps what it wrote; add --resume to continue it."
         ),
     )
-    parser.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid)
+    parser.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid, help=CLIENT_HELP)
     parser.add_argument("--to", required=True, metavar="DIR", help="the directory to write to")
     parser.add_argument(
         "--account",
@@ -63,11 +63,9 @@ def register(commands: Subcommands) -> None:
         "--resume", action="store_true", help="continue an interrupted export in DIR"
     )
     add_rate_limit(parser)
+    add_progress(parser, parser)
+    add_output_options(parser, formats=_EXPORT_FORMATS, output=False, columns=False, wide=False)
     parser.set_defaults(max_items=None, cursor=None)
-
-
-def _checkpoint(path: Path) -> Path:
-    return path.with_name(path.name + CHECKPOINT_SUFFIX)
 
 
 async def _run(env: Env) -> int:
@@ -77,46 +75,55 @@ async def _run(env: Env) -> int:
         raise UsageError(f"export: --format must be one of {', '.join(_EXPORT_FORMATS)}")
     args.format = fmt
     folder = Path(args.to)
-    folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - one local call
     batches_file = folder / f"credit-batches.{fmt}"
     actions_file = folder / f"credit-actions.{fmt}"
     resume = bool(args.resume)
-    if resume and not any(_checkpoint(p).exists() for p in (batches_file, actions_file)):
+    if resume and not any(checkpoint_of(p).exists() for p in (batches_file, actions_file)):
         raise UsageError(f"nothing to resume in {folder}: no export checkpoint there")
+    folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - one local call
     async with env.client(rate_limit=rate_limit(args)) as client:
-        with env.progress("export"):
-            accounts = await _batches(env, client, batches_file, resume=resume)
-            args.resume = resume and _checkpoint(actions_file).exists()
-            await _actions(env, client, actions_file, accounts)
+        with env.progress("export", stdout_used=False):
+            accounts, counted = await _batches(env, client, batches_file, resume=resume)
+            args.resume = resume and checkpoint_of(actions_file).exists()
+            await _actions(env, client, actions_file, accounts, counted)
     env.note(f"exported to {batches_file} and {actions_file}")
     return 0
 
 
-async def _batches(env: Env, client: Client, target: Path, *, resume: bool) -> list[str]:
-    """Export the batches (unless a resumed job already has) and return the account ids."""
+def _identity(env: Env, file: str) -> dict[str, object]:
     args = env.args
-    actions_checkpoint = _checkpoint(target.with_name(f"credit-actions.{args.format}"))
+    return listing_identity(
+        env, "export", file=file, clientId=args.client_id, accounts=list(args.accounts)
+    )
+
+
+async def _batches(
+    env: Env, client: Client, target: Path, *, resume: bool
+) -> tuple[list[str], int]:
+    """Export the batches (unless a resumed job already has); the account ids and the count."""
+    args = env.args
+    actions_checkpoint = checkpoint_of(target.with_name(f"credit-actions.{args.format}"))
     if resume and actions_checkpoint.exists():
-        # The batches were complete before the actions began; their accounts were recorded.
-        return list(Checkpoint.read(actions_checkpoint).position["state"]["accounts"])
+        # The batches were complete before the actions began; their accounts were recorded
+        # (the actions export checks the checkpoint belongs to this export before using it).
+        position = Checkpoint.read(actions_checkpoint).position
+        return list((position.get("state") or {}).get("accounts", [])), 0
     accounts: list[str] = []
-    if resume and not _checkpoint(target).exists() and target.exists():  # noqa: ASYNC240
+    if resume and not checkpoint_of(target).exists() and target.exists():  # noqa: ASYNC240
         async for batch in client.credit_batches.list(args.client_id, page_size=args.page_size):
             _add(accounts, batch)
-        return accounts
+        return accounts, 0
 
-    def batches(resume_from: str | None) -> AsyncPaginator[CreditBatch]:
-        return client.credit_batches.list(
-            args.client_id, page_size=args.page_size, resume_from=resume_from
-        )
+    def batches(cursor: str | None) -> AsyncPaginator[CreditBatch]:
+        return client.credit_batches.list(args.client_id, page_size=args.page_size, cursor=cursor)
 
-    args.resume = resume and _checkpoint(target).exists()
+    args.resume = resume and checkpoint_of(target).exists()
     state: dict[str, Any] = {"accounts": accounts}
-    await export_sources(
-        env, target, CreditBatch, [Source(batches)], "export", state=state,
-        on_item=lambda batch: _add(state["accounts"], batch), finish_progress=False,
+    written = await export_sources(
+        env, target, CreditBatch, [Source(batches)], "export", _identity(env, target.stem),
+        state=state, on_item=lambda batch: _add(state["accounts"], batch), totals=False,
     )  # fmt: skip
-    return list(state["accounts"])
+    return list(state["accounts"]), written
 
 
 def _add(accounts: list[str], batch: CreditBatch) -> None:
@@ -126,7 +133,7 @@ def _add(accounts: list[str], batch: CreditBatch) -> None:
         accounts.append(account)
 
 
-async def _actions(env: Env, client: Client, target: Path, found: list[str]) -> None:
+async def _actions(env: Env, client: Client, target: Path, found: list[str], counted: int) -> None:
     args = env.args
     accounts = list(found)
     for account in args.accounts:
@@ -134,16 +141,16 @@ async def _actions(env: Env, client: Client, target: Path, found: list[str]) -> 
             accounts.append(str(UUID(account)))
 
     def source(account: str, action_type: str) -> Source:
-        def open_listing(resume_from: str | None) -> AsyncPaginator[CreditAction]:
+        def open_listing(cursor: str | None) -> AsyncPaginator[CreditAction]:
             return client.credit_actions.list(
                 args.client_id, account, action_type=action_type,
-                page_size=args.page_size, resume_from=resume_from,
+                page_size=args.page_size, cursor=cursor,
             )  # fmt: skip
 
         return Source(open_listing, {"creditAccountId": account, "actionType": action_type})
 
     sources = [source(account, kind) for account in accounts for kind in ACTION_TYPES]
     await export_sources(
-        env, target, CreditAction, sources, "export", extra=ACTION_COLUMNS,
-        state={"accounts": accounts},
+        env, target, CreditAction, sources, "export", _identity(env, target.stem),
+        extra=ACTION_COLUMNS, state={"accounts": accounts}, counted=counted, totals=False,
     )  # fmt: skip

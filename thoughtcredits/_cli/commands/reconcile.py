@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import textwrap
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,9 +12,10 @@ from ..._serde.exact_json import format_decimal
 from ...reconcile import AccountReport, ReconciliationReport, reconcile
 from .. import argtypes
 from ..context import Env
-from ..exports.files import write_atomically
+from ..exports.tempfiles import write_atomically
+from ..options import add_output_options, add_progress
 from ..output.safe import safe
-from ..parser import Subcommands, add_rate_limit, api_command, rate_limit
+from ..parser import CLIENT_HELP, Subcommands, add_rate_limit, api_command, rate_limit
 
 __all__ = ["DISCREPANCIES_FOUND", "register"]
 
@@ -34,7 +37,7 @@ def register(commands: Subcommands) -> None:
             f"ledger. Exits {DISCREPANCIES_FOUND} when anything is found."
         ),
     )
-    parser.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid)
+    parser.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid, help=CLIENT_HELP)
     parser.add_argument(
         "--account",
         dest="accounts",
@@ -51,15 +54,23 @@ def register(commands: Subcommands) -> None:
     parser.add_argument(
         "--report", metavar="FILE", help="write the machine-readable report (JSON) to FILE"
     )
+    add_progress(parser, parser)
+    add_output_options(
+        parser, formats=("text", "json", "jsonl"), output=False, columns=False, wide=False
+    )
 
 
 async def _reconcile(env: Env) -> int:
     args = env.args
-    with env.progress("accounts") as progress:
+    checked = 0
+    # The summary is printed after the display has ended: they never share the screen.
+    with env.progress("accounts", stdout_used=False) as progress:
 
         def done(account: AccountReport) -> None:
+            nonlocal checked
+            checked += 1
             if progress is not None:
-                progress.advance(1, total=len(args.accounts) if args.accounts else None)
+                progress.update(checked, total=len(args.accounts) if args.accounts else None)
 
         async with env.client(rate_limit=rate_limit(args)) as client:
             report = await reconcile(
@@ -71,7 +82,8 @@ async def _reconcile(env: Env) -> int:
     if args.format in ("json", "jsonl"):
         sys.stdout.write(report.to_json().decode() + "\n")
     else:
-        sys.stdout.write(summary(report))
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        sys.stdout.write(summary(report, width))
     return 0 if report.ok else DISCREPANCIES_FOUND
 
 
@@ -80,24 +92,53 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
     return f"{count:,} {singular if count == 1 else (many or singular + 's')}"
 
 
+def _money(amount: Decimal) -> str:
+    """An exact amount with thousands separators, as counts have: ``12,345.5``."""
+    return f"{Decimal(format_decimal(amount)):,f}"
+
+
 def _moved(sign: str, amount: Decimal) -> str:
     # No "(-0)": an account with no debits says only how many there were.
-    return "" if amount == 0 else f" ({sign}{format_decimal(amount)})"
+    return "" if amount == 0 else f" ({sign}{_money(amount)})"
 
 
-def summary(report: ReconciliationReport) -> str:
-    """The human summary: one line per account, then every discrepancy."""
+def _fold(parts: list[str], width: int | None, indent: int) -> list[str]:
+    """``parts`` joined by two spaces; on a terminal, broken between parts to fit ``width``.
+
+    A part (a count, an amount, an id) is never split across lines.
+    """
+    if width is None:
+        return ["  ".join(parts)]
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + 2 + len(part) <= width:
+            lines[-1] += "  " + part
+        else:
+            lines.append(" " * indent + part)
+    return lines
+
+
+def summary(report: ReconciliationReport, width: int | None = None) -> str:
+    """The human summary: one line per account, then every discrepancy.
+
+    Args:
+        report: the reconciliation's report.
+        width: the terminal's width: an account's line is broken between its parts to fit,
+            never inside a number. None (a file or a pipe): one line per account.
+    """
     accounts = plural(len(report.accounts), "credit account")
     lines = [f"reconciled {accounts} of client {report.client_id}"]
     for account in report.accounts:
         t = account.totals
         status = "ok" if not account.discrepancies else f"{len(account.discrepancies)} FOUND"
-        lines.append(
-            f"  {account.account_id}  {status:>9}  {plural(t.batches, 'batch', 'batches')}  "
-            f"{plural(t.credit_actions, 'credit')}{_moved('+', t.credited)}  "
-            f"{plural(t.debit_actions, 'debit')}{_moved('-', t.debited)}  "
-            f"balance {format_decimal(t.current_balance)}"
-        )
+        parts = [
+            f"  {account.account_id}  {status:>9}",
+            plural(t.batches, "batch", "batches"),
+            f"{plural(t.credit_actions, 'credit')}{_moved('+', t.credited)}",
+            f"{plural(t.debit_actions, 'debit')}{_moved('-', t.debited)}",
+            f"balance {_money(t.current_balance)}",
+        ]
+        lines.extend(_fold(parts, width, indent=6))
     found = report.discrepancies
     lines.append(
         "no discrepancies"
@@ -105,5 +146,18 @@ def summary(report: ReconciliationReport) -> str:
         else plural(len(found), "discrepancy", "discrepancies") + ":"
     )
     # Messages quote server-supplied values: neutralize control characters for the terminal.
-    lines.extend(f"  [{d.kind}] {safe(d.message)}" for d in found)
+    for d in found:
+        text = f"  [{d.kind}] {safe(d.message)}"
+        if width is None:
+            lines.append(text)
+        else:
+            lines.extend(
+                textwrap.wrap(
+                    text,
+                    width,
+                    subsequent_indent="    ",
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+            )
     return "\n".join(lines) + "\n"

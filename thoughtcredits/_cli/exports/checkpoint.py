@@ -1,61 +1,178 @@
-"""``FILE.checkpoint``: where an interrupted export stopped, as JSON in the SDK's convention."""
+"""``FILE.checkpoint``: what an export is, where it stopped, and what its file must hold.
+
+A checkpoint names the listing it belongs to (its *identity*: command, client, account, type,
+filters, format), the file holding the items written so far with that file's length, SHA-256
+and item count, and the position to continue from. A checksum over all of it catches a hand
+edit. ``--resume`` refuses a checkpoint for another listing, or one its file does not match,
+before anything is sent or touched.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from ..._serde.exact_json import dumps, loads_exact
+from ..._version import version
 from ..errors import UsageError
+from .tempfiles import write_atomically
 
-__all__ = ["Checkpoint"]
+__all__ = ["CHECKPOINT_SUFFIX", "Checkpoint", "Part", "checkpoint_of", "different"]
 
-_CHECKPOINT_VERSION = 1
+CHECKPOINT_SUFFIX = ".checkpoint"
+_VERSION = 2
+# A checkpoint is a few hundred bytes; reading a planted huge file must not cost its size.
+_MAX_BYTES = 1 << 20
 
 
-class Checkpoint:
-    """Where an interrupted export stopped: its format, size and listing position.
+def checkpoint_of(target: Path) -> Path:
+    """``FILE.checkpoint`` for ``FILE``."""
+    return target.with_name(target.name + CHECKPOINT_SUFFIX)
+
+
+def different(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> str:
+    """The first difference between two identities, as ``key a, not b``; "" when equal."""
+    for key in dict.fromkeys([*wanted, *saved]):
+        if saved.get(key) != wanted.get(key):
+            return f"{key} {_show(saved.get(key))}, not {_show(wanted.get(key))}"
+    return ""
+
+
+def _show(value: object) -> str:
+    return "(none)" if value is None else dumps(value).decode()
+
+
+@attrs.frozen
+class Part:
+    """One file of an export's items, as the checkpoint vouches for it.
 
     Attributes:
-        format: the output format the partial file is written in.
-        items: how many items the partial file holds.
-        size: the partial file's length in bytes when the checkpoint was taken.
-        position: the command's own resume state (e.g. ``{"resumeFrom": token}``).
+        file: its name, beside the target.
+        size: its length in bytes at the checkpoint (anything after is dropped).
+        sha256: the SHA-256 of those ``size`` bytes, in hex.
+        items: how many items those bytes hold.
     """
 
-    def __init__(self, format: str, items: int, size: int, position: dict[str, Any]) -> None:
-        self.format = format
-        self.items = items
-        self.size = size
-        self.position = position
+    file: str
+    size: int
+    sha256: str
+    items: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The part as checkpoint JSON."""
+        return {"file": self.file, "bytes": self.size, "sha256": self.sha256, "items": self.items}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Part:
+        """Read a part; ``ValueError`` (or ``KeyError``, ``TypeError``) when malformed."""
+        return cls(
+            _plain_name(data["file"]), _count(data["bytes"]), str(data["sha256"]),
+            _count(data["items"]),
+        )  # fmt: skip
+
+
+@attrs.frozen
+class Checkpoint:
+    """Where an export stopped, and what its files hold up to there.
+
+    A text export has one file. A parquet export, which can only be checkpointed closed, has
+    one per segment closed so far (merged into one file when it ends).
+
+    Attributes:
+        identity: the listing and its output format (``{"command": "actions list", ...}``).
+        parts: the files holding the items, in order.
+        position: where the listing continues (``{"source": 0, "cursor": ..., "skip": 3}``).
+        sdk: the version of thoughtcredits that wrote it.
+    """
+
+    identity: Mapping[str, Any]
+    parts: tuple[Part, ...]
+    position: Mapping[str, Any]
+    sdk: str = attrs.field(factory=version)
+
+    @property
+    def items(self) -> int:
+        """How many items the files hold."""
+        return sum(part.items for part in self.parts)
+
+    def _body(self) -> dict[str, Any]:
+        return {
+            "version": _VERSION,
+            "sdk": self.sdk,
+            "identity": dict(self.identity),
+            "items": self.items,
+            "files": [part.to_json() for part in self.parts],
+            "position": dict(self.position),
+        }
 
     def to_bytes(self) -> bytes:
         """The checkpoint file's JSON (``tc.to_json`` conventions: camelCase)."""
-        return dumps(
-            {
-                "version": _CHECKPOINT_VERSION,
-                "format": self.format,
-                "items": self.items,
-                "bytes": self.size,
-                "position": self.position,
-            }
-        )
+        body = self._body()
+        return dumps({**body, "checksum": _checksum(body)})
+
+    def save(self, path: Path) -> None:
+        """Write the checkpoint to ``path`` atomically (the old one or the new, never half)."""
+        write_atomically(path, self.to_bytes() + b"\n")
 
     @classmethod
     def read(cls, path: Path) -> Checkpoint:
-        """Load a checkpoint file.
+        """Load a checkpoint file, refusing one that was edited or is of another version.
 
         Raises:
-            UsageError: the file is missing or not a checkpoint this version wrote.
+            UsageError: the file is missing, edited, or not a checkpoint this version reads.
         """
         try:
-            data = loads_exact(path.read_bytes())
-            if data.get("version") != _CHECKPOINT_VERSION:
-                raise ValueError("unknown version")
-            return cls(
-                str(data["format"]), int(data["items"]), int(data["bytes"]), dict(data["position"])
-            )
+            with open(path, "rb") as stream:
+                raw = stream.read(_MAX_BYTES + 1)
+            if len(raw) > _MAX_BYTES:
+                raise ValueError(f"over {_MAX_BYTES:,} bytes")
+            data = loads_exact(raw)
         except FileNotFoundError:
             raise UsageError(f"nothing to resume: {path} does not exist") from None
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{path} cannot be read as a checkpoint ({exc})") from None
+        if not isinstance(data, dict) or data.get("version") != _VERSION:
+            found = data.get("version") if isinstance(data, dict) else None
+            raise UsageError(
+                f"{path} is not a checkpoint this version of thoughtcredits can resume "
+                f"(format {_show(found)}, expected {_VERSION}); delete it to start again"
+            )
+        checksum = data.pop("checksum", None)
+        if checksum != _checksum(data):
+            raise UsageError(
+                f"{path} has been modified since it was written; delete it and the partial "
+                "file to start again"
+            )
+        try:
+            checkpoint = cls(
+                identity=dict(data["identity"]),
+                parts=tuple(Part.from_json(part) for part in data["files"]),
+                position=dict(data["position"]),
+                sdk=str(data["sdk"]),
+            )
+            if not checkpoint.parts or checkpoint.items != _count(data["items"]):
+                raise ValueError("its files do not add up to its items")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UsageError(f"{path} is not a checkpoint this version can read ({exc})") from None
+        return checkpoint
+
+
+def _checksum(body: Mapping[str, Any]) -> str:
+    return hashlib.sha256(dumps(body)).hexdigest()
+
+
+def _count(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"not a count: {value!r}")
+    return value
+
+
+def _plain_name(value: object) -> str:
+    # The file is always beside the target: a path elsewhere is not ours to open.
+    if not isinstance(value, str) or not value or "/" in value or value in (".", ".."):
+        raise ValueError(f"not a file name: {value!r}")
+    return value

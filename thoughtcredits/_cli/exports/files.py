@@ -1,161 +1,104 @@
-"""Files that appear whole or not at all, and exports that survive an interruption.
+"""Exports that appear whole or not at all, and survive any interruption, ``kill -9`` included.
 
-An export to ``FILE`` writes to a unique temporary file beside it, created exclusively and
-never through a symlink, and renames it over ``FILE`` only when the listing is complete. While
-it runs, ``FILE.lock`` (held with ``flock``) refuses a second export to the same ``FILE``. When
-it is interrupted (Ctrl-C, SIGTERM, an API error) the items written so far become
-``FILE.partial`` and ``FILE.checkpoint`` records where the listing stopped; ``--resume``
-appends to ``FILE.partial`` from there and finally renames it to ``FILE``.
+An export to ``FILE`` writes a locked temporary file beside it (:mod:`.tempfiles`) and renames
+it over ``FILE`` only when the listing is complete. While it runs, ``FILE.lock`` refuses a
+second export to the same ``FILE``, and every second or so (at a page's end) the file is
+flushed to disk and ``FILE.checkpoint`` records the listing, the file's length, hash and item
+count, and where the listing continues: a killed export loses at most that much.
+
+A parquet file is readable only once closed (its footer comes last), so a parquet export is
+written as segments, each a closed parquet file, one every few seconds; the checkpoint lists
+them, and they are merged into ``FILE`` at the end.
+
+Interrupted any other way (Ctrl-C, SIGTERM, an API error, a refused value, a full disk), what
+is whole is kept as ``FILE.partial``, a valid file of its format. ``--resume`` checks the
+checkpoint against the command and the files (:mod:`.opening`), then continues from there.
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import io
 import os
-import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import UsageError
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, Part, checkpoint_of
+from .disk import DiskStream
+from .tempfiles import open_locked
 
-__all__ = [
-    "CHECKPOINT_SUFFIX",
-    "LOCK_SUFFIX",
-    "PARTIAL_SUFFIX",
-    "ExportFile",
-    "create_exclusive",
-    "lock",
-    "write_atomically",
-]
+__all__ = ["CHECKPOINT_SECONDS", "PARTIAL_SUFFIX", "SEGMENT_SECONDS", "ExportFile", "Merge"]
 
 PARTIAL_SUFFIX = ".partial"
-CHECKPOINT_SUFFIX = ".checkpoint"
-LOCK_SUFFIX = ".lock"
-# O_NOFOLLOW: a symlink planted at the name is refused (ELOOP), never written through.
-_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+CHECKPOINT_SECONDS = 1.0
+"""At most this long between checkpoints while pages arrive (each costs two ``fsync``)."""
+SEGMENT_SECONDS = 5.0
+"""Parquet: at least this long between segments (more, the more there are: merging costs)."""
+# What makes a JSON partial a whole document after its items (none, or some).
+_JSON_TAIL = (b"[]\n", b"\n]\n")
 
-
-def _beside(target: Path, suffix: str) -> Path:
-    return target.with_name(target.name + suffix)
-
-
-def create_exclusive(target: Path) -> tuple[Path, IO[bytes]]:
-    """A new, uniquely named file in ``target``'s directory, open for writing.
-
-    Raises:
-        OSError: the directory cannot be written.
-    """
-    for _ in range(100):
-        path = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-        try:
-            fd = os.open(path, _NEW, 0o666)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise OSError(exc.errno, f"cannot write {target}: {exc.strerror}") from None
-        return path, os.fdopen(fd, "wb")
-    raise OSError(errno.EEXIST, f"cannot create a temporary file beside {target}")
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` so a reader sees the old file or the new one, never half."""
-    path, stream = create_exclusive(target)
-    try:
-        with stream:
-            stream.write(data)
-        os.replace(path, target)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def lock(target: Path) -> Iterator[None]:
-    """Hold ``FILE.lock`` for the duration; refuse when another process holds it.
-
-    ``flock`` is released by the kernel when the holder dies, so a killed export leaves no
-    lock that blocks the next one (the stale file is simply locked again).
-
-    Raises:
-        UsageError: another export to ``target`` is running.
-    """
-    path = _beside(target, LOCK_SUFFIX)
-    while True:
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            raise OSError(exc.errno, f"cannot write {target}: {exc.strerror}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise UsageError(
-                f"another export to {target} is running (its lock is {path}); wait for it to finish"
-            ) from None
-        # The holder before us may have unlinked the file after we opened it: then our lock
-        # is on a name nobody else sees, so take the lock again on the current file.
-        try:
-            same = os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:
-            break
-        os.close(fd)
-    try:
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        yield
-    finally:
-        path.unlink(missing_ok=True)
-        os.close(fd)
+Merge = Callable[[Sequence[Path], IO[bytes]], None]
+"""Writes the rows of parquet files, in order, as one parquet file to a stream."""
 
 
 class ExportFile:
-    """One export to ``target``: a fresh temporary file, or ``FILE.partial`` when resuming.
+    """One export to ``target``: a fresh temporary file, or the partial being resumed.
 
-    Use :meth:`open` to get one; write to :attr:`stream`, call :meth:`mark` after each item
-    with the position to resume after it, and :meth:`finish` when the listing is complete.
+    Use :func:`.opening.open_export`; write to :attr:`stream` (or :meth:`text`), count items
+    with :attr:`items`, call :meth:`mark` where the file ends on a whole item, and
+    :meth:`finish` or :meth:`keep`. A parquet writer also calls :meth:`seal` and
+    :meth:`next_stream` between segments, and sets :attr:`merge`.
 
     Attributes:
         target: the final file.
-        stream: the open binary file being written.
+        path: the file being written.
         resumed: the checkpoint this run continues from, or None for a fresh export.
-        previous: the partial file whose content must be copied first (formats that cannot
-            be appended to, i.e. parquet), else None.
+        parts: the closed parquet segments so far (those resumed included).
+        marked: the last state holding whole items (what :meth:`keep` keeps).
+        items: the items written so far, the resumed ones included.
+        position: where the listing continues after them.
+        merge: how parquet segments become one file (set by the parquet writer).
     """
 
     def __init__(
         self,
         target: Path,
+        fmt: str,
+        identity: Mapping[str, Any],
         path: Path,
-        stream: IO[bytes],
-        resumed: Checkpoint | None,
-        previous: Path | None = None,
+        disk: DiskStream,
+        resumed: Checkpoint | None = None,
     ) -> None:
         self.target = target
+        self.fmt = fmt
+        self.identity = {**identity, "format": fmt}
         self.path = path
-        self.stream = stream
+        self._disk = disk
+        self.stream = io.BufferedWriter(disk, 1 << 16)
         self.resumed = resumed
-        self.previous = previous
-        self._text: io.TextIOWrapper | None = None
+        self.rolls = fmt == "parquet"
+        self.parts: list[Part] = list(resumed.parts) if resumed is not None and self.rolls else []
+        self.marked = resumed
         self.items = 0 if resumed is None else resumed.items
         self.position: dict[str, Any] = {} if resumed is None else dict(resumed.position)
-        self.finished = False
+        self.merge: Merge | None = None
+        self._text: io.TextIOWrapper | None = None
+        self._since = -CHECKPOINT_SECONDS  # the first page is checkpointed at once
+        self._segment_start = self.items
+        self._ours: list[Path] = []  # segments this run closed
+        self._writing = True  # self.path is open (not yet a closed segment)
 
     @property
     def partial(self) -> Path:
         """``FILE.partial``."""
-        return _beside(self.target, PARTIAL_SUFFIX)
+        return self.target.with_name(self.target.name + PARTIAL_SUFFIX)
 
     @property
     def checkpoint(self) -> Path:
         """``FILE.checkpoint``."""
-        return _beside(self.target, CHECKPOINT_SUFFIX)
+        return checkpoint_of(self.target)
 
     def text(self) -> io.TextIOWrapper:
         """The stream as UTF-8 text (CSV and JSON writers)."""
@@ -163,92 +106,160 @@ class ExportFile:
             self._text = io.TextIOWrapper(self.stream, encoding="utf-8", newline="")
         return self._text
 
-    def _close(self) -> None:
-        if self._text is not None:
-            self._text.flush()
-            self._text.detach()
-            self._text = None
-        if not self.stream.closed:
-            self.stream.flush()
-            os.fsync(self.stream.fileno())
-            self.stream.close()
+    def due(self) -> bool:
+        """True when a checkpoint (for parquet: a new segment) is due."""
+        elapsed = time.monotonic() - self._since
+        if self.rolls:
+            return elapsed >= SEGMENT_SECONDS * (1 + len(self.parts) // 100)
+        return elapsed >= CHECKPOINT_SECONDS
 
-    def mark(self, position: dict[str, Any], items: int = 1) -> None:
-        """Record that ``items`` more items are written, and where the listing resumes."""
-        self.items += items
-        self.position = position
+    def mark(self, position: Mapping[str, Any], *, save: bool | None = None) -> None:
+        """Note that the files hold whole items up to ``position``; checkpoint it if due.
 
-    def finish(self) -> None:
-        """Rename the complete file over ``target`` and remove the checkpoint."""
-        self._close()
-        os.replace(self.path, self.target)
-        if self.previous is not None:
-            self.previous.unlink(missing_ok=True)
-        self.checkpoint.unlink(missing_ok=True)
-        self.finished = True
-
-    def keep(self, fmt: str) -> None:
-        """Keep what was written as ``FILE.partial`` with a checkpoint to continue from."""
-        self._close()
-        size = self.path.stat().st_size
-        write_atomically(
-            self.checkpoint, Checkpoint(fmt, self.items, size, self.position).to_bytes()
-        )
-        if self.path != self.partial:
-            # rename() replaces a planted FILE.partial symlink itself; it never follows it.
-            os.replace(self.path, self.partial)
-
-    def discard(self) -> None:
-        """Remove the temporary file (a fresh export that wrote nothing worth keeping)."""
-        self._close()
-        if self.path != self.partial:
-            self.path.unlink(missing_ok=True)
-
-    @classmethod
-    @contextmanager
-    def open(cls, target: Path, fmt: str, *, resume: bool) -> Iterator[ExportFile]:
-        """Lock ``target`` and open the file to write: a new one, or the partial to resume.
-
-        Parquet cannot be appended to, so a parquet resume writes a new temporary file and
-        names the partial as :attr:`previous`.
+        Call it only where that is true: after a page is flushed (text formats), or right
+        after :meth:`seal` (parquet). The mark is what :meth:`keep` keeps; it reaches
+        ``FILE.checkpoint`` when due (see :meth:`due`), at once with ``save=True``.
 
         Raises:
-            UsageError: ``--resume`` without a checkpoint, a partial export exists and
-                ``--resume`` was not given, or the formats differ.
+            OSError: the disk refused (e.g. full); the previous checkpoint still holds.
         """
-        with lock(target):
-            yield cls._open(target, fmt, resume=resume)
+        if self.items == 0 and self.resumed is None:
+            return  # nothing to keep yet: an interruption now leaves nothing behind
+        if self.rolls:
+            parts = tuple(self.parts)
+        else:
+            if self._text is not None:
+                self._text.flush()
+            self.stream.flush()
+            parts = (self._part(self.path.name),)
+        self.marked = Checkpoint(identity=self.identity, parts=parts, position=position)
+        self.position = dict(position)
+        if save is None:
+            save = self.due()
+        if save:
+            if not self.rolls:
+                os.fsync(self._disk.fileno())
+            self.marked.save(self.checkpoint)
+            self._since = time.monotonic()
 
-    @classmethod
-    def _open(cls, target: Path, fmt: str, *, resume: bool) -> ExportFile:
-        partial = _beside(target, PARTIAL_SUFFIX)
-        if not resume:
-            if partial.exists() or partial.is_symlink():
-                raise UsageError(
-                    f"{partial} holds an interrupted export: add --resume to continue it, "
-                    "or delete it to start again"
-                )
-            path, stream = create_exclusive(target)
-            return cls(target, path, stream, None)
-        checkpoint = Checkpoint.read(_beside(target, CHECKPOINT_SUFFIX))
-        if checkpoint.format != fmt:
-            raise UsageError(
-                f"{partial} was written as {checkpoint.format}, not {fmt}: resume it with "
-                f"--format {checkpoint.format}"
-            )
-        if fmt == "parquet":
-            if not partial.is_file() or partial.is_symlink():
-                raise UsageError(f"nothing to resume: {partial} does not exist")
-            path, stream = create_exclusive(target)
-            return cls(target, path, stream, checkpoint, previous=partial)
+    def _part(self, name: str) -> Part:
+        digest = self._disk.digest.hexdigest()
+        return Part(name, self._disk.size, digest, self.items - self._segment_start)
+
+    def seal(self) -> None:
+        """Parquet: the current segment is a closed file now; put it on disk and list it."""
+        self.stream.flush()
+        os.fsync(self._disk.fileno())
+        self.parts.append(self._part(self.path.name))
+        self._ours.append(self.path)
+        self._disk.drop()
+        self._writing = False
+
+    def next_stream(self) -> IO[bytes]:
+        """Parquet: a new segment (or the merged file) to write, locked like the first."""
+        self.path, fd = open_locked(self.target)
+        self._disk = DiskStream(fd)
+        self.stream = io.BufferedWriter(self._disk, 1 << 16)
+        self._segment_start = self.items
+        self._writing = True
+        return self.stream
+
+    def finish(self) -> None:
+        """Rename the complete file over ``target``; remove the checkpoint and partials."""
+        if self._text is not None:
+            self._text.flush()
+        self.stream.flush()
+        os.fsync(self._disk.fileno())
+        self._disk.drop()
+        # The checkpoint goes first: a crash in between leaves a stale temporary file for the
+        # next run to sweep, never a checkpoint naming a file that is gone.
+        self.checkpoint.unlink(missing_ok=True)
+        os.replace(self.path, self.target)
+        for part in self.parts:
+            self.target.with_name(part.file).unlink(missing_ok=True)
+
+    def keep(self) -> Checkpoint | None:
+        """Keep the last marked items as ``FILE.partial``; return what is kept.
+
+        Nothing more is written through the stream: a text file is cut back to its mark, so
+        bytes that reached it after (half an item before a full disk) are dropped, and a JSON
+        partial gets its closing ``]``; parquet segments are merged into one file. Without a
+        mark, what this run wrote is removed, and a resumed partial stays as it was.
+        """
+        kept = self.marked
+        if kept is None or (kept is self.resumed and self.rolls):
+            self.discard()
+            return self.resumed
+        if self.rolls:
+            return self._keep_segments(kept)
+        with suppress(OSError):
+            os.fsync(self._disk.fileno())
+        self._disk.drop()
+        os.truncate(self.path, kept.parts[0].size)
+        if self.fmt == "json":
+            self._append(_JSON_TAIL[kept.items > 0], kept.parts[0].size)
+        if self.path != self.partial:
+            # rename() replaces a planted FILE.partial symlink itself; it never follows it.
+            # Renamed first: a crash before the checkpoint below leaves the older checkpoint,
+            # whose bytes are a prefix of FILE.partial's, and --resume looks there for them.
+            os.replace(self.path, self.partial)
+        kept = Checkpoint(
+            identity=kept.identity, parts=(self._moved(kept),), position=kept.position
+        )
+        kept.save(self.checkpoint)
+        return kept
+
+    def _moved(self, kept: Checkpoint) -> Part:
+        part = kept.parts[0]
+        return Part(self.partial.name, part.size, part.sha256, part.items)
+
+    def _keep_segments(self, kept: Checkpoint) -> Checkpoint:
+        self._disk.drop()
+        if self._writing:
+            self.path.unlink(missing_ok=True)  # the open segment: not closed, not whole
+        files = [self.target.with_name(part.file) for part in kept.parts]
+        parts: list[Part]
         try:
-            fd = os.open(partial, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except FileNotFoundError:
-            raise UsageError(f"nothing to resume: {partial} does not exist") from None
-        if os.fstat(fd).st_size < checkpoint.size:
-            os.close(fd)
-            raise UsageError(f"{partial} is shorter than its checkpoint says; start again")
-        # Anything written after the checkpoint was taken is dropped, so no item is doubled.
-        os.ftruncate(fd, checkpoint.size)
-        os.lseek(fd, 0, os.SEEK_END)
-        return cls(target, partial, os.fdopen(fd, "r+b"), checkpoint)
+            assert self.merge is not None
+            self.merge(files, self.next_stream())
+            self.stream.flush()
+            os.fsync(self._disk.fileno())
+            self._disk.drop()
+            digest = self._disk.digest.hexdigest()
+            parts = [Part(self.partial.name, self._disk.size, digest, kept.items)]
+            os.replace(self.path, self.partial)
+        except OSError:
+            # No room to merge (a full disk): each closed segment is a whole parquet file,
+            # so they are kept as they are, under visible names, in order.
+            self._disk.drop()
+            self.path.unlink(missing_ok=True)
+            parts = []
+            for number, (file, part) in enumerate(zip(files, kept.parts, strict=True), 1):
+                name = self.partial.name + ("" if number == 1 else f".{number}")
+                if file.name != name:
+                    os.replace(file, self.target.with_name(name))
+                parts.append(Part(name, part.size, part.sha256, part.items))
+            files = []
+        for file in files:
+            if file != self.partial:
+                file.unlink(missing_ok=True)
+        merged = Checkpoint(identity=kept.identity, parts=tuple(parts), position=kept.position)
+        merged.save(self.checkpoint)
+        self.parts = parts
+        return merged
+
+    def discard(self) -> None:
+        """Remove what this run wrote (nothing worth keeping, or no room to keep it)."""
+        self._disk.drop()
+        if self._writing and (self.resumed is None or self.rolls):
+            self.path.unlink(missing_ok=True)
+        for path in self._ours:
+            path.unlink(missing_ok=True)
+        self._ours.clear()
+
+    def _append(self, tail: bytes, size: int) -> None:
+        try:
+            with open(self.path, "ab") as stream:
+                stream.write(tail)
+        except OSError:
+            os.truncate(self.path, size)  # no room for it: the items alone are still valid

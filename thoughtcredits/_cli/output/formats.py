@@ -50,6 +50,9 @@ class Writer(Protocol):
     def flush(self) -> None:
         """Push out what has been written so far (called after each page)."""
 
+    def suspend(self) -> None:
+        """Make what was written whole, to keep it as a partial (see ``ExportFile.keep``)."""
+
     def close(self) -> None:
         """End the document. Called once, also after zero items."""
 
@@ -104,6 +107,8 @@ class JsonLinesWriter:
         """Flush the stream."""
         self._stream.flush()
 
+    suspend = flush
+
     def close(self) -> None:
         """Nothing to end: JSON Lines has no framing."""
         self._stream.flush()
@@ -138,6 +143,8 @@ class JsonWriter:
     def flush(self) -> None:
         """Flush the stream."""
         self._stream.flush()
+
+    suspend = flush
 
     def close(self) -> None:
         """Close the array (``[]`` when nothing was written)."""
@@ -200,6 +207,8 @@ class CsvWriter:
     def flush(self) -> None:
         """Flush the stream."""
         self._stream.flush()
+
+    suspend = flush
 
     def close(self) -> None:
         """Flush the stream."""

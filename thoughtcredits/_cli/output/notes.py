@@ -6,11 +6,13 @@ Streams are looked up on ``sys`` when used, never cached at import, so redirecti
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .progress import PlainProgress, Progress, RichProgress
+from ..errors import UsageError
+from .progress import Outcome, PlainProgress, Progress, RichProgress
 from .safe import safe
 from .table import rich_available
 
@@ -54,22 +56,33 @@ class Notes:
     def progress(self, label: str, *, stdout_used: bool) -> Iterator[Progress | None]:
         """Show a progress display when wanted; it is stopped on every way out.
 
+        By default a display is shown when stderr is a terminal and the command's data does
+        not go to stdout: a bar beside a table would tear it, and beside piped output (which
+        may end up on the same terminal, ``| cat``) it would share its lines.
+
         Args:
             label: what is counted.
-            stdout_used: the command writes its output to stdout.
+            stdout_used: the command writes its data to stdout.
         """
         wanted = self._wanted
         if wanted is None:
-            # A bar and a table on the same terminal would tear each other.
-            wanted = sys.stderr.isatty() and not (stdout_used and sys.stdout.isatty())
+            wanted = sys.stderr.isatty() and not stdout_used
         if not wanted or self._display is not None:
             yield self._display
             return
         display: Progress = RichProgress() if self.need_rich() else PlainProgress(sys.stderr)
         display.start(safe(label))
         self._display = display
+        outcome: Outcome = "failed"
         try:
             yield display
+            outcome = "done"
+        except (KeyboardInterrupt, asyncio.CancelledError, BrokenPipeError):
+            outcome = "interrupted"
+            raise
+        except UsageError:
+            outcome = "refused"
+            raise
         finally:
             self._display = None
-            display.stop()
+            display.stop(outcome)

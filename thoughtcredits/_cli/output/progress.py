@@ -1,36 +1,39 @@
-"""The progress display on stderr: items, pages and rate while a listing streams.
+"""The progress display on stderr: items written, pages, rate, and how the command ended.
 
 rich draws a live bar when it is installed; otherwise a plain line is rewritten in place on a
-terminal, or printed once at the end when stderr is a file. Notes printed during a listing go
-through the display so they appear above the bar instead of tearing it.
+terminal, or printed once at the end when stderr is a file. The count is always what was
+written (set, not added up, so it cannot drift), with the total when the server gives one.
+The last frame stays as one line, marked ✓ on success, ✗ on an error, "interrupted" on
+Ctrl-C or SIGTERM. Notes printed while it runs go above it instead of tearing it.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Protocol, TextIO
+from typing import Any, Literal, Protocol, TextIO
 
-__all__ = ["PlainProgress", "Progress", "RichProgress"]
+__all__ = ["MARKS", "Outcome", "PlainProgress", "Progress", "RichProgress"]
+
+Outcome = Literal["done", "failed", "interrupted", "refused"]
+MARKS: dict[str, str] = {"done": "✓", "failed": "✗", "interrupted": "✗ interrupted"}
+"""How the last frame says the command ended ("refused", a bad command line, erases it)."""
 
 
 class Progress(Protocol):
-    """What a listing reports to: one call per page, and notes."""
+    """What a long command reports to: the count so far, and notes."""
 
     def start(self, label: str) -> None:
         """Show the display."""
 
-    def advance(self, items: int, *, total: int | None, pages: int = 1) -> None:
-        """Count ``items`` (``pages`` pages of them); ``total`` is ``pageInfo.total``."""
+    def update(self, done: int, *, total: int | None = None, pages: int = 0) -> None:
+        """``done`` items written so far (``pages`` pages read); ``total`` when known."""
 
     def print(self, text: str) -> None:
         """Print a line above the display."""
 
-    def finish(self) -> None:
-        """Mark the work complete at what was counted (e.g. ``--max-items`` stopped it)."""
-
-    def stop(self) -> None:
-        """Leave the final state on screen."""
+    def stop(self, outcome: Outcome) -> None:
+        """Leave the final state on screen as one line, marked with the ``outcome``."""
 
 
 def _pages(count: int) -> str:
@@ -73,15 +76,15 @@ class PlainProgress:
         self._label = label
         self._started = time.monotonic()
 
-    def advance(self, items: int, *, total: int | None, pages: int = 1) -> None:
-        """Count items and pages; redraw at most five times a second on a terminal."""
-        self._items += items
-        self._pages += pages
+    def update(self, done: int, *, total: int | None = None, pages: int = 0) -> None:
+        """Set the count; redraw at most five times a second on a terminal."""
+        self._items = done
+        self._pages = max(self._pages, pages)
         self._total = total if total is not None else self._total
         now = time.monotonic()
         if self._tty and now - self._drawn >= self._INTERVAL:
             self._drawn = now
-            self._stream.write("\r" + self._text())
+            self._stream.write("\r\033[K" + self._text())
             self._stream.flush()
 
     def print(self, text: str) -> None:
@@ -89,15 +92,21 @@ class PlainProgress:
         if self._tty and self._drawn:
             self._stream.write("\r\033[K")
         self._stream.write(text + "\n")
+        if self._tty and self._drawn:
+            self._stream.write(self._text())
         self._stream.flush()
 
-    def finish(self) -> None:
-        """The count is final: the last line shows it as the total."""
-        self._total = self._items
-
-    def stop(self) -> None:
-        """Print the final line."""
-        self._stream.write(("\r" if self._tty else "") + self._text() + "\n")
+    def stop(self, outcome: Outcome) -> None:
+        """Print the final line, marked with how the command ended."""
+        if outcome == "refused":
+            if self._tty and self._drawn:
+                self._stream.write("\r\033[K")
+                self._stream.flush()
+            return
+        if outcome == "done":
+            self._total = self._items  # complete at what was written (--max-items included)
+        start = "\r\033[K" if self._tty else ""
+        self._stream.write(f"{start}{self._text()} {MARKS[outcome]}\n")
         self._stream.flush()
 
 
@@ -116,6 +125,25 @@ class RichProgress:
         )
         from rich.text import Text
 
+        class MarkColumn(SpinnerColumn):
+            """A spinner while running; then ✓ or ✗ (the description says "interrupted")."""
+
+            def render(self, task: Any) -> Any:
+                outcome = task.fields.get("outcome")
+                if outcome is None:
+                    return super().render(task)
+                if outcome == "done":
+                    return Text("✓", style="green")
+                return Text("✗", style="red")
+
+        class Bar(BarColumn):
+            """No bar for a total never known (a frozen pulse would look half done)."""
+
+            def render(self, task: Any) -> Any:
+                if task.total is None and task.fields.get("outcome") is not None:
+                    return Text("")
+                return super().render(task)
+
         class RateColumn(ProgressColumn):
             """Items per second over the whole run."""
 
@@ -124,9 +152,9 @@ class RichProgress:
 
         console = Console(file=stream if stream is not None else sys.stderr, highlight=False)
         self._progress = Progress(
-            SpinnerColumn(finished_text="[green]✓[/]"),
+            MarkColumn(),
             TextColumn("{task.description}"),
-            BarColumn(),
+            Bar(bar_width=20),  # the line stays short of the edge: an echoed ^C cannot wrap it
             TextColumn("{task.completed:,}{task.fields[of]} items"),
             TextColumn("{task.fields[pages]}"),
             RateColumn(),
@@ -136,35 +164,37 @@ class RichProgress:
             redirect_stderr=False,
         )
         self._task: Any = None
-        self._pages = 0
 
     def start(self, label: str) -> None:
         """Show the bar."""
-        self._task = self._progress.add_task(label, total=None, pages=_pages(0), of="")
+        self._task = self._progress.add_task(label, total=None, pages="", of="", outcome=None)
         self._progress.start()
 
-    def advance(self, items: int, *, total: int | None, pages: int = 1) -> None:
-        """Count items and pages."""
-        self._pages += pages
-        fields: dict[str, Any] = {"pages": _pages(self._pages)}
+    def update(self, done: int, *, total: int | None = None, pages: int = 0) -> None:
+        """Set the count (and the total, once known)."""
+        fields: dict[str, Any] = {"completed": done}
+        if pages:
+            fields["pages"] = _pages(pages)
         if total is not None:
             fields.update(total=total, of=f"/{total:,}")
-        self._progress.update(self._task, advance=items, **fields)
+        self._progress.update(self._task, **fields)
 
     def print(self, text: str) -> None:
         """Print a line above the bar."""
         self._progress.console.print(text, markup=False, highlight=False)
 
-    def finish(self) -> None:
-        """Fill the bar at what was counted, so an early stop does not look half done."""
-        if self._task is not None:
-            completed = self._progress.tasks[0].completed
-            self._progress.update(self._task, total=completed, of=f"/{int(completed):,}")
-
-    def stop(self) -> None:
-        """Complete the bar and leave it on screen."""
-        task = self._progress.tasks[0] if self._progress.tasks else None
-        if task is not None and task.total is None:
-            # An unknown total ends at what was read, so the bar shows as finished.
-            self._progress.update(self._task, total=task.completed)
+    def stop(self, outcome: Outcome) -> None:
+        """Mark the bar with the outcome and leave it on screen, one line."""
+        if outcome == "refused":  # nothing was done: the error line says why
+            self._progress.live.transient = True
+            self._progress.stop()
+            return
+        task = self._progress.tasks[0]
+        fields: dict[str, Any] = {"outcome": outcome}
+        if outcome == "interrupted":
+            fields["description"] = f"interrupted {task.description}"
+        if outcome == "done":
+            # Complete at what was written (an early stop, --max-items, is a success too).
+            fields.update(total=task.completed, of=f"/{int(task.completed):,}")
+        self._progress.update(self._task, **fields)
         self._progress.stop()

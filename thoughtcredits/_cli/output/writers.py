@@ -8,13 +8,15 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import Any, TextIO
 
 from ..errors import UsageError
-from ..exports.files import ExportFile, create_exclusive
+from ..exports.files import ExportFile
+from ..exports.tempfiles import create_exclusive
+from .columns import table_columns, table_priority
 from .formats import CsvWriter, JsonLinesWriter, JsonWriter, Writer, columns_of
 from .notes import Notes
-from .table import PlainTable, RichTable, table_columns
+from .table import PlainTable, RichTable
 
 __all__ = [
     "export_writer",
@@ -134,7 +136,10 @@ def stdout_writer(
         highlight=False,
         soft_wrap=False,
     )
-    return RichTable(console, columns, single=single, fit=not (chosen or wide), note=notes.note)
+    keep = table_priority(cls, getattr(args, "action_type", None))
+    return RichTable(
+        console, columns, single=single, fit=not (chosen or wide), note=notes.note, keep=keep
+    )
 
 
 @contextmanager
@@ -174,11 +179,10 @@ def export_writer(
     if fmt == "parquet":
         from .parquet import ParquetWriter
 
-        binary: IO[bytes] = export.stream
-        return ParquetWriter(binary, cls, extra=extra, previous=export.previous)
+        return ParquetWriter(export, cls, extra=extra)
     if fmt == "table":
         raise UsageError("--format table is for terminals; write json, jsonl, csv or parquet")
-    continued = export.resumed is not None and export.resumed.size > 0
+    continued = export.resumed is not None and export.resumed.parts[0].size > 0
     return _text_writer(
         fmt, export.text(), args, cls, extra, items_before=items_before, continued=continued
     )

@@ -1,0 +1,124 @@
+"""The arq integration of ``thoughtcredits.workers.arq`` (see its docstring)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any, Final
+
+try:
+    from arq import Retry
+    from arq.connections import ArqRedis, RedisSettings
+    from arq.jobs import Job
+    from arq.worker import func
+except ModuleNotFoundError as exc:  # pragma: no cover - exercised without the extra
+    raise ImportError(
+        "thoughtcredits.workers.arq needs arq: pip install 'thoughtcredits[arq]'"
+    ) from exc
+
+from .. import RedisRateLimit
+from .._client import Client
+from ._job import ShardedJob
+from ._plan import shard_timeout
+
+__all__ = ["FUNCTION", "enqueue_reconciliation", "worker_settings"]
+
+FUNCTION: Final = "thoughtcredits_reconcile_shard"
+"""The name the shard function is registered under, in the worker and when enqueued."""
+_CLIENT: Final = "thoughtcredits_client"
+_RESERVE: Final = 0.1  # of the time limit, left to store the last accounts and retry cleanly
+
+
+def worker_settings(
+    redis_url: str,
+    *,
+    key: str,
+    per_minute: float,
+    burst: int | None = None,
+    shard_size: int = 50,
+    workers: int = 1,
+    concurrency: int = 8,
+    max_tries: int = 5,
+    client_options: Mapping[str, Any] | None = None,
+) -> type:
+    """arq's ``WorkerSettings`` for running reconciliation shards.
+
+    Args:
+        redis_url: the one Redis for arq's queue, the shared rate limit and the job state.
+        key: the rate limit's Redis key, the same for every worker of one API key.
+        per_minute: the key's quota; with ``shard_size`` and ``workers`` it sets a shard's
+            time limit.
+        burst: requests that may go at once (default: a sixth of ``per_minute``).
+        shard_size: accounts per shard, as the jobs are planned.
+        workers: how many worker processes share the key.
+        concurrency: accounts each worker reconciles at once.
+        max_tries: runs of one shard before arq gives up on it (each keeps its progress).
+        client_options: more ``tc.Client`` arguments (the base URL and key default to
+            ``THOUGHTCREDITS_BASE_URL`` and ``THOUGHTCREDITS_API_KEY``).
+    """
+    timeout = shard_timeout(shard_size, per_minute, workers=workers)
+    options = dict(client_options or {})
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        # arq's own connection serves the limiter and the job state too: one pool, one URL.
+        limit = RedisRateLimit(ctx["redis"], key=key, per_minute=per_minute, burst=burst)
+        ctx[_CLIENT] = Client(rate_limit=limit, **options)
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        client = ctx.pop(_CLIENT, None)
+        if client is not None:
+            await client.aclose()
+
+    async def reconcile_shard(ctx: dict[str, Any], job_id: str, index: int) -> str:
+        job = ShardedJob(ctx["redis"], job_id)
+        try:
+            async with asyncio.timeout(timeout * (1 - _RESERVE)):
+                report = await job.run_shard(ctx[_CLIENT], index, concurrency=concurrency)
+        except TimeoutError:
+            raise Retry(defer=0) from None  # the next run does only the accounts left
+        return report.to_json().decode()
+
+    shard = func(reconcile_shard, name=FUNCTION, timeout=timeout, max_tries=max_tries)
+    return type(
+        "WorkerSettings",
+        (),
+        {
+            "functions": [shard],
+            "redis_settings": RedisSettings.from_dsn(redis_url),
+            "on_startup": startup,
+            "on_shutdown": shutdown,
+            "max_jobs": 1,
+            "job_timeout": timeout,
+        },
+    )
+
+
+async def enqueue_reconciliation(
+    pool: ArqRedis, job: ShardedJob, client: Client, client_id: str, *, shard_size: int = 50
+) -> list[Job]:
+    """Plan the job (or read its stored plan) and enqueue one arq job per shard not done.
+
+    A rerun of the same job enqueues only the shards still to do: none, and so no request at
+    all, once the job is finished. Wait for the merged report with ``await job.wait()``; each
+    arq job's result is its shard's report as JSON.
+
+    Args:
+        pool: arq's pool (``await arq.create_pool(RedisSettings.from_dsn(REDIS_URL))``).
+        job: the job to run, e.g. ``ShardedJob(REDIS_URL, "nightly-2026-01-31")``.
+        client: plans the job: lists the client's accounts the first time.
+        client_id: whose accounts to reconcile.
+        shard_size: accounts per shard (as in :func:`worker_settings`).
+    """
+    await job.plan(client, client_id, shard_size=shard_size)
+    pending = await job.pending_shards()
+    if not pending:
+        return []
+    # A fresh arq job id per run: arq refuses an id whose (failed) result it still keeps.
+    run = await job.new_run()
+    queued = []
+    for index in pending:
+        enqueued = await pool.enqueue_job(FUNCTION, job.job_id, index,
+                                          _job_id=f"{job.job_id}:{index}:{run}")  # fmt: skip
+        assert enqueued is not None  # the id is new
+        queued.append(enqueued)
+    return queued

@@ -1,0 +1,134 @@
+"""What a sharded job is made of, free of I/O: its plan, its progress, and a shard's time limit.
+
+A plan cuts a client's accounts into shards once; every worker and every rerun of the same
+job reads the same plan back, so "shard 7" always means the same accounts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Final
+from uuid import UUID
+
+import attrs
+
+from .. import _args
+
+__all__ = [
+    "REQUESTS_PER_ACCOUNT",
+    "JobPlan",
+    "JobProgress",
+    "check_job_id",
+    "cut",
+    "shard_timeout",
+]
+
+REQUESTS_PER_ACCOUNT: Final = 4
+"""Requests one small account costs a reconciliation: its batches before and after, and one
+page each of credits and debits."""
+_JOB_ID: Final = re.compile(r"[A-Za-z0-9._:@+=-]{1,200}")
+
+
+def check_job_id(job_id: object) -> str:
+    """``job_id`` if it can name Redis keys and log lines safely; ValueError otherwise."""
+    if not isinstance(job_id, str) or not _JOB_ID.fullmatch(job_id):
+        shown = repr(job_id)[:60]
+        raise ValueError(
+            f"job_id: 1 to 200 letters, digits or ._:@+=- (e.g. 'nightly-2026-01-31'), got {shown}"
+        )
+    return job_id
+
+
+def cut(account_ids: Sequence[UUID], shard_size: int) -> tuple[tuple[UUID, ...], ...]:
+    """The accounts in order, ``shard_size`` to a shard (the last may be smaller)."""
+    _args.integer("shard_size", shard_size, minimum=1)
+    return tuple(
+        tuple(account_ids[i : i + shard_size]) for i in range(0, len(account_ids), shard_size)
+    )
+
+
+def shard_timeout(
+    shard_size: int,
+    per_minute: float,
+    *,
+    workers: int = 1,
+    requests_per_account: float = REQUESTS_PER_ACCOUNT,
+    margin: float = 3.0,
+    minimum: float = 30.0,
+) -> float:
+    """Seconds a shard may run: ``margin`` times how long it takes at its share of the quota.
+
+    ``workers`` processes, each running one shard at a time, share ``per_minute`` requests a
+    minute, so a shard of ``shard_size`` accounts takes about ``shard_size *
+    requests_per_account * workers * 60 / per_minute`` seconds. A killed worker's shard runs
+    again only once this limit has passed (arq), so keep shards small enough that it stays
+    short. Never below ``minimum``.
+    """
+    _args.integer("shard_size", shard_size, minimum=1)
+    _args.integer("workers", workers, minimum=1)
+    for name, value in (("per_minute", per_minute), ("margin", margin)):
+        if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
+            raise ValueError(f"{name}: must be a positive number, got {value!r}")
+    expected = shard_size * requests_per_account * workers * 60.0 / per_minute
+    return max(minimum, margin * expected)
+
+
+@attrs.frozen
+class JobPlan:
+    """A job's accounts, cut into shards once and stored; every run reads the same plan.
+
+    Attributes:
+        job_id: the job's name.
+        client_id: the client whose accounts are reconciled.
+        shards: each shard's accounts, in order.
+        planned_at: when the plan was made (the merged report starts then).
+    """
+
+    job_id: str
+    client_id: UUID
+    shards: tuple[tuple[UUID, ...], ...]
+    planned_at: datetime
+
+    @property
+    def accounts(self) -> int:
+        """How many accounts the job covers."""
+        return sum(len(shard) for shard in self.shards)
+
+
+@attrs.frozen
+class JobProgress:
+    """How far a sharded job has got, as every worker sees it.
+
+    Attributes:
+        job_id: the job's name.
+        client_id: the client whose accounts are reconciled.
+        shards: how many shards the plan has.
+        shards_done: shards whose every account is reconciled.
+        accounts: how many accounts the plan has.
+        accounts_done: accounts reconciled so far (each counted once, whatever reran).
+        discrepancies: discrepancies found so far.
+        planned_at: when the plan was made.
+        updated_at: when an account was last reconciled (None before the first).
+    """
+
+    job_id: str
+    client_id: UUID
+    shards: int
+    shards_done: int
+    accounts: int
+    accounts_done: int
+    discrepancies: int
+    planned_at: datetime
+    updated_at: datetime | None
+
+    @property
+    def done(self) -> bool:
+        """True once every account of the plan is reconciled."""
+        return self.accounts_done >= self.accounts
+
+    @property
+    def fraction(self) -> float:
+        """Accounts done over accounts planned, from 0.0 to 1.0 (1.0 for an empty plan)."""
+        return self.accounts_done / self.accounts if self.accounts else 1.0
