@@ -29,6 +29,7 @@ from .._events import Event, Quota
 from .bucket import Booking
 from .clock import Clock
 from .hints import NO_QUOTA, X_RATELIMIT_LIMIT, Delay, Reading, read_quota, server_delay
+from .line import Line
 from .model import Model
 from .pause import Pause, Wait
 from .probe import Probe
@@ -42,8 +43,6 @@ __all__ = ["Permit", "RateLimit", "Throttle"]
 
 logger = logging.getLogger("thoughtcredits")
 
-PROBE_SETTLE = 0.25
-"""After the limit is learned, the longest the probe waits for its other answers."""
 DEFAULT_MAX_HOLD = 90.0
 """The longest hint waited out by everyone (``RetryPolicy.max_retry_after``'s default)."""
 
@@ -97,7 +96,6 @@ class Throttle:
         self._clock = clock = clock or Clock()
         self._pause = Pause(clock, emit)
         self._semaphore = asyncio.Semaphore(max_concurrency) if max_concurrency else None
-        self._line = asyncio.Lock()  # FIFO: requests wait for the bucket in arrival order
         self._sent = 0
         self._reading = NO_QUOTA
         self._redis: RedisBackend | None = None
@@ -110,11 +108,13 @@ class Throttle:
         elif rate_limit is not None:
             self._model = Model(rate_limit if isinstance(rate_limit, RateLimit) else None,
                                 clock.now())  # fmt: skip
-        # Until a limit is learned, a few requests at most are in flight. (Redis also runs a
-        # shared probe across processes: a provisional bucket.)
-        self._probe = Probe(active=self._model is not None)
-        self._probe_low: int | None = None
-        self._probe_timer: asyncio.TimerHandle | None = None
+        # Until a limit is learned, a few requests at most go. (Redis also runs a shared
+        # probe across processes: a provisional bucket.)
+        self._probe = Probe(self._model is not None, self._start_from)
+        self._line = None
+        if self._model is not None:
+            self._line = Line(self._model, self._redis, pause=self._pause, probe=self._probe,
+                              clock=clock)  # fmt: skip
 
     @property
     def rate_limit(self) -> RateLimit | None:
@@ -158,7 +158,9 @@ class Throttle:
         probe = await self._probe.take()
         slot = False
         try:
-            booking, generation = await self._limit(nap)
+            booking, generation = None, 0
+            if self._line is not None:
+                booking, generation = await self._line.turn(nap)
             if self._semaphore is not None:
                 await self._semaphore.acquire()
                 slot = True
@@ -215,15 +217,14 @@ class Throttle:
             self._reading = reading
         permit = permit or FREE
         if model is not None:
-            probing = self._probe.active
-            if probing and permit.probe and not reading.empty:
+            probe = self._probe
+            if permit.probe and probe.answered(reading):
                 permit.answered = True
-                self._probe.answered()
             self._learn(model, reading, now, refused)
-            if probing:
-                # An answer with no quota header at all: this server sets no quota.
-                quota = status >= 500 or X_RATELIMIT_LIMIT in headers
-                self._settle_probe(model, reading, refused, quota, permit)
+            if status < 500 and X_RATELIMIT_LIMIT not in headers:
+                probe.end()  # an answer with no quota header at all: this server sets none
+            learned = model.learner.limit is not None
+            probe.settle(reading, mine=permit.probe, refused=refused, learned=learned)
             if refused:
                 model.refused(permit.booking, permit.sent, permit.generation, now)
             elif reading.remaining is not None:
@@ -251,53 +252,11 @@ class Throttle:
         elif hint is not None and hint.seconds <= max_hold:
             self.pause(hint.seconds, "429")
 
-    def _settle_probe(
-        self, model: Model, reading: Reading, refused: bool, quota: bool, permit: Permit
-    ) -> None:
-        """End the probe once its answers are in, and one more answer confirms the model.
-
-        The bucket starts from the lowest ``Remaining`` the probe's answers showed; then one
-        request goes alone, and its answer (or its refusal: someone else spends the key too)
-        releases everyone. Clients started together do not each take the whole burst. A slow
-        answer holds the others ``PROBE_SETTLE`` seconds at most.
-        """
-        probe = self._probe
-        if not quota:
-            probe.end()
-            return
-        if probe.confirming:
-            if permit.probe:
-                self._end_probe()
-            return
-        if not refused and reading.remaining is not None:
-            low = self._probe_low
-            self._probe_low = reading.remaining if low is None else min(low, reading.remaining)
-        if model.learner.limit is None:
-            return
-        if probe.in_flight == 0:  # this answer's probe was the last one out
-            self._confirm_probe()
-        elif self._probe_timer is None:
-            self._probe_timer = asyncio.get_running_loop().call_later(
-                PROBE_SETTLE, self._confirm_probe
-            )
-
-    def _confirm_probe(self) -> None:
-        if not self._probe.active or self._probe.confirming:
-            return
-        model, low = self._model, self._probe_low
+    def _start_from(self, available: int | None) -> None:
+        """The probe's answers are in: the bucket starts from what the server has left."""
+        model = self._model
         if model is not None and model.bucket is not None and model.limit is not None:
-            available = None if low is None else low - self._probe.in_flight
             model.bucket.restart(model.limit, self._clock.now(), available)
-        self._probe.confirm()
-        if self._probe_timer is not None:
-            self._probe_timer.cancel()
-        self._probe_timer = asyncio.get_running_loop().call_later(PROBE_SETTLE, self._end_probe)
-
-    def _end_probe(self) -> None:
-        self._probe.end()
-        if self._probe_timer is not None:
-            self._probe_timer.cancel()
-            self._probe_timer = None
 
     def _learn(self, model: Model, reading: Reading, now: float, refused: bool) -> None:
         in_flight = self._probe.in_flight if self._probe.active else 0
@@ -325,69 +284,6 @@ class Throttle:
 
     async def aclose(self) -> None:
         """Close what the throttle owns (a Redis connection made from a URL)."""
-        if self._probe_timer is not None:
-            self._probe_timer.cancel()
+        self._probe.end()
         if self._redis is not None:
             await self._redis.aclose()
-
-    async def _limit(self, nap: Wait) -> tuple[Booking | None, int]:
-        model = self._model
-        if model is None:
-            return None, 0
-        redis = self._redis
-        if redis is not None and await self._book_shared(redis, model, nap):
-            return None, 0
-        booking = None
-        if model.bucket is not None:
-            booking = await self._take(model, nap)
-        if model.bucket is None or model.sharing(self._clock.now()):
-            await self._pace(model, nap)
-        return booking, model.generation
-
-    async def _book_shared(self, redis: RedisBackend, model: Model, nap: Wait) -> bool:
-        """Book in the shared bucket and wait for the moment; False while Redis is down.
-
-        A request due beyond the horizon gets a ticket and a time to come back, and books
-        with its second call. A pause published meanwhile moved every booked slot past its
-        end, so a request that waits one out books again.
-        """
-        ticket = False
-        while (reservation := await redis.reserve(ticket=ticket)) is not None:
-            if redis.learned is not None:
-                model.adopt(redis.learned, self._clock.now())
-                self._probe.end()
-            if reservation.pause:
-                self._pause.extend(reservation.pause, "429")  # published already
-                await self._pause.serve(nap)
-                continue
-            if reservation.delay > 0:
-                await nap(reservation.delay)
-            ticket = reservation.ticket
-            if not await self._pause.serve(nap) and reservation.reserved:
-                return True
-        return False
-
-    async def _take(self, model: Model, nap: Wait) -> Booking | None:
-        """Wait in line for the bucket to allow a request, then take its token.
-
-        Only the first in line waits on the clock, so a correction, a slower or faster rate,
-        or a pause applies at once to everyone behind it.
-        """
-        async with self._line:
-            # Time has passed at least as much as was waited, whatever the clock says (a
-            # test's instant wait included), so asking again always ends.
-            now = self._clock.now()
-            while True:
-                if served := await self._pause.serve(nap):
-                    now = max(self._clock.now(), now + served)
-                wait = model.wait(now)
-                if wait <= 0:
-                    return model.book(now)
-                await nap(wait)
-                now = max(self._clock.now(), now + wait)
-
-    async def _pace(self, model: Model, nap: Wait) -> None:
-        started, waited = self._clock.now(), 0.0
-        while ask := model.share.wait(max(self._clock.now(), started + waited)):
-            await nap(ask)
-            waited += ask
