@@ -173,19 +173,24 @@ async def test_a_wall_clock_stepped_back_an_hour_mid_job_fails_no_request(
         assert client.stats.rate_limited <= 1
 
 
-async def test_a_retry_after_below_the_back_off_floor_is_the_back_off() -> None:
-    """``Retry-After: 0.001`` (or 1e-300) is no invitation to a retry storm: 20 tasks refused
-    that way each wait at least ``wait_initial`` before trying again."""
-    refusal = Fault("status", status=429, headers={"Retry-After": "0.001"}, count=20)
+async def refused_then_served(headers: dict[str, str], tasks: int) -> tuple[list[int], list[float]]:
+    """``tasks`` GETs, each refused once with ``headers``; the statuses and the waits."""
     sleep = RecordingSleep()
     async with (
         FakeCreditsServer(KEY) as server,
         tc.Client(server.url, KEY, sleep=sleep, rate_limit=None) as client,
     ):
-        server.inject(refusal)
-        await asyncio.gather(*(get(client) for _ in range(20)))
-        assert len(server.requests) == 40
-    retry_waits = [wait for wait in sleep.waits if wait > 0.01]
+        server.inject(Fault("status", status=429, headers=headers, count=tasks))
+        await asyncio.gather(*(get(client) for _ in range(tasks)))
+        return [r.status for r in server.requests], sleep.waits
+
+
+async def test_a_retry_after_below_the_back_off_floor_is_the_back_off() -> None:
+    """``Retry-After: 0.001`` (or 1e-300) is no invitation to a retry storm: 20 tasks refused
+    that way each wait at least ``wait_initial`` before trying again."""
+    statuses, waits = await refused_then_served({"Retry-After": "0.001"}, 20)
+    assert len(statuses) == 40
+    retry_waits = [wait for wait in waits if wait > 0.01]
     assert len(retry_waits) == 20
     assert min(retry_waits) >= tc.RetryPolicy().wait_initial
 
@@ -198,15 +203,8 @@ async def test_a_reset_in_milliseconds_is_ignored_and_logged_once(
     caplog.set_level(logging.WARNING, logger="thoughtcredits")
     hints._warned.clear()
     in_ms = str(int(_real_time.time() * 1000) + 5000)
-    refusal = Fault("status", status=429, headers={"X-RateLimit-Reset": in_ms}, count=5)
-    sleep = RecordingSleep()
-    async with (
-        FakeCreditsServer(KEY) as server,
-        tc.Client(server.url, KEY, sleep=sleep, rate_limit=None) as client,
-    ):
-        server.inject(refusal)
-        await asyncio.gather(*(get(client) for _ in range(5)))
-        assert [r.status for r in server.requests].count(200) == 5
-    assert all(0.5 <= wait <= 1.5 for wait in sleep.waits)  # the back-off, not 1.8e12 s
+    statuses, waits = await refused_then_served({"X-RateLimit-Reset": in_ms}, 5)
+    assert statuses.count(200) == 5
+    assert all(0.5 <= wait <= 1.5 for wait in waits)  # the back-off, not 1.8e12 s
     (warning,) = [r.getMessage() for r in caplog.records]
     assert warning.startswith("ignoring the server's X-RateLimit-Reset")

@@ -104,15 +104,18 @@ class TokenBucket:
 
 
 @dataclass(frozen=True, slots=True)
-class FixedWindow:
-    """At most ``limit`` requests in each ``seconds`` of the clock (``X-RateLimit-Limit``)."""
-
+class _Window:
     limit: int
     seconds: float = 60.0
 
     def __post_init__(self) -> None:
         _count("limit", self.limit)
         _window(self.seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class FixedWindow(_Window):
+    """At most ``limit`` requests in each ``seconds`` of the clock (``X-RateLimit-Limit``)."""
 
     def allowance(self, seconds: float, *, start: float) -> float:
         """Requests a perfect client gets from epoch ``start`` on: ``limit`` per window touched."""
@@ -125,15 +128,8 @@ class FixedWindow:
 
 
 @dataclass(frozen=True, slots=True)
-class SlidingWindow:
+class SlidingWindow(_Window):
     """At most ``limit`` requests in any ``seconds`` (``X-RateLimit-Limit``)."""
-
-    limit: int
-    seconds: float = 60.0
-
-    def __post_init__(self) -> None:
-        _count("limit", self.limit)
-        _window(self.seconds)
 
     def allowance(self, seconds: float) -> float:
         """Requests a perfect client gets in ``seconds``: ``limit`` at once, again each window."""
