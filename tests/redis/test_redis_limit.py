@@ -266,3 +266,28 @@ async def test_a_pause_moves_every_booked_slot_past_its_end(redis_url: str) -> N
     assert busiest(after, 0.05) <= 10 + 2  # the burst, and two more at 40 a second
     for one in processes:
         await one.aclose()
+
+
+async def test_the_default_key_is_one_per_api_key_and_base_url(redis_url: str) -> None:
+    """Two tenants copying the same recipe (no ``key=``) never share a bucket; the workers of
+    one tenant always do. The key names the base URL (without its password) and a hash of the
+    API key, never the API key itself."""
+    limit = tc.RedisRateLimit(redis_url, per_minute=600)
+    base = "https://user:pa55@acme.thoughtindustries.com/incoming/v2"
+    tenants = [("sk-tenant-a", base), ("sk-tenant-b", base), ("sk-tenant-a", base)]
+    throttles = [
+        Throttle(limit, None, emit=lambda event: None, scope=(url, api_key))
+        for api_key, url in tenants
+    ]
+    for one in throttles:
+        await go(one, Waits())
+        await one.aclose()
+    admin = redis.asyncio.from_url(redis_url)
+    keys = sorted(key.decode() for key in await admin.keys("*"))
+    await admin.aclose()
+    assert len(keys) == 2  # tenant a's two workers share one bucket, tenant b has its own
+    for key in keys:
+        assert key.startswith("thoughtcredits:https://acme.thoughtindustries.com/incoming/v2:")
+        assert "sk-tenant" not in key
+        assert "pa55" not in key
+    assert tc.RedisRateLimit.default_key(base, "sk-tenant-a") in keys
