@@ -305,3 +305,27 @@ def test_bad_arguments_fail_fast() -> None:
         Throttle(None, 0, emit=print)
     with pytest.raises(TypeError, match="rate_limit"):
         Throttle(120, None, emit=print)  # type: ignore[arg-type]
+
+
+async def test_requests_cancelled_at_any_wait_leave_nothing_in_flight(fake: FakeTime) -> None:
+    """Cancel requests while they wait in line, for the share pacing or for the concurrency
+    cap: none of them is counted as sent, and the ones that did go are settled on release."""
+    throttle = fake.throttle(tc.RateLimit(per_minute=60, burst=6), max_concurrency=1)
+    gate = asyncio.Event()
+
+    async def stuck(seconds: float) -> None:
+        await gate.wait()  # a wait that never ends until cancelled
+
+    first = await throttle.acquire(stuck)  # goes at once, holds the one slot
+    waiting = [asyncio.create_task(throttle.acquire(stuck)) for _ in range(4)]
+    await started(waiting)
+    for task in waiting:
+        task.cancel()
+    await asyncio.gather(*waiting, return_exceptions=True)
+    throttle.release(first)
+    model = throttle._model
+    assert model is not None
+    assert model.bucket is not None
+    assert model.bucket.in_flight == 0
+    assert throttle._probe.in_flight == 0
+    assert (await throttle.acquire(fake.wait)).slot  # the slot was given back

@@ -49,7 +49,12 @@ class Line:
         if model.bucket is not None:
             booking = await self._take(model, nap)
         if model.bucket is None or model.sharing(self._clock.now()):
-            await self._pace(model, nap)
+            try:
+                await self._pace(model, nap)
+            except BaseException:
+                if booking is not None:
+                    model.settle(booking)  # taken, never sent: not in flight
+                raise
         return booking, model.generation
 
     async def _book_shared(self, redis: RedisBackend, model: Model, nap: Wait) -> bool:

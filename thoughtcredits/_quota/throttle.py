@@ -157,8 +157,9 @@ class Throttle:
         await self._pause.serve(nap)
         probe = await self._probe.take()
         slot = False
+        booking: Booking | None = None
         try:
-            booking, generation = None, 0
+            generation = 0
             if self._line is not None:
                 booking, generation = await self._line.turn(nap)
             if self._semaphore is not None:
@@ -172,6 +173,8 @@ class Throttle:
                 self._semaphore.release()  # type: ignore[union-attr]
             if probe:
                 self._probe.give_back()
+            if booking is not None and self._model is not None:
+                self._model.settle(booking)  # taken, never sent: not in flight
             raise
         # The probe and the concurrency cap wait on other requests, not through `wait`.
         now = clock.now()
