@@ -329,3 +329,15 @@ async def test_requests_cancelled_at_any_wait_leave_nothing_in_flight(fake: Fake
     assert model.bucket.in_flight == 0
     assert throttle._probe.in_flight == 0
     assert (await throttle.acquire(fake.wait)).slot  # the slot was given back
+
+
+async def test_a_far_reset_with_nothing_left_holds_no_one(fake: FakeTime) -> None:
+    """A 200 saying ``Remaining: 0`` until a reset 23 h ahead holds no longer than a 429's
+    ``Retry-After`` would: past ``max_retry_after`` it holds no one, and the next request goes
+    when the learned rate allows, to find out (it used to hold every request for 23 h)."""
+    throttle = fake.throttle()
+    throttle.observe(200, limited(600, 0, reset_in=23 * 3600))
+    assert fake.events == []
+    assert throttle.paused_for() == 0.0
+    await go(throttle, fake)
+    assert sum(fake.waits) <= 0.2  # 10 a second, learned from the same answer
