@@ -291,3 +291,23 @@ async def test_the_default_key_is_one_per_api_key_and_base_url(redis_url: str) -
         assert "sk-tenant" not in key
         assert "pa55" not in key
     assert tc.RedisRateLimit.default_key(base, "sk-tenant-a") in keys
+
+
+async def test_a_refusal_pauses_every_process_even_when_it_asks_little(redis_url: str) -> None:
+    """The shared bucket paces the processes, so a 429 (which it should have prevented: a
+    client outside the group, a burst the server reckons otherwise) pauses them all for its
+    ``Retry-After``, even one second, which a process's own model would have explained."""
+    limit = tc.RedisRateLimit(redis_url, key=KEY)
+    a, b = throttle(limit), throttle(limit)
+    headers = {"X-RateLimit-Limit": "1200", "X-RateLimit-Remaining": "9"}
+    permit = await a.acquire(Waits())
+    a.observe(200, headers, permit)  # learned: a has a model of its own now
+    a.release(permit)
+    permit = await a.acquire(Waits())
+    a.observe(429, {**headers, "X-RateLimit-Remaining": "0", "Retry-After": "1"}, permit)
+    a.release(permit)
+    await a.aclose()  # the publication under way finishes
+    waits = Waits()
+    await go(b, waits)
+    assert waits.seconds[0] == pytest.approx(1.0, abs=0.1)
+    await b.aclose()

@@ -4,7 +4,8 @@ Before each request a task passes, in order:
 
 1. the **pause**: a refusal (or an answer) that says "not before T", T later than the model
    expects, holds every task until then (with Redis: every process);
-2. the **probe**, while the limit is still unknown: at most ``PROBES`` requests in flight;
+2. the **probe**, while the limit is still unknown: at most ``PROBES`` requests, then one
+   to confirm what they showed;
 3. the **model** of the server's limiter (:mod:`.model`): a GCRA bucket at the lower of the
    configured and the learned limit, corrected by every answer, or the shared Redis bucket;
    and, while others spend the same key, the share pacing (:mod:`.share`);
@@ -188,7 +189,7 @@ class Throttle:
         if permit is None:
             return
         if permit.booking is not None and self._model is not None:
-            self._model.settle(permit.booking)  # no answer came: it is no longer in flight
+            self._model.settle(permit.booking)  # not in flight (a no-op once answered)
         if permit.probe and not permit.answered:
             self._probe.give_back()
         if permit.slot:
@@ -236,19 +237,22 @@ class Throttle:
             self._refused(server_delay(headers, wall=wall), now, max_hold)
         elif model is not None and reading.remaining == 0 and reading.reset is not None:
             # Nothing left: if the reset is later than the model expects (a window), hold.
+            # (The shared Redis bucket goes by refusals: each one pauses every process.)
             hint = Delay(reading.reset, reading.slack)
-            if hint.seconds <= max_hold and not model.explains(hint, now):
+            if self._paced_here() and hint.seconds <= max_hold and not model.explains(hint, now):
                 self.pause(hint.seconds, "X-RateLimit-Remaining: 0")
+
+    def _paced_here(self) -> bool:
+        """Whether this process's own bucket paces requests (not the shared Redis one)."""
+        return self._redis is None or self._redis.down
 
     def _refused(self, hint: Delay | None, now: float, max_hold: float) -> None:
         """A 429 holds every task: as long as the model says the bucket needs to refill when
-        the hint allows that, else as long as the hint says (a window, a server's pause)."""
+        the hint allows that, else as long as the hint says (a window, a server's pause).
+        With the shared Redis bucket, the pause goes to every process."""
         model = self._model
-        if (
-            model is not None
-            and model.bucket is not None
-            and (hint is None or model.explains(hint, now))
-        ):
+        local = model is not None and model.bucket is not None and self._paced_here()
+        if local and model is not None and (hint is None or model.explains(hint, now)):
             wait = model.wait(now)  # the bucket has moved already: only announce the wait
             if 0 < wait <= max_hold:
                 self._pause.extend(wait, "429")
