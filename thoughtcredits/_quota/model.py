@@ -11,6 +11,9 @@
   when in whole seconds: the model's own wait is kept whenever the hint allows it
   (:meth:`Model.explains`); only a hint that says "later than the model thinks" holds
   everyone.
+- When answers show someone else spending the key (:class:`~.share.Neighbours`, a refusal
+  with a token in reserve, a correction of a whole token), the share pacing
+  (:class:`~.share.SharePacer`) applies too, for ``SHARE_MEMORY`` seconds after the last sign.
 """
 
 from __future__ import annotations

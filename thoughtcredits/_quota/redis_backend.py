@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -158,11 +157,8 @@ class RedisBackend:
         kind, delay, per_minute, burst = reply
         seconds = _seconds(delay)
         shown = _text(per_minute)
-        if shown:
-            learned = RateLimit(float(shown), int(float(_text(burst))))
-            if not math.isfinite(learned.per_minute):
-                raise BadReply("a limit that is not a number")
-            self.learned = learned
+        if shown:  # RateLimit refuses what is not a positive, finite number
+            self.learned = RateLimit(float(shown), int(float(_text(burst))))
         match _text(kind):
             case "pause":
                 return Reservation(pause=seconds, reserved=False)
