@@ -50,8 +50,9 @@ class Bucket:
     Requests reach the server with jitter, so two can arrive closer together than the quota
     spaces them. Keeping one token of the burst in reserve absorbs that without lowering the
     sustained rate. With a burst of 1 there is no reserve: it goes 3% slower, and never
-    before the previous answer's upper bound (see :meth:`correct`). From a burst of 8 on, a second token is kept: ``Remaining`` is rounded down, so a token
-    taken by someone else hides in the rounding, and two show it (the client then shares).
+    before the previous answer's upper bound (see :meth:`correct`). From a burst of 8 on, a
+    second token is kept: ``Remaining`` is rounded down, so a token taken by someone else
+    hides in the rounding, and two show it (the client then shares).
 
     Args:
         limit: the server's rate and burst as the client knows them.
