@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import aiohttp
 import pytest
 
 import thoughtcredits as tc
@@ -328,6 +329,14 @@ async def test_bad_list_arguments_raise_at_call_time(
 
 HOSTILE_OPTIONS: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"timeout": float("inf")}, ValueError, "timeout: must be a positive, finite"),
+    ({"timeout": 10**400}, ValueError, "timeout: must be a positive, finite"),
+    # aiohttp reads 0 and None as "no limit": neither waits for ever here.
+    ({"timeout": aiohttp.ClientTimeout(total=0)}, ValueError, "timeout.total: must be a positive"),
+    ({"timeout": aiohttp.ClientTimeout(total=None, sock_read=1)}, ValueError, "needs a total"),
+    ({"timeout": aiohttp.ClientTimeout()}, ValueError, "timeout: an aiohttp.ClientTimeout needs"),
+    ({"timeout": aiohttp.ClientTimeout(total=5, sock_read=0)}, ValueError, "timeout.sock_read"),
+    ({"timeout": aiohttp.ClientTimeout(total=5, connect=-1)}, ValueError, "timeout.connect"),
+    ({"timeout": aiohttp.ClientTimeout(total=float("nan"))}, ValueError, "timeout.total"),
     ({"headers": {"X-Job": "a\r\nX-Admin: 1"}}, ValueError, "must be one line"),
     ({"headers": {"X Job": "a"}}, ValueError, "not a header name"),
     ({"headers": {"X-Job": 1}}, TypeError, r"headers\['X-Job'\]: expected a string"),
