@@ -23,6 +23,7 @@ from .netfail import connection_error, scrubbed
 __all__ = ["AiohttpTransport"]
 
 _CHUNK = 64 * 1024
+_CREDENTIALS_IN_URL = "credentials encoded in URL"
 
 
 class AiohttpTransport:
@@ -42,6 +43,11 @@ class AiohttpTransport:
     ) -> None:
         if session is not None and trace_configs:
             raise ValueError("trace_configs: give them to your own session, not the client")
+        if session is not None and (session.closed or session.auth is not None):
+            # aiohttp refuses a session's auth beside the client's Authorization, on every request
+            raise ValueError("session: is closed" if session.closed else (
+                "session: has auth=, but the client sends the API key as its own Authorization"
+            ))  # fmt: skip
         self._session = session
         self._owns_session = session is None
         self._trace_configs = list(trace_configs or ())
@@ -117,6 +123,12 @@ class AiohttpTransport:
                     response.status, response.headers, body, complete, time.monotonic() - started
                 )
         except (TimeoutError, aiohttp.ClientError) as exc:
+            failure = exc
+        except ValueError as exc:
+            # aiohttp's one bare ValueError here: a redirect to "user:password@…", which it will
+            # not send beside the client's Authorization (base URLs with credentials are refused).
+            if _CREDENTIALS_IN_URL not in str(exc):
+                raise
             failure = exc
         assert failure is not None
         # Raised outside the except block, so our error's __context__ is not the aiohttp one.
