@@ -288,7 +288,7 @@ def _json_problem(value: object, depth: int) -> tuple[list[str | int], str] | No
     if depth >= _JSON_DEPTH:
         return [], f"nested more than {_JSON_DEPTH} deep"
     is_map = isinstance(value, Mapping)
-    for key, item in value.items() if is_map else enumerate(value):
+    for key, item in value.items() if isinstance(value, Mapping) else enumerate(value):
         if is_map and not isinstance(key, str):
             return [], f"a key is not a string: {_show(key)}"
         problem = _json_problem(item, depth + 1)
