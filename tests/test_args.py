@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 import thoughtcredits as tc
-from tests.conftest import ACCOUNT_ID, API_KEY, BATCH_ID, CLIENT_ID
+from tests.conftest import ACCOUNT_ID, API_KEY, BATCH_ID, CLIENT_ID, retained
 from thoughtcredits import _args
 from thoughtcredits.testing import MockTransport
 
@@ -40,6 +40,17 @@ def test_uuid_arg_refuses(value: object, error: type[Exception]) -> None:
     """Only a UUID or its canonical string is an id; the error names the argument."""
     with pytest.raises(error, match=r"^client_id: "):
         _args.uuid_arg("client_id", value)
+
+
+def test_refused_ids_are_not_kept() -> None:
+    """The cache of checked ids holds ids only: 200 distinct 50 KB non-ids are not kept."""
+
+    def refuse() -> None:
+        for number in range(200):
+            with pytest.raises(ValueError, match=r"^client_id: "):
+                _args.uuid_arg("client_id", f"{number:04d}" + "x" * 50_000)
+
+    assert retained(refuse) < 500_000
 
 
 @pytest.mark.parametrize(

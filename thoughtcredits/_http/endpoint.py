@@ -109,16 +109,31 @@ class Endpoint(Generic[R]):
         return url, base_path + path
 
 
-@lru_cache(maxsize=4096)
+# Ids and route names repeat on every request: quoting them, or filling the same path, anew
+# each time was a visible cost, so both are cached. Only short texts are: a cursor of the
+# server's or a path of the caller's can be long, and a cache of them would hold megabytes.
+_CACHED_TEXT = 64
+_CACHED_PATH = 256
+
+
 def _quote(text: str) -> str:
-    # Ids and route names repeat on every request; quoting each anew was a visible cost.
+    return _quote_short(text) if len(text) <= _CACHED_TEXT else quote(text, safe="")
+
+
+@lru_cache(maxsize=4096)  # at most 4,096 texts of 64 characters: about 3 MB at worst
+def _quote_short(text: str) -> str:
     return quote(text, safe="")
 
 
-@lru_cache(maxsize=1024)
 def _fill(template: str, values: tuple[str, ...]) -> str:
     """``template`` with its ``:name`` segments replaced by ``values``, every segment quoted."""
-    # Every page of a listing, and every call on the same account, fills the same path.
+    if len(template) <= _CACHED_PATH:  # values are ids: every page fills the same path
+        return _fill_short(template, values)
+    return _fill_short.__wrapped__(template, values)
+
+
+@lru_cache(maxsize=1024)
+def _fill_short(template: str, values: tuple[str, ...]) -> str:
     segments = template.strip("/").split("/")
     holes = [index for index, segment in enumerate(segments) if segment.startswith(":")]
     if len(holes) != len(values):

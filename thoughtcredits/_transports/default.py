@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from urllib.parse import SplitResult
 
 import aiohttp
 from aiohttp import hdrs
@@ -24,6 +25,7 @@ __all__ = ["AiohttpTransport"]
 
 _CHUNK = 64 * 1024
 _CREDENTIALS_IN_URL = "credentials encoded in URL"
+_CACHED_URL = 2048
 
 
 class AiohttpTransport:
@@ -93,7 +95,7 @@ class AiohttpTransport:
     async def send(self, request: HTTPRequest) -> HTTPResponse:
         """Make one exchange; read at most ``request.max_body`` body bytes."""
         session = self._get_session()
-        url = URL(request.url, encoded=True)
+        url = _parse(request.url)
         proxy, proxy_auth = self._proxy_for(url) if self._owns_session else (None, None)
         started = time.monotonic()
         failure: BaseException | None = None
@@ -158,6 +160,21 @@ class AiohttpTransport:
         session.detach()  # aiohttp would warn a second time about the same leak
         if connector is not None:
             connector._close()
+
+
+def _parse(text: str) -> URL:
+    """``text`` as a yarl URL, as it is (already encoded); a long one outside yarl's cache.
+
+    yarl keeps the last 128 strings it parsed, with their URLs: a listing with 60 KiB cursors
+    would leave megabytes behind in it. A long URL is built as unpickling builds one, uncached.
+    """
+    if len(text) <= _CACHED_URL:
+        return URL(text, encoded=True)
+    head, _, query = text.partition("?")
+    parts = URL(head, encoded=True)  # the scheme, host and path: short, and repeated
+    url = URL()
+    url.__setstate__((SplitResult(parts.scheme, parts.raw_authority, parts.raw_path, query, ""),))
+    return url
 
 
 def _encoded(response: aiohttp.ClientResponse) -> bool:
