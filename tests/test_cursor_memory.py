@@ -143,9 +143,14 @@ async def test_a_listing_of_1_mb_cursors_stops_at_the_first_and_keeps_nothing(
 async def test_a_listing_of_the_longest_cursors_keeps_nothing(
     cursor_server: CursorServer,
 ) -> None:
-    """600 pages with 60 KB cursors (36 MB of them, 110 MB escaped) all read, none kept."""
+    """600 pages with 60 KB cursors (36 MB of them, 110 MB escaped) all read, none kept.
+
+    The allocator's working set for 180 KB requests levels off at 15-40 MB, the same for 300
+    pages as for 1,200, depending on timing (under 2 MB of Python objects at the peak);
+    a71d160 grew by 597 MB.
+    """
     result = await measure(cursor_server.url)
     assert (result["pages"], result["error"]) == (600, None)
     assert cursor_server.cursors_back[-599:] == list(range(599))  # each sent back intact
-    assert result["peak_growth_mb"] < 30, result
+    assert result["peak_growth_mb"] < 60, result
     assert result["kept_bytes"] < 2**20, result
