@@ -82,15 +82,24 @@ def test_a_walk_keeps_fingerprints_not_cursors() -> None:
 
 
 @pytest.mark.parametrize(
-    "arguments",
-    [{"cursor": "c" * 65_537}, {"resume_from": "3:" + "c" * 65_537}],
-    ids=["cursor", "resume_from"],
+    ("arguments", "match"),
+    [
+        ({"cursor": "c" * 65_537}, "^cursor: over 65536 bytes"),
+        ({"resume_from": "3:" + "c" * 65_537}, "^resume_from: its cursor is over 65536 bytes"),
+        ({"resume_from": "3:\ud800"}, "^resume_from: its cursor is not valid text"),
+    ],
+    ids=["cursor", "resume_from", "resume_from-surrogate"],
 )
-def test_a_cursor_argument_over_64_kib_is_refused(arguments: dict[str, str]) -> None:
-    """A cursor given to list(), or inside a checkpoint, is held to the same 64 KiB."""
+def test_a_cursor_argument_that_cannot_be_sent_is_refused(
+    arguments: dict[str, str], match: str
+) -> None:
+    """A cursor given to list(), or inside a checkpoint, is held to 64 KiB of valid text.
+
+    A lone surrogate in a checkpoint's cursor raised a bare UnicodeEncodeError on the first
+    page; now list() names the argument, before anything is sent.
+    """
     client = tc.Client("https://acme.test", "sk-x")
-    (name,) = arguments
-    with pytest.raises(ValueError, match=f"^{name}: .*over 65536 bytes"):
+    with pytest.raises(ValueError, match=match):
         client.credit_batches.list(CLIENT_ID, **arguments)  # type: ignore[arg-type]
 
 

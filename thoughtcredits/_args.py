@@ -114,7 +114,7 @@ def uuid_arg(name: str, value: object) -> str:
         return str(value)
     if not isinstance(value, str):
         raise TypeError(f"{name}: expected a UUID or UUID string, got {type(value).__name__}")
-    canonical = _canonical_uuid(value) if len(value) == 36 else None  # (the cache: 36 only)
+    canonical = _canonical_uuid(value) if len(value) == 36 else None  # cache ids, not junk
     if canonical is None:
         raise ValueError(f"{name}: expected a UUID like 123e4567-e89b-…, got {_show(value)}")
     return canonical
@@ -269,7 +269,7 @@ def _json_problem(value: object, depth: int) -> tuple[list[object], str] | None:
         return ([], "a naive datetime is ambiguous: give it a tzinfo") if naive else None
     if isinstance(value, str):
         try:
-            _text(name="", value=value)
+            _text("json", value)
         except ValueError:
             return [], "a string is not valid text (a lone surrogate?)"
         return None

@@ -64,7 +64,11 @@ def parse_checkpoint(token: str) -> tuple[PageRequest, int]:
     offset, sep, rest = int(match[1]), match[2], match[3]
     if sep == "@":
         return PageRequest(page=int(rest)), offset
-    if cursor_too_long(rest):
+    try:
+        size = len(rest.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValueError("resume_from: its cursor is not valid text (a lone surrogate?)") from None
+    if size > MAX_CURSOR:
         raise ValueError(f"resume_from: its cursor is over {MAX_CURSOR} bytes")
     return PageRequest(cursor=rest or None), offset
 
