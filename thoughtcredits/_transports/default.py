@@ -95,7 +95,9 @@ class AiohttpTransport:
     async def send(self, request: HTTPRequest) -> HTTPResponse:
         """Make one exchange; read at most ``request.max_body`` body bytes."""
         session = self._get_session()
-        url = _parse(request.url)
+        # yarl caches what it parses: a long URL (a big cursor) is parsed outside that cache.
+        text = request.url
+        url = URL(text, encoded=True) if len(text) <= _CACHED_URL else _uncached_url(text)
         proxy, proxy_auth = self._proxy_for(url) if self._owns_session else (None, None)
         started = time.monotonic()
         failure: BaseException | None = None
@@ -162,14 +164,12 @@ class AiohttpTransport:
             connector._close()
 
 
-def _parse(text: str) -> URL:
-    """``text`` as a yarl URL, as it is (already encoded); a long one outside yarl's cache.
+def _uncached_url(text: str) -> URL:
+    """``URL(text, encoded=True)`` left out of yarl's cache of the last 128 strings it parsed.
 
-    yarl keeps the last 128 strings it parsed, with their URLs: a listing with 60 KiB cursors
-    would leave megabytes behind in it. A long URL is built as unpickling builds one, uncached.
+    A listing with 60 KiB cursors would leave megabytes behind in that cache. The URL is built
+    as unpickling builds one: its bytes exactly as given.
     """
-    if len(text) <= _CACHED_URL:
-        return URL(text, encoded=True)
     head, _, query = text.partition("?")
     parts = URL(head, encoded=True)  # the scheme, host and path: short, and repeated
     url = URL()
