@@ -21,7 +21,9 @@ from aiohttp.test_utils import TestServer
 
 from tests.conftest import CLIENT_ID, sample
 
-pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
+pytestmark = pytest.mark.skipif(
+    not os.access("/proc/self/clear_refs", os.W_OK), reason="needs Linux's /proc/self/clear_refs"
+)
 
 _OPERATION = "APICreditBatchesByClientAndCreditAccount"
 
@@ -73,16 +75,22 @@ async def cursor_server(request: pytest.FixtureRequest) -> AsyncIterator[CursorS
 
 
 # The client process: one short walk to warm up (converters, session, the caches of short
-# texts), then the measured walk. RSS is the kernel's; what is kept is tracemalloc's count of
-# live Python allocations after the walk, the paginator dropped and gc run, the client open.
+# texts), then the measured walk. Its peak RSS is the kernel's high-water mark, reset just
+# before it (so an earlier peak, at import, does not count); what is kept is tracemalloc's
+# count of live Python allocations after the walk, the paginator dropped and gc run, the
+# client open.
 _CLIENT = textwrap.dedent(
     """
-    import asyncio, gc, json, os, resource, sys, tracemalloc
+    import asyncio, gc, json, os, re, sys, tracemalloc
     import thoughtcredits as tc
 
-    def rss_mb():
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    def rss_mb(field="VmRSS"):
+        with open("/proc/self/status") as status:
+            return int(re.search(field + r":\\s+(\\d+) kB", status.read())[1]) / 1024
+
+    def reset_peak():
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")  # VmHWM := VmRSS
 
     async def walk(client, **options):
         pages, error = 0, None
@@ -98,14 +106,17 @@ _CLIENT = textwrap.dedent(
             await walk(client, max_items=2, prefetch=False)
             gc.collect()
             tracemalloc.start()
+            earlier_peak = rss_mb("VmHWM")
+            reset_peak()
             before_rss, before_traced = rss_mb(), tracemalloc.get_traced_memory()[0]
             pages, error = await walk(client)
-            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            peak_mb = rss_mb("VmHWM")
             gc.collect()
             kept = tracemalloc.get_traced_memory()[0] - before_traced
             print(json.dumps({
                 "pages": pages, "error": error, "kept_bytes": kept,
                 "peak_growth_mb": peak_mb - before_rss, "rss_growth_mb": rss_mb() - before_rss,
+                "rss_mb": before_rss, "earlier_peak_mb": earlier_peak,
             }))
 
     asyncio.run(main())
