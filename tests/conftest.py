@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import signal
 import socket
+import tracemalloc
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -45,6 +47,19 @@ def payload(name: str) -> Any:
     """The single object inside a seed sample's ``{"data": {"<Operation>": ...}}`` envelope."""
     (inner,) = sample(name)["data"].values()
     return inner
+
+
+def retained(action: Callable[[], object]) -> int:
+    """Bytes of Python memory still allocated after ``action`` ran and gc ran (tracemalloc)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        action()
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
 
 
 @pytest.fixture(autouse=True)

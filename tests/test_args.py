@@ -8,10 +8,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import aiohttp
 import pytest
 
 import thoughtcredits as tc
-from tests.conftest import ACCOUNT_ID, API_KEY, BATCH_ID, CLIENT_ID
+from tests.conftest import ACCOUNT_ID, API_KEY, BATCH_ID, CLIENT_ID, retained
 from thoughtcredits import _args
 from thoughtcredits.testing import MockTransport
 
@@ -39,6 +40,17 @@ def test_uuid_arg_refuses(value: object, error: type[Exception]) -> None:
     """Only a UUID or its canonical string is an id; the error names the argument."""
     with pytest.raises(error, match=r"^client_id: "):
         _args.uuid_arg("client_id", value)
+
+
+def test_refused_ids_are_not_kept() -> None:
+    """The cache of checked ids holds ids only: 200 distinct 50 KB non-ids are not kept."""
+
+    def refuse() -> None:
+        for number in range(200):
+            with pytest.raises(ValueError, match=r"^client_id: "):
+                _args.uuid_arg("client_id", f"{number:04d}" + "x" * 50_000)
+
+    assert retained(refuse) < 500_000
 
 
 @pytest.mark.parametrize(
@@ -328,6 +340,14 @@ async def test_bad_list_arguments_raise_at_call_time(
 
 HOSTILE_OPTIONS: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"timeout": float("inf")}, ValueError, "timeout: must be a positive, finite"),
+    ({"timeout": 10**400}, ValueError, "timeout: must be a positive, finite"),
+    # aiohttp reads 0 and None as "no limit": neither waits for ever here.
+    ({"timeout": aiohttp.ClientTimeout(total=0)}, ValueError, "timeout.total: must be a positive"),
+    ({"timeout": aiohttp.ClientTimeout(total=None, sock_read=1)}, ValueError, "needs a total"),
+    ({"timeout": aiohttp.ClientTimeout()}, ValueError, "timeout: an aiohttp.ClientTimeout needs"),
+    ({"timeout": aiohttp.ClientTimeout(total=5, sock_read=0)}, ValueError, "timeout.sock_read"),
+    ({"timeout": aiohttp.ClientTimeout(total=5, connect=-1)}, ValueError, "timeout.connect"),
+    ({"timeout": aiohttp.ClientTimeout(total=float("nan"))}, ValueError, "timeout.total"),
     ({"headers": {"X-Job": "a\r\nX-Admin: 1"}}, ValueError, "must be one line"),
     ({"headers": {"X Job": "a"}}, ValueError, "not a header name"),
     ({"headers": {"X-Job": 1}}, TypeError, r"headers\['X-Job'\]: expected a string"),

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import time
+import warnings
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from importlib.metadata import version
@@ -549,6 +550,23 @@ async def test_injected_session_is_borrowed(socket_server: ScriptedServer) -> No
         async with session.get(server.url + "/still-usable") as response:
             assert response.status == 200
     assert server.requests[0].headers["X-From-Session"] == "yes"
+
+
+async def test_a_session_that_cannot_carry_the_key_is_refused() -> None:
+    """A closed session, or one with its own auth=, is refused when the client is built.
+
+    aiohttp refuses a session's auth beside the client's Authorization: every request raised
+    its bare ValueError; a closed session raised RuntimeError on every request.
+    """
+    with warnings.catch_warnings():  # aiohttp 3.14 deprecates auth=; older ones do not
+        warnings.simplefilter("ignore", DeprecationWarning)
+        session = aiohttp.ClientSession(auth=aiohttp.BasicAuth("u", "hunter2"))
+    async with session:
+        with pytest.raises(ValueError, match=r"^session: has auth=") as caught:
+            tc.Client("https://acme.test", API_KEY, session=session)
+    assert "hunter2" not in str(caught.value)
+    with pytest.raises(ValueError, match=r"^session: is closed"):
+        tc.Client("https://acme.test", API_KEY, session=session)
 
 
 async def test_owned_session_closed_by_aclose(socket_server: ScriptedServer) -> None:

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import thoughtcredits as tc
-from tests.conftest import payload, sample
+from tests.conftest import payload, retained, sample
 from thoughtcredits._http.interpreter import find_payload
+from thoughtcredits._models import _OpenEnum
 from thoughtcredits._serde.converter import (
     _detailed,
     _fast,
@@ -775,6 +776,21 @@ def test_unknown_enum_values_do_not_touch_the_enum_class() -> None:
         assert member.value == value
         assert member.known is False
     assert enum("active") is enum.ACTIVE
+
+
+def test_the_log_of_unknown_enum_values_keeps_no_value(caplog: pytest.LogCaptureFixture) -> None:
+    """Remembering which unknown values were logged keeps 32 hashes, not 32 long values."""
+
+    class Kind(_OpenEnum):
+        KNOWN = "known"
+
+    def drift() -> None:
+        with caplog.at_level("WARNING", logger="thoughtcredits"):
+            for number in range(40):
+                assert not Kind(f"{number:02d}" + "x" * 100_000).known
+        caplog.clear()
+
+    assert retained(drift) < 200_000
 
 
 def test_unknown_enum_values_are_logged_once_each_with_a_bound(

@@ -16,7 +16,7 @@ import pytest
 from yarl import URL
 
 import thoughtcredits as tc
-from tests.conftest import ACCOUNT_ID, BATCH_ID, CLIENT_ID, sample
+from tests.conftest import ACCOUNT_ID, BATCH_ID, CLIENT_ID, retained, sample
 from thoughtcredits._http.endpoint import Endpoint, request_endpoint
 from thoughtcredits._resources import table
 from thoughtcredits._transports.mock import MockTransport, json_response
@@ -131,6 +131,19 @@ async def test_request_refuses_an_unfilled_template() -> None:
         with pytest.raises(ValueError, match="fill in ':id'"):
             await client.request("GET", "/clients/:id/licenses")
     assert transport.requests == []
+
+
+def test_long_texts_are_quoted_and_filled_without_being_kept() -> None:
+    """Quoting and path filling cache ids; 300 distinct 50 KB cursors and paths are not kept."""
+
+    def build() -> None:
+        for number in range(300):
+            text = f"{number:04d}/" + "é" * 25_000  # 50 KB of UTF-8, 150 KB quoted
+            url, _ = table.LIST_CREDIT_BATCHES.target(BASE, V2, (CLIENT_ID,), {"cursor": text})
+            assert url.endswith("%C3%A9")
+            request_endpoint("GET", "/" + text).target(BASE, V2, (), None)
+
+    assert retained(build) < 1_000_000
 
 
 # --- one entry: the frames from the public call to the transport ----------------------------

@@ -324,7 +324,7 @@ def test_pickle_applied_error_keeps_one_warning() -> None:
     assert str(copy).count("WAS MADE") == 1
 
 
-@pytest.mark.parametrize("cls", [tc.ThoughtCreditsError, tc.PaginationError])
+@pytest.mark.parametrize("cls", [tc.ThoughtCreditsError, tc.PaginationError, tc.EventLoopError])
 def test_pickle_plain_errors(cls: type[tc.ThoughtCreditsError]) -> None:
     """Errors without extra attributes pickle with their message."""
     copy = roundtrip(cls("cursor repeated"))
@@ -347,5 +347,6 @@ def test_every_public_error_class_is_pickled_above() -> None:
         tc.ResponseTooLargeError,
         tc.ThoughtCreditsError,
         tc.PaginationError,
+        tc.EventLoopError,
     }
     assert exported == covered

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 
 import thoughtcredits as tc
-from tests.conftest import ACCOUNT_ID, CLIENT_ID, ScriptedServer, payload
+from tests.conftest import ACCOUNT_ID, CLIENT_ID, ScriptedServer, payload, retained
 from thoughtcredits._resources.page_rules import PageRequest, Walk
 
 
 def next_cursor(page: tc.Page[Any], seen: set[str]) -> str | None:
     """The cursor Walk asks for after ``page``, having seen ``seen``."""
     walk = Walk("cursor", PageRequest(), 10)
-    for cursor in seen:
-        walk._seen[cursor] = None
+    for cursor in seen:  # the walk has followed each of them
+        walk.next(PageRequest(), tc.Page(items=(1,), page_info=tc.PageInfo(True, cursor)))
     following = walk.next(PageRequest(), page)
     return None if following is None else following.cursor
 
@@ -43,6 +43,64 @@ def info(has_more: bool | None, cursor: str | None = None) -> tc.PageInfo:
 def test_next_cursor(page_info: tc.PageInfo, seen: set[str], expected: str | None) -> None:
     """The next page is the cursor when hasMore is true; otherwise the listing ends."""
     assert next_cursor(tc.Page(items=(), page_info=page_info), seen) == expected
+
+
+@pytest.mark.parametrize(
+    ("cursor", "follows"),
+    [
+        ("c" * 65_536, True),
+        ("c" * 65_537, False),
+        ("é" * 32_768, True),  # 65,536 bytes of UTF-8
+        ("é" * 32_769, False),
+        ("c" * 2**20, False),
+    ],
+    ids=["64KiB", "64KiB+1", "64KiB-utf8", "64KiB+2-utf8", "1MiB"],
+)
+def test_a_cursor_over_64_kib_is_refused(cursor: str, follows: bool) -> None:
+    """A cursor is followed up to 64 KiB of UTF-8; a longer one raises PaginationError."""
+    page = tc.Page(items=(1,), page_info=info(True, cursor))
+    if follows:
+        assert next_cursor(page, set()) == cursor
+        return
+    with pytest.raises(tc.PaginationError, match="cursor of over 65536 bytes") as caught:
+        next_cursor(page, set())
+    assert len(str(caught.value)) < 300  # it shows the cursor's start only
+
+
+def test_a_walk_keeps_fingerprints_not_cursors() -> None:
+    """Following 2,000 cursors of 10 KB (20 MB) leaves the walk holding under 400 KB."""
+    walk = Walk("cursor", PageRequest(), 10)
+
+    def follow() -> None:
+        for number in range(2_000):
+            cursor = f"{number:05d}" + "x" * 10_000
+            walk.next(PageRequest(), tc.Page(items=(1,), page_info=info(True, cursor)))
+
+    assert retained(follow) < 400_000
+    with pytest.raises(tc.PaginationError, match="repeated"):  # and it still knows them
+        walk.next(PageRequest(), tc.Page(items=(1,), page_info=info(True, "01999" + "x" * 10_000)))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "match"),
+    [
+        ({"cursor": "c" * 65_537}, "^cursor: over 65536 bytes"),
+        ({"resume_from": "3:" + "c" * 65_537}, "^resume_from: its cursor is over 65536 bytes"),
+        ({"resume_from": "3:\ud800"}, "^resume_from: its cursor is not valid text"),
+    ],
+    ids=["cursor", "resume_from", "resume_from-surrogate"],
+)
+def test_a_cursor_argument_that_cannot_be_sent_is_refused(
+    arguments: dict[str, str], match: str
+) -> None:
+    """A cursor given to list(), or inside a checkpoint, is held to 64 KiB of valid text.
+
+    A lone surrogate in a checkpoint's cursor raised a bare UnicodeEncodeError on the first
+    page; now list() names the argument, before anything is sent.
+    """
+    client = tc.Client("https://acme.test", "sk-x")
+    with pytest.raises(ValueError, match=match):
+        client.credit_batches.list(CLIENT_ID, **arguments)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,10 @@ import gc
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -529,6 +531,14 @@ class TestPayloadByName:
         assert batch.starting_balance == Decimal(payload("create_credit_batch")["startingBalance"])
 
 
+def nested(depth: int) -> list[Any]:
+    """A list ``depth`` lists deep (an empty list is 1)."""
+    value: list[Any] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
 class TestRequest:
     """client.request reaches other endpoints with the same rules."""
 
@@ -541,6 +551,22 @@ class TestRequest:
         assert transport.requests[0].url == (
             f"{BASE}/incoming/v2/clients/{CLIENT_ID}/licenses?page=2"
         )
+
+    async def test_exact_numbers_and_values_are_sent_as_given(self) -> None:
+        """Bounded ints and Decimals go on the wire digit for digit, with dates, UUIDs, text."""
+        transport = MockTransport(batch_created)
+        api = tc.Client(BASE, "k", transport=transport)
+        body = {
+            "a": [Decimal("-12.000000000001"), 10**29, -(10**29), True, None],
+            "b": {"on": date(2024, 1, 31), "at": datetime(2024, 1, 31, tzinfo=UTC)},
+            "c": (UUID(CLIENT_ID), "é", nested(62)),  # 64 levels with the two above
+        }
+        await api.request("POST", "/x", json=body)
+        assert transport.requests[0].body == (
+            b'{"a":[-12.000000000001,' + str(10**29).encode() + b",-" + str(10**29).encode()
+            + b',true,null],"b":{"on":"2024-01-31","at":"2024-01-31T00:00:00.000Z"},"c":["'
+            + CLIENT_ID.encode() + '","é",'.encode() + b"[" * 62 + b"]" * 62 + b"]}"
+        )  # fmt: skip
 
     async def test_post_is_not_resent_after_500(self) -> None:
         """A POST through request() is sent once after a 500."""
@@ -569,6 +595,20 @@ class TestRequest:
             ("/x", {"query": [("q", "a")]}, TypeError, r"^query: expected a mapping"),
             ("/x", {"json": {"a": "\ud800"}}, ValueError, r"^json: cannot be sent as JSON"),
             ("/x", {"json": {"a": object()}}, ValueError, r"^json: cannot be sent as JSON"),
+            # Numbers as the resources take them: exact, and within the SDK's bounds.
+            ("/x", {"json": {"a": 0.1}}, ValueError, r"at json\['a'\], a float \(0.1\) is inexact"),
+            ("/x", {"json": [1, {"b": Decimal("1e400")}]}, ValueError, r"at json\[1\]\['b'\], Dec"),
+            ("/x", {"json": {"a": 10**30}}, ValueError, "30 integer digits and 12 places"),
+            (
+                "/x",
+                {"json": {"a": Decimal("1e-13")}},
+                ValueError,
+                "30 integer digits and 12 places",
+            ),
+            ("/x", {"json": {"a": Decimal("-Infinity")}}, ValueError, "not finite"),
+            ("/x", {"json": {1: "a"}}, ValueError, "a key is not a string"),
+            ("/x", {"json": {"at": datetime(2024, 1, 1)}}, ValueError, "naive datetime"),
+            ("/x", {"json": nested(65)}, ValueError, "nested more than 64 deep"),
         ],
     )
     async def test_hostile_requests_are_refused(

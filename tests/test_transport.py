@@ -6,6 +6,7 @@ Also the key's absence from every error chain the transport can produce, and the
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import os
 import subprocess
@@ -160,6 +161,29 @@ class TestBodyCap:
         )  # fmt: skip
         growth_mb = int(out.stdout.strip().splitlines()[-1])
         assert growth_mb < 100, out.stdout
+
+
+async def _drip(request: web.Request) -> web.StreamResponse:
+    """Headers at once, then a byte of body every 0.1 s for 60 s: no gap reaches 0.5 s."""
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    for _ in range(600):
+        await response.write(b" ")
+        await asyncio.sleep(0.1)
+    return response
+
+
+class TestTimeouts:
+    """No request outlives its timeout."""
+
+    @pytest.mark.parametrize("app_server", [_drip], indirect=True)
+    async def test_a_dripping_answer_ends_at_the_total(self, app_server: TestServer) -> None:
+        """A read gap limit alone would wait for ever; the total (now required) ends it."""
+        timeout = aiohttp.ClientTimeout(total=1, sock_read=0.5)
+        async with tc.Client(base(app_server), KEY, timeout=timeout, retry=None) as api:
+            with pytest.raises(tc.APITimeoutError, match="timed out after"):
+                # Without the total, only this guard would end it (a TimeoutError, after 30 s).
+                await asyncio.wait_for(api.request("GET", "/x"), 30)
 
 
 class TestBorrowedSession:

@@ -10,11 +10,13 @@ import enum
 import math
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Final, Literal, TypeAlias
 from uuid import UUID
+
+from ._serde.scalars import decimal_hook
 
 __all__ = [
     "NOT_GIVEN",
@@ -29,6 +31,7 @@ __all__ = [
     "given",
     "header_map",
     "integer",
+    "json_body",
     "non_empty_str",
     "query_map",
     "string_list",
@@ -111,7 +114,7 @@ def uuid_arg(name: str, value: object) -> str:
         return str(value)
     if not isinstance(value, str):
         raise TypeError(f"{name}: expected a UUID or UUID string, got {type(value).__name__}")
-    canonical = _canonical_uuid(value)
+    canonical = _canonical_uuid(value) if len(value) == 36 else None  # cache ids, not junk
     if canonical is None:
         raise ValueError(f"{name}: expected a UUID like 123e4567-e89b-…, got {_show(value)}")
     return canonical
@@ -120,8 +123,6 @@ def uuid_arg(name: str, value: object) -> str:
 @lru_cache(maxsize=1024)
 def _canonical_uuid(value: str) -> str | None:
     # The same ids are passed on every call of a bulk job; checking each anew was a cost.
-    if len(value) != 36:
-        return None
     try:
         parsed = UUID(value)
     except ValueError:
@@ -241,3 +242,55 @@ def aware_datetime(name: str, value: object) -> datetime:
     if not math.isfinite(value.timestamp()):  # pragma: no cover - datetime bounds this
         raise ValueError(f"{name}: out of range")
     return value
+
+
+_JSON_DEPTH = 64
+
+
+def json_body(name: str, value: object) -> object:
+    """A JSON body of ``Client.request``, checked whole before anything is sent.
+
+    Numbers are ``int`` or finite ``Decimal`` within the SDK's bounds (30 integer digits, 12
+    places), never an inexact float; keys are strings; at most 64 levels deep.
+    """
+    problem = _json_problem(value, 0)
+    if problem is not None:
+        path, reason = problem
+        where = "".join(f"[{key!r}]" for key in reversed(path))
+        where = f"at {name}{where[:_SHOWN]}{'…' if len(where) > _SHOWN else ''}, " if path else ""
+        raise ValueError(f"{name}: cannot be sent as JSON: {where}{reason}")
+    return value
+
+
+def _json_problem(value: object, depth: int) -> tuple[list[object], str] | None:
+    """What is wrong with ``value`` and where (the path from the inside out), or None."""
+    if value is None or isinstance(value, bool | UUID | date):
+        naive = isinstance(value, datetime) and value.utcoffset() is None
+        return ([], "a naive datetime is ambiguous: give it a tzinfo") if naive else None
+    if isinstance(value, str):
+        try:
+            _text("json", value)
+        except ValueError:
+            return [], "a string is not valid text (a lone surrogate?)"
+        return None
+    if isinstance(value, float):
+        return [], f"a float ({value!r}) is inexact: use Decimal or int"
+    if isinstance(value, int | Decimal):
+        try:
+            decimal_hook(value, Decimal)
+        except ValueError:
+            return [], f"{_show(value)} is not finite within 30 integer digits and 12 places"
+        return None
+    if not isinstance(value, Mapping | list | tuple):
+        return [], f"{type(value).__name__} is not a JSON value"
+    if depth >= _JSON_DEPTH:
+        return [], f"nested more than {_JSON_DEPTH} deep"
+    is_map = isinstance(value, Mapping)
+    for key, item in value.items() if isinstance(value, Mapping) else enumerate(value):
+        if is_map and not isinstance(key, str):
+            return [], f"a key is not a string: {_show(key)}"
+        problem = _json_problem(item, depth + 1)
+        if problem is not None:
+            problem[0].append(key)
+            return problem
+    return None

@@ -278,12 +278,14 @@ class Client:
             method: ``GET``, ``POST``, ``PUT``, ``PATCH`` or ``DELETE``.
             path: the path after ``/incoming/v2``, e.g. ``f"/clients/{client_id}/licenses"``.
             query: query parameters (None: none).
-            json: the JSON body (``Decimal`` amounts are written exactly; None: no body).
+            json: the JSON body (None: no body). Numbers are ``int`` or ``Decimal``, written
+                exactly and within the SDK's bounds; a float is refused, for it is inexact.
         """
         endpoint = request_endpoint(method, path)
         params = _args.query_map("query", query)
+        body = _args.json_body("json", json)
         try:
-            answer = call(self._view, endpoint, query=params, body=json)
+            answer = call(self._view, endpoint, query=params, body=body)
         except (TypeError, ValueError) as exc:  # the body: nothing was sent
             raise ValueError(f"json: cannot be sent as JSON: {exc}") from None
         result: JSON = await answer

@@ -89,18 +89,36 @@ def resolve_credentials(base_url: str | None, api_key: str | None) -> tuple[str,
 
 
 def client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
-    """Seconds, or an ``aiohttp.ClientTimeout``, as a finite ``ClientTimeout``."""
+    """Seconds, or an ``aiohttp.ClientTimeout`` with a finite ``total``, as a ``ClientTimeout``.
+
+    aiohttp reads None and 0 alike as "no limit", so a ``ClientTimeout`` needs a positive
+    ``total`` and no field of 0 or less: a gap limit alone (``sock_read``) holds a request for
+    ever against a server that sends a byte just often enough.
+    """
     if isinstance(timeout, aiohttp.ClientTimeout):
-        if timeout.total is None and timeout.sock_read is None:
-            raise ValueError("timeout: set total or sock_read; an infinite wait can hang a job")
+        if timeout.total is None:
+            raise ValueError(
+                "timeout: an aiohttp.ClientTimeout needs a total, or a server that keeps "
+                "sending can hold a request for ever; e.g. "
+                f"ClientTimeout(total=60, sock_read={timeout.sock_read or 30})"
+            )
+        for name in ("total", "connect", "sock_read", "sock_connect"):
+            value = getattr(timeout, name)
+            if value is not None:
+                _seconds(f"timeout.{name}", value)
         return timeout
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or not 0 < timeout < math.inf
-    ):
-        raise ValueError(f"timeout: must be a positive, finite number of seconds, got {timeout!r}")
+    _seconds("timeout", timeout)
     return aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout))
+
+
+def _seconds(name: str, value: object) -> None:
+    """A positive, finite number of seconds (an int too large for a float is not finite)."""
+    try:
+        seconds = float(value) if isinstance(value, int | float) else math.nan
+    except OverflowError:
+        seconds = math.inf
+    if isinstance(value, bool) or not 0 < seconds < math.inf:
+        raise ValueError(f"{name}: must be a positive, finite number of seconds, got {value!r:.40}")
 
 
 def user_agent(extra: str | None) -> str:

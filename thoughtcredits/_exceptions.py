@@ -17,7 +17,8 @@
     ├── ResponseValidationError       a 2xx body that cannot be read; ``applied`` says whether
     │   │                             the server made the change (a POST/PUT that landed)
     │   └── ResponseTooLargeError     the body is over ``Client(max_response_size=...)``
-    └── PaginationError               the server's paging metadata cannot be followed safely
+    ├── PaginationError               the server's paging metadata cannot be followed safely
+    └── EventLoopError                the client was used from another event loop than its own
 
 ``ClientClosedError`` (an ``APIConnectionError``) is raised by requests that were in flight or
 waiting to retry when the client was closed.
@@ -40,6 +41,7 @@ __all__ = [
     "BadRequestError",
     "ClientClosedError",
     "ConflictError",
+    "EventLoopError",
     "InternalServerError",
     "NotFoundError",
     "PaginationError",
@@ -203,6 +205,15 @@ class ResponseTooLargeError(ResponseValidationError):
 
 class PaginationError(ThoughtCreditsError):
     """The server's ``pageInfo`` cannot be followed without looping or skipping items."""
+
+
+class EventLoopError(ThoughtCreditsError, RuntimeError):
+    """The client was used from an event loop other than the one it started on.
+
+    A client belongs to the event loop it was first used on: its connections, rate limiter
+    and pauses live there. A second ``asyncio.run()`` or another thread's loop needs its own
+    client. Also a ``RuntimeError``, as the failures it replaces were.
+    """
 
 
 def _rebuild(cls: type[Exception], args: tuple[object, ...], state: dict[str, object]) -> Exception:

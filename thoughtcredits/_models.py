@@ -73,14 +73,15 @@ class _OpenEnum(enum.StrEnum):
 
 
 _pseudo_members: dict[type[_OpenEnum], weakref.WeakValueDictionary[str, _OpenEnum]] = {}
-_logged: dict[type[_OpenEnum], set[str]] = {}
+# The hashes of the unknown values logged: a server's values can be megabytes long.
+_logged: dict[type[_OpenEnum], set[int]] = {}
 
 
 def _log_unknown(cls: type[_OpenEnum], value: str) -> None:
     logged = _logged.setdefault(cls, set())
-    if value in logged or len(logged) > _MAX_LOGGED_VALUES:
+    if hash(value) in logged or len(logged) > _MAX_LOGGED_VALUES:
         return
-    logged.add(value)
+    logged.add(hash(value))
     if len(logged) > _MAX_LOGGED_VALUES:
         logger.warning(
             "%s: more than %d unknown values from the API; not logging further ones",

@@ -249,6 +249,41 @@ async def test_get_redirect_to_another_host_drops_the_key(
     assert KEY not in repr(headers)
 
 
+@pytest.mark.parametrize(
+    ("location", "why"),
+    [
+        ("http://user:hunter2@127.0.0.1:{port}/elsewhere", "a URL with credentials"),
+        ("ftp://user:hunter2@127.0.0.1/elsewhere", "not http:// or https://"),
+        ("http://[::1/elsewhere", "not a valid URL"),
+        ("{self}", "10 redirects in a row"),
+    ],
+)
+async def test_a_redirect_the_sdk_cannot_follow_says_why(location: str, why: str) -> None:
+    """A GET sent where the SDK will not follow is an SDK error saying why, not a bare one.
+
+    A redirect to ``user:password@`` on the same host used to raise aiohttp's bare ValueError
+    ("Cannot combine AUTHORIZATION header with AUTH argument or credentials encoded in URL").
+    """
+
+    def redirect(request: web.Request) -> web.StreamResponse:
+        target = location.format(port=request.url.port, self=request.url)
+        return web.Response(status=302, headers={"Location": target})
+
+    origin = Recorder(redirect)
+    await origin.server.start_server()
+    try:
+        base = f"http://127.0.0.1:{origin.server.port}"
+        async with tc.Client(base, KEY, retry=None) as client:
+            with pytest.raises(tc.APIConnectionError) as caught:
+                await client.credit_batches.list(CID).__aiter__().__anext__()
+    finally:
+        await origin.server.close()
+    assert str(caught.value).startswith(f"redirect not followed: {'the server ' * (why[0] != '1')}")
+    assert why in str(caught.value)
+    assert "hunter2" not in secret_free_text(caught.value)
+    assert all(path.startswith("/incoming/v2/") for _, path, _ in origin.requests)
+
+
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 @pytest.mark.parametrize("method", ["POST", "PUT"])
 async def test_post_and_put_never_follow_redirects(

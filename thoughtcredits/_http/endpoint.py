@@ -100,32 +100,53 @@ class Endpoint(Generic[R]):
         query: Mapping[str, str] | None,
     ) -> tuple[str, str]:
         """The request's URL under ``base``, and its path (no query) for logs and events."""
-        path = _fill(self.path, values)
+        # Only short texts go through the caches (a cursor or a caller's path can be long).
+        template = self.path
+        path = _fill(template, values) if len(template) <= _PATH else _fill_long(template, values)
         url = base + path
         if query:
-            url += "?" + "&".join(
-                [f"{_quote(name)}={_quote(text)}" for name, text in query.items()]
-            )
+            url += "?" + "&".join([
+                f"{_quote(name) if len(name) <= _TEXT else _quote_long(name)}="
+                f"{_quote(text) if len(text) <= _TEXT else _quote_long(text)}"
+                for name, text in query.items()
+            ])  # fmt: skip
         return url, base_path + path
+
+
+# Ids and route names repeat on every request: quoting them, or filling the same path, anew
+# each time was a visible cost, so both are cached, for short texts only: a cache of the
+# server's cursors or of the caller's paths could hold megabytes. At worst 4,096 texts of 64
+# characters and 1,024 paths of 256 (quoted, up to 9 times as long): about 6 MB.
+_TEXT = 64
+_PATH = 256
 
 
 @lru_cache(maxsize=4096)
 def _quote(text: str) -> str:
-    # Ids and route names repeat on every request; quoting each anew was a visible cost.
+    return quote(text, safe="")
+
+
+def _quote_long(text: str) -> str:
     return quote(text, safe="")
 
 
 @lru_cache(maxsize=1024)
 def _fill(template: str, values: tuple[str, ...]) -> str:
     """``template`` with its ``:name`` segments replaced by ``values``, every segment quoted."""
-    # Every page of a listing, and every call on the same account, fills the same path.
+    return _fill_long(template, values)
+
+
+def _fill_long(template: str, values: tuple[str, ...]) -> str:
+    """:func:`_fill` without its cache."""
     segments = template.strip("/").split("/")
     holes = [index for index, segment in enumerate(segments) if segment.startswith(":")]
     if len(holes) != len(values):
         raise TypeError(f"{template}: expected {len(holes)} path values, got {len(values)}")
     for index, value in zip(holes, values, strict=True):
         segments[index] = value
-    return "/" + "/".join([_quote(segment) for segment in segments])
+    return "/" + "/".join(
+        [_quote(part) if len(part) <= _TEXT else _quote_long(part) for part in segments]
+    )
 
 
 def request_endpoint(method: str, path: str) -> Endpoint[Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import warnings
+from asyncio import get_running_loop
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -16,7 +17,7 @@ import aiohttp
 import attrs
 
 from .._events import ClientStats, Hook
-from .._exceptions import ClientClosedError
+from .._exceptions import ClientClosedError, EventLoopError
 from .._quota.clock import Clock
 from .._quota.throttle import Throttle
 from .._transports.base import Transport
@@ -110,11 +111,33 @@ class Core:
         self.closed = False
         self._closed_event = asyncio.Event()
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None  # the loop it was first used on
 
     def check_open(self) -> None:
-        """Raise ``RuntimeError`` once the client is closed."""
+        """Raise ``RuntimeError`` once the client is closed, :class:`EventLoopError` when
+        called from another event loop than the client's own (the first it was used on)."""
         if self.closed:
             raise RuntimeError("this thoughtcredits.Client is closed; create a new one")
+        if get_running_loop() is not self.loop:  # the one check on the way of every request
+            self._bind()
+
+    def _bind(self, *, closing: bool = False) -> None:
+        if self.loop is None:
+            self.loop = get_running_loop()
+            return
+        where = (
+            "runs in another thread" if self.loop.is_running()
+            else "no longer runs (a second asyncio.run()?)"
+        )  # fmt: skip
+        fix = (
+            "close it on its own loop, e.g. asyncio.run_coroutine_threadsafe(client.aclose(), "
+            "loop)" if closing else "create it inside the loop that uses it (in the coroutine "
+            "given to asyncio.run(), or in the FastAPI lifespan), or one client per thread"
+        )  # fmt: skip
+        raise EventLoopError(
+            f"this thoughtcredits.Client was first used on another event loop, which {where}. "
+            f"A client belongs to one event loop: {fix}."
+        )
 
     def track(self, task: asyncio.Task[Any]) -> None:
         """Remember a background task (a page prefetch) so close() can cancel it."""
@@ -149,11 +172,26 @@ class Core:
                 ResourceWarning,
                 source=source,
             )
-            transport.drop()
+            self._drop()
+
+    def _drop(self) -> None:
+        if isinstance(self.transport, AiohttpTransport):
+            self.transport.drop()
 
     async def close(self) -> None:
-        """Wake every waiting request, cancel prefetches, close the throttle and transport."""
+        """Wake every waiting request, cancel prefetches, close the throttle and transport.
+
+        From another event loop: when the client's own loop has ended, nothing of it can be
+        awaited any more, so its sockets are only dropped; when that loop still runs (another
+        thread), closing is its to do, so :class:`EventLoopError` is raised.
+        """
         if self.closed:
+            return
+        if self.loop is not None and self.loop is not get_running_loop():
+            if self.loop.is_running():
+                self._bind(closing=True)  # raises, naming the rule
+            self.closed = True
+            self._drop()
             return
         self.closed = True
         self._closed_event.set()

@@ -18,7 +18,7 @@ from .._http.pipeline import call
 from .._http.raw import APIResponse
 from .._http.state import View
 from .._models import Page
-from .page_rules import PageRequest, parse_checkpoint
+from .page_rules import MAX_CURSOR, PageRequest, cursor_too_long, parse_checkpoint
 from .pagination import AsyncPaginator
 
 __all__ = ["Resource", "as_raw"]
@@ -49,8 +49,8 @@ class Resource:
         """The lazy listing of ``endpoint``: every page is one call of the entry."""
         if page_size is not None:
             query["perPage"] = str(_args.integer("page_size", page_size, minimum=1))
-        if cursor is not None:
-            _args.non_empty_str("cursor", cursor)
+        if cursor is not None and cursor_too_long(_args.non_empty_str("cursor", cursor)):
+            raise ValueError(f"cursor: over {MAX_CURSOR} bytes")
         if page is not None:
             _args.integer("page", page, minimum=1)
         view = self._view

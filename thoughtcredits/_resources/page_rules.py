@@ -8,13 +8,16 @@ Both modes (``Client(pagination=...)``) end when ``hasMore`` is false or missing
   ``page`` for the credit listings, ``research/ti-api.md`` §4).
 
 In both, ``max_empty_pages`` empty pages in a row that each say ``hasMore: true`` raise
-:class:`PaginationError`: a server that never ends would otherwise be followed for ever. The
-memory of cursors seen is bounded, so a million-item walk costs no more than a short one.
+:class:`PaginationError`: a server that never ends would otherwise be followed for ever.
+
+Memory is bounded in bytes: a cursor over :data:`MAX_CURSOR` is refused, and the walk keeps a
+16-byte fingerprint of each cursor seen (at most 4,096 of them), never the cursors themselves.
 """
 
 from __future__ import annotations
 
 import re
+from hashlib import blake2b
 from typing import Any, Literal
 
 import attrs
@@ -22,8 +25,11 @@ import attrs
 from .._exceptions import PaginationError
 from .._models import Page
 
-__all__ = ["PageRequest", "Walk", "format_checkpoint", "parse_checkpoint"]
+__all__ = ["MAX_CURSOR", "PageRequest", "Walk", "cursor_too_long", "format_checkpoint",
+           "parse_checkpoint"]  # fmt: skip
 
+MAX_CURSOR = 64 * 1024
+"""The longest cursor followed or accepted, in UTF-8 bytes; the API's are a few dozen."""
 _REMEMBERED_CURSORS = 4096
 _CHECKPOINT = re.compile(r"([0-9]{1,18})([:@])(.*)", re.DOTALL)
 
@@ -43,6 +49,13 @@ def format_checkpoint(request: PageRequest, offset: int) -> str:
     return f"{offset}:{request.cursor or ''}"
 
 
+def cursor_too_long(cursor: str) -> bool:
+    """Whether ``cursor`` is over :data:`MAX_CURSOR` bytes."""
+    return len(cursor) > MAX_CURSOR or (
+        not cursor.isascii() and len(cursor.encode("utf-8", "surrogatepass")) > MAX_CURSOR
+    )
+
+
 def parse_checkpoint(token: str) -> tuple[PageRequest, int]:
     """Split a checkpoint token into the page request and the items to skip on that page."""
     match = _CHECKPOINT.fullmatch(token) if isinstance(token, str) else None
@@ -51,7 +64,18 @@ def parse_checkpoint(token: str) -> tuple[PageRequest, int]:
     offset, sep, rest = int(match[1]), match[2], match[3]
     if sep == "@":
         return PageRequest(page=int(rest)), offset
+    try:
+        size = len(rest.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValueError("resume_from: its cursor is not valid text (a lone surrogate?)") from None
+    if size > MAX_CURSOR:
+        raise ValueError(f"resume_from: its cursor is over {MAX_CURSOR} bytes")
     return PageRequest(cursor=rest or None), offset
+
+
+def _fingerprint(cursor: str) -> bytes:
+    # 128 bits: two different cursors of one walk collide with odds of about 2**-100.
+    return blake2b(cursor.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 class Walk:
@@ -65,10 +89,10 @@ class Walk:
         self.mode = mode
         self.max_empty_pages = max_empty_pages
         self._empty = 0
-        self._seen: dict[str, None] = {}  # insertion-ordered: the oldest goes first
+        self._seen: dict[bytes, None] = {}  # fingerprints, insertion-ordered: oldest first
         self._previous: tuple[Any, ...] = ()
         if start.cursor is not None:
-            self._seen[start.cursor] = None
+            self._seen[_fingerprint(start.cursor)] = None
 
     def next(self, request: PageRequest, page: Page[Any]) -> PageRequest | None:
         """The request for the page after ``page`` (asked for with ``request``), or None."""
@@ -98,13 +122,19 @@ class Walk:
                 "the server said hasMore=true but sent no cursor; stopping instead of guessing "
                 '(if it pages by number, use Client(pagination="page"))'
             )
-        if info.cursor in self._seen:
+        if cursor_too_long(info.cursor):
+            raise PaginationError(
+                f"the server sent a cursor of over {MAX_CURSOR} bytes ({info.cursor[:40]!r}…); "
+                "stopping instead of sending it back (the API's cursors are a few dozen bytes)"
+            )
+        fingerprint = _fingerprint(info.cursor)
+        if fingerprint in self._seen:
             raise PaginationError(
                 f"the server repeated cursor {info.cursor[:40]!r}; stopping instead of looping. "
                 "The credit listings document only the page parameter: if this server ignores "
                 'cursor, use Client(pagination="page")'
             )
-        self._seen[info.cursor] = None
+        self._seen[fingerprint] = None
         if len(self._seen) > _REMEMBERED_CURSORS:
             del self._seen[next(iter(self._seen))]
         return PageRequest(cursor=info.cursor)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -129,6 +129,8 @@ def _encode(value: object) -> str:
         return "[" + ",".join(_encode(v) for v in value) + "]"
     if isinstance(value, datetime):
         return json.dumps(format_datetime(value))
+    if isinstance(value, date):  # as orjson writes it: "2024-01-31"
+        return json.dumps(value.isoformat())
     if isinstance(value, UUID):
         return f'"{value}"'
     return json.dumps(value, ensure_ascii=False, allow_nan=False)

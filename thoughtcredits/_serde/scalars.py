@@ -139,6 +139,8 @@ def new_uuid(value: object) -> UUID:
 # UUIDs repeat heavily in a ledger (client, initiator, source, target): a dict hit costs
 # about a tenth of a parse. UUIDs are immutable, so sharing instances is safe. An object's own
 # id is never looked up here (it is seen once; caching it would evict the ids that repeat).
+# Bounded in bytes as well as entries: only a canonical 36-character id is ever stored, so a
+# full cache (8,192 ids, their strings and UUIDs) holds under 2 MB.
 _uuid_cache: dict[str, UUID] = {}
 _UUID_CACHE_SIZE = 8192
 uuid_cache_get = _uuid_cache.get

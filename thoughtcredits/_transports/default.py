@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from urllib.parse import SplitResult
 
 import aiohttp
 from aiohttp import hdrs
@@ -23,6 +24,8 @@ from .netfail import connection_error, scrubbed
 __all__ = ["AiohttpTransport"]
 
 _CHUNK = 64 * 1024
+_CREDENTIALS_IN_URL = "credentials encoded in URL"
+_CACHED_URL = 2048
 
 
 class AiohttpTransport:
@@ -42,6 +45,11 @@ class AiohttpTransport:
     ) -> None:
         if session is not None and trace_configs:
             raise ValueError("trace_configs: give them to your own session, not the client")
+        if session is not None and (session.closed or session.auth is not None):
+            # aiohttp refuses a session's auth beside the client's Authorization, on every request
+            raise ValueError("session: is closed" if session.closed else (
+                "session: has auth=, but the client sends the API key as its own Authorization"
+            ))  # fmt: skip
         self._session = session
         self._owns_session = session is None
         self._trace_configs = list(trace_configs or ())
@@ -87,7 +95,9 @@ class AiohttpTransport:
     async def send(self, request: HTTPRequest) -> HTTPResponse:
         """Make one exchange; read at most ``request.max_body`` body bytes."""
         session = self._get_session()
-        url = URL(request.url, encoded=True)
+        # yarl caches what it parses: a long URL (a big cursor) is parsed outside that cache.
+        text = request.url
+        url = URL(text, encoded=True) if len(text) <= _CACHED_URL else _uncached_url(text)
         proxy, proxy_auth = self._proxy_for(url) if self._owns_session else (None, None)
         started = time.monotonic()
         failure: BaseException | None = None
@@ -118,6 +128,12 @@ class AiohttpTransport:
                 )
         except (TimeoutError, aiohttp.ClientError) as exc:
             failure = exc
+        except ValueError as exc:
+            # aiohttp's one bare ValueError here: a redirect to "user:password@…", which it will
+            # not send beside the client's Authorization (base URLs with credentials are refused).
+            if _CREDENTIALS_IN_URL not in str(exc):
+                raise
+            failure = exc
         assert failure is not None
         # Raised outside the except block, so our error's __context__ is not the aiohttp one.
         elapsed = time.monotonic() - started
@@ -146,6 +162,19 @@ class AiohttpTransport:
         session.detach()  # aiohttp would warn a second time about the same leak
         if connector is not None:
             connector._close()
+
+
+def _uncached_url(text: str) -> URL:
+    """``URL(text, encoded=True)`` left out of yarl's cache of the last 128 strings it parsed.
+
+    A listing with 60 KiB cursors would leave megabytes behind in that cache. The URL is built
+    as unpickling builds one: its bytes exactly as given.
+    """
+    head, _, query = text.partition("?")
+    parts = URL(head, encoded=True)  # the scheme, host and path: short, and repeated
+    url = URL()
+    url.__setstate__((SplitResult(parts.scheme, parts.raw_authority, parts.raw_path, query, ""),))
+    return url
 
 
 def _encoded(response: aiohttp.ClientResponse) -> bool:

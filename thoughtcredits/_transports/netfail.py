@@ -22,6 +22,10 @@ def connection_error(
     The message names the aiohttp error type only: aiohttp errors can carry the request's
     headers (``request_info``), and so the API key, in their text.
     """
+    if _redirect_failure(error):
+        return APIConnectionError(
+            f"redirect not followed: {_redirect(error)}", method=method, url=url
+        )
     if isinstance(error, aiohttp.ConnectionTimeoutError):
         return APITimeoutError(
             f"timed out connecting after {elapsed:.1f}s", method=method, url=url, request_sent=False
@@ -38,6 +42,28 @@ def connection_error(
     return APIConnectionError(f"connection failed: {_describe(error)}", method=method, url=url)
 
 
+def _redirect_failure(error: BaseException) -> bool:
+    # The bare ValueError is aiohttp's for a redirect to "user:password@" (a certificate error
+    # is a ValueError too, so the type is compared).
+    return type(error) is ValueError or isinstance(
+        error, aiohttp.TooManyRedirects | aiohttp.RedirectClientError
+    )
+
+
+def _redirect(error: BaseException) -> str:
+    # Never the target itself: it may hold a user name and password.
+    if isinstance(error, aiohttp.TooManyRedirects):
+        return f"{len(error.history)} redirects in a row (a loop?)"
+    if isinstance(error, aiohttp.NonHttpUrlRedirectClientError):
+        return "the server redirected to a URL that is not http:// or https://"
+    if isinstance(error, aiohttp.RedirectClientError):
+        return "the server redirected to a location that is not a valid URL"
+    return (
+        "the server redirected to a URL with credentials (user:password@), which the SDK "
+        "will not send beside the API key; set base_url to the address that answers"
+    )
+
+
 def _describe(error: BaseException) -> str:
     if isinstance(error, aiohttp.ClientResponseError):
         # Its str() is safe, but its request_info holds our headers: say only what happened.
@@ -47,12 +73,15 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def scrubbed(error: BaseException) -> BaseException:
+def scrubbed(error: BaseException) -> BaseException | None:
     """``error`` fit to be a ``__cause__``: no request headers, no frames, no chained errors.
 
     aiohttp's ``request_info`` (and ``history``) hold the request's headers, and its frames'
     locals hold them too (``traceback`` with ``capture_locals=True`` would print the key).
+    None for a redirect to a bad location: its text is the target, which may hold a password.
     """
+    if isinstance(error, aiohttp.RedirectClientError):
+        return None
     if isinstance(error, aiohttp.ClientResponseError):
         info = error.request_info
         error.request_info = aiohttp.RequestInfo(
