@@ -13,7 +13,7 @@ from ..._serde.converter import to_json
 from ...workers import JobProgress, ShardedJob
 from ..context import Env
 from ..errors import UsageError
-from ..exports.files import write_atomically
+from ..exports.tempfiles import write_atomically
 from ..parser import Subcommands
 from .reconcile import DISCREPANCIES_FOUND, plural
 
