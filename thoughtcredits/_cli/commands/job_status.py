@@ -55,12 +55,10 @@ async def _status(env: Env) -> int:
             sys.stdout.write(to_json(progress).decode() + "\n" if as_json else line(progress))
             return 0
         with env.progress("accounts") as bar:
-            shown = [0]
 
             def show(progress: JobProgress) -> None:
                 if bar is not None:
-                    bar.advance(progress.accounts_done - shown[0], total=progress.accounts, pages=0)
-                    shown[0] = progress.accounts_done
+                    bar.update(progress.accounts_done, total=progress.accounts)
 
             report = await job.wait(on_progress=show)
             progress = await job.progress()
