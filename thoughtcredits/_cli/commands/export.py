@@ -28,6 +28,8 @@ __all__ = ["ACTION_COLUMNS", "register"]
 
 ACTION_COLUMNS = ("creditAccountId", "actionType")
 """The columns ``export`` adds before each action's own."""
+WALKS = 8
+"""Action listings walked at once by default, when a rate limit paces the client."""
 _EXPORT_FORMATS = ("jsonl", "json", "csv", "parquet")
 
 
@@ -62,6 +64,11 @@ def register(commands: Subcommands) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="continue an interrupted export in DIR"
     )
+    parser.add_argument(
+        "--concurrency", type=argtypes.positive_int, metavar="N",
+        help=f"action listings walked at once (default {WALKS} when a rate limit paces the "
+        "client, else 1)",
+    )  # fmt: skip
     add_rate_limit(parser)
     add_progress(parser, parser)
     add_output_options(parser, formats=_EXPORT_FORMATS, output=False, columns=False, wide=False)
@@ -153,4 +160,19 @@ async def _actions(env: Env, client: Client, target: Path, found: list[str], cou
     await export_sources(
         env, target, CreditAction, sources, "export", _identity(env, target.stem),
         extra=ACTION_COLUMNS, state={"accounts": accounts}, counted=counted, totals=False,
+        walks=_walks(args.concurrency, client),
     )  # fmt: skip
+
+
+def _walks(concurrency: int | None, client: Client) -> int:
+    """How many action listings to walk at once.
+
+    Walking several at once fills the quota across the network's latency; the client's
+    limiter paces them. A server that sets no quota (no ``X-RateLimit-*`` headers, and no
+    ``--rate-limit``) gets one listing at a time, as before: nothing paces more, so the
+    count is the user's to choose. By now the batches' answers have taught the client its
+    quota.
+    """
+    if concurrency is not None:
+        return int(concurrency)
+    return WALKS if client.rate_limit is not None else 1
