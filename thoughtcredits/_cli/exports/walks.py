@@ -32,7 +32,7 @@ from . import disk
 
 __all__ = ["AHEAD_PER_WALK", "Chunk", "Walks"]
 
-AHEAD_PER_WALK = 8
+AHEAD_PER_WALK = 4
 """How many listings past the head each walk may start (bounds the spool files open)."""
 _IN_MEMORY = 2  # pages of the head waiting for the writer
 
