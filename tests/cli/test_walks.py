@@ -8,6 +8,7 @@ byte of an export goes through.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
@@ -214,3 +215,31 @@ async def test_a_resumed_walk_continues_its_listing_and_starts_the_rest(tmp_path
         got = [chunk async for chunk in walks]
     assert [stub.opened_with for stub in stubs] == [[], [], ["3"], [None], [None]]
     assert seen(got) == [g for g in expected(stubs, 2) if g[0] != 2 or g[1] in ("3", "4")]
+
+
+async def test_a_full_disk_while_spooling_is_raised_after_the_pages_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listings 1 and 2 cannot spool (ENOSPC): listing 0 comes whole, then the disk's error,
+    and no further listing is started."""
+
+    def full(fd: int, data: Any) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(disk, "write_bytes", full)
+    stubs = [Stub("head", [[0, k] for k in range(3)], free=False)]
+    stubs += [Stub(f"s{i}", [[i, 0]]) for i in range(1, 6)]
+    got: list[Chunk] = []
+    async with Walks(listings(stubs), 0, None, walks=3, directory=tmp_path) as walks:
+        await asyncio.sleep(0.01)  # listings 1 and 2 have failed to spool
+        stubs[0].release(3)
+
+        async def drain() -> None:
+            async for chunk in walks:
+                got.append(chunk)
+
+        with pytest.raises(OSError, match="No space left on device") as raised:
+            await drain()
+    assert raised.value.errno == errno.ENOSPC
+    assert seen(got) == expected(stubs[:1])
+    assert [stub.opened_with for stub in stubs[3:]] == [[]] * 3

@@ -16,6 +16,7 @@ starting; its error is raised where it falls in that order, after everything bef
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import pickle
 import tempfile
@@ -105,14 +106,20 @@ class _Channel:
 
     def _spill(self, chunk: Chunk) -> None:
         if self._spool is None:
-            # Beside the export: its own disk, never a RAM-backed /tmp. Our own file, read
-            # back only by this process, so pickle (exact, and fast for frozen models).
-            self._spool = tempfile.TemporaryFile(dir=self._directory, buffering=0)  # noqa: SIM115
+            # Beside the export: its own disk, never a RAM-backed /tmp. O_TMPFILE where the
+            # filesystem has it (no name ever), else a name unlinked at once. Our own file,
+            # read back only by this process, so pickle (exact, and fast for frozen models).
+            self._spool = tempfile.TemporaryFile(  # noqa: SIM115 - closed by close()
+                dir=self._directory, prefix=".thoughtcredits-spool-", buffering=0
+            )
         data = memoryview(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
         fd, written = self._spool.fileno(), 0
         os.lseek(fd, self._size, os.SEEK_SET)
         while written < len(data):
-            written += disk.write_bytes(fd, data[written:])
+            taken = disk.write_bytes(fd, data[written:])
+            if taken <= 0:  # a disk that takes nothing and says nothing: as good as full
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            written += taken
         self._spooled.append((self._size, len(data)))
         self._size += len(data)
 
