@@ -18,7 +18,7 @@ import pytest
 
 from thoughtcredits import Page, PageInfo
 from thoughtcredits._cli.exports import disk
-from thoughtcredits._cli.exports.walks import AHEAD_PER_WALK, Chunk, Walks
+from thoughtcredits._cli.exports.walks import AHEAD_PER_WALK, Chunk, Walks, reach
 
 
 class BoomError(Exception):
@@ -196,13 +196,19 @@ async def test_leaving_early_stops_every_walk_and_frees_the_spools(tmp_path: Pat
 
 
 async def test_walks_start_only_so_far_ahead_of_the_head(tmp_path: Path) -> None:
-    """While the head waits, at most ``walks * AHEAD_PER_WALK`` listings are started."""
+    """While the head waits, at most ``reach`` listings are started (a quarter of the open
+    files this process may have, at most ``walks * AHEAD_PER_WALK``)."""
+    import resource
+
+    files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    assert reach(1) == 1
+    assert reach(2) == min(2 * AHEAD_PER_WALK, files // 4)
     stubs = [Stub("head", [[0], [1]], free=False)]
-    stubs += [Stub(f"s{i}", [[i]]) for i in range(1, 60)]
+    stubs += [Stub(f"s{i}", [[i]]) for i in range(1, reach(2) + 30)]
     async with Walks(listings(stubs), 0, None, walks=2, directory=tmp_path) as walks:
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
         started = [i for i, stub in enumerate(stubs) if stub.opened_with]
-        assert started == list(range(2 * AHEAD_PER_WALK))
+        assert started == list(range(walks.reach))
         stubs[0].release(2)
         got = [chunk async for chunk in walks]
     assert seen(got) == expected(stubs)

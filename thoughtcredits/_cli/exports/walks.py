@@ -31,10 +31,12 @@ from typing import IO, Any
 from ..._resources.pagination import AsyncPaginator
 from . import disk
 
-__all__ = ["AHEAD_PER_WALK", "Chunk", "Walks"]
+__all__ = ["AHEAD_PER_WALK", "Chunk", "Walks", "reach"]
 
-AHEAD_PER_WALK = 4
-"""How many listings past the head each walk may start (bounds the spool files open)."""
+AHEAD_PER_WALK = 32
+"""How many listings past the head each walk may start: enough that one long listing does
+not hold the others back for long. Each listing ahead holds one spool file open, so a quarter
+of the process's open-file limit bounds it too (see :func:`reach`)."""
 _IN_MEMORY = 2  # pages of the head waiting for the writer
 
 
@@ -55,6 +57,21 @@ class Chunk:
     items: tuple[Any, ...]
     following: str | None
     total: int | None
+
+
+def reach(walks: int) -> int:
+    """How many listings from the head on may be started: 1 for one walk at a time."""
+    if walks <= 1:
+        return 1
+    try:
+        import resource
+
+        files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        if files == resource.RLIM_INFINITY:
+            files = 1 << 16
+    except (ImportError, OSError, ValueError):  # no such limit here (Windows)
+        files = 512
+    return max(walks, min(walks * AHEAD_PER_WALK, files // 4))
 
 
 class _Channel:
@@ -163,6 +180,8 @@ class Walks:
         self._start, self._cursor = start, cursor
         self._walks = max(1, walks)
         self._directory = directory
+        self.reach = reach(self._walks)
+        """How many listings from the head on may be started."""
         self._head = start  # the listing the writer reads
         self._next = start  # the next listing a walk starts
         self._stopped = False  # a listing failed: start no more
