@@ -8,11 +8,9 @@ proved whatever the machine's load: an export that walks one listing at a time s
 from __future__ import annotations
 
 import asyncio
-import errno
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -28,6 +26,7 @@ from thoughtcredits.testing import FakeCreditsServer, seed_ledger
 
 from .conftest import Result, ThreadedServer
 from .test_export_command import read_rows, sdk_listings
+from .test_export_safety import FullDisk, _spawn
 from .test_resumable import resume_words
 
 Cli = Callable[..., Result]
@@ -39,7 +38,23 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 AMPLE = (60_000, 10_000)
 
 
-class OverlapServer(FakeCreditsServer):
+class Watching(FakeCreditsServer):
+    """A local server that passes every API request through :meth:`watch` first."""
+
+    def make_app(self) -> web.Application:
+        @web.middleware
+        async def watching(request: web.Request, handler: Handler) -> web.StreamResponse:
+            return await self.watch(request, handler)
+
+        app = super().make_app()
+        app.middlewares.insert(0, watching)
+        return app
+
+    async def watch(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        return await handler(request)
+
+
+class OverlapServer(Watching):
     """Records the most action listings in flight at once.
 
     Args:
@@ -55,13 +70,7 @@ class OverlapServer(FakeCreditsServer):
         self.most = 0
         self._enough: asyncio.Event | None = None
 
-    def make_app(self) -> web.Application:
-        app = super().make_app()
-        app.middlewares.insert(0, self._count)
-        return app
-
-    @web.middleware
-    async def _count(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def watch(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.endswith("/creditActions"):
             return await handler(request)
         if self._enough is None:
@@ -168,17 +177,7 @@ def test_without_a_quota_to_fill_one_listing_is_walked_at_a_time(
     _exported(server, cid, tmp_path)
 
 
-def _spawn(server: ThreadedServer, *argv: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "thoughtcredits", *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **server.env()},
-    )
-
-
-class LaggingServer(FakeCreditsServer):
+class LaggingServer(Watching):
     """Holds every page but the first of one account's debit listing until released, and
     counts the pages of the other accounts answered meanwhile: the writer waits on that
     listing while the ones after it are walked ahead (and spooled)."""
@@ -189,11 +188,6 @@ class LaggingServer(FakeCreditsServer):
         self.others = 0
         self._released: asyncio.Event | None = None
 
-    def make_app(self) -> web.Application:
-        app = super().make_app()
-        app.middlewares.insert(0, self._lag)
-        return app
-
     def release(self) -> None:
         """Answer the held pages (call it on the server's loop)."""
         self._event().set()
@@ -203,8 +197,7 @@ class LaggingServer(FakeCreditsServer):
             self._released = asyncio.Event()
         return self._released
 
-    @web.middleware
-    async def _lag(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def watch(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.endswith("/creditActions"):
             return await handler(request)
         account = request.path.split("/")[-2]
@@ -292,20 +285,6 @@ def test_ctrl_c_mid_concurrent_export_keeps_a_prefix_and_resumes_exactly(
     resumed = cli(*resume_words(err))
     assert resumed.code == 0, resumed
     _exported(server, _argv[1], tmp_path)
-
-
-class FullDisk:
-    """``os.write`` that refuses with ENOSPC once ``room`` bytes have been written."""
-
-    def __init__(self, room: int) -> None:
-        self.room = room
-
-    def __call__(self, fd: int, data: memoryview) -> int:
-        if self.room <= 0:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        written = os.write(fd, data[: self.room])
-        self.room -= written
-        return written
 
 
 def test_a_full_disk_during_concurrent_walks_keeps_a_prefix_and_resumes(
