@@ -11,6 +11,7 @@ The writer therefore sees exactly the pages a one-at-a-time walk would give, in 
 order, and its checkpoint stays one position in that order: pages spooled but not yet
 written are listed again by ``--resume``. A listing that fails stops new listings from
 starting; its error is raised where it falls in that order, after everything before it.
+With ``walks=1`` the listings are simply iterated in turn: no task, no queue, no spool.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import os
 import pickle
 import tempfile
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,12 +189,14 @@ class Walks:
         self._channels: dict[int, _Channel] = {}
         self._turn = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
+        self._one = self._in_turn()  # the pages of one walk (walks=1)
         if start < len(listings):
             self._channel(start).live = True
 
     async def __aenter__(self) -> Walks:
-        count = min(self._walks, len(self._listings) - self._start)
-        self._tasks = [asyncio.create_task(self._walk()) for _ in range(count)]
+        if self._walks > 1:
+            count = min(self._walks, len(self._listings) - self._start)
+            self._tasks = [asyncio.create_task(self._walk()) for _ in range(count)]
         return self
 
     async def __aexit__(
@@ -202,6 +205,7 @@ class Walks:
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        await self._one.aclose()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -213,6 +217,8 @@ class Walks:
         return self
 
     async def __anext__(self) -> Chunk:
+        if self._walks == 1:
+            return await anext(self._one)
         while self._head < len(self._listings):
             chunk = await self._channel(self._head).get()
             if chunk is not None:
@@ -234,13 +240,12 @@ class Walks:
 
     async def _claim(self) -> int | None:
         """The next listing to walk, once it is close enough to the head; None: no more."""
-        ahead = 1 if self._walks == 1 else self._walks * AHEAD_PER_WALK
         async with self._turn:
             await self._turn.wait_for(
                 lambda: (
                     self._stopped
                     or self._next >= len(self._listings)
-                    or self._next < self._head + ahead
+                    or self._next < self._head + self.reach
                 )
             )
             if self._stopped or self._next >= len(self._listings):
@@ -252,14 +257,8 @@ class Walks:
         while (index := await self._claim()) is not None:
             channel = self._channel(index)
             try:
-                listing = self._listings[index](self._cursor if index == self._start else None)
-                pages = listing.pages()
-                async with aclosing(pages):
-                    async for page in pages:
-                        info = page.page_info
-                        following = info.cursor if info.has_more and info.cursor else None
-                        chunk = Chunk(index, page.request_cursor, page.items, following, info.total)
-                        await channel.put(chunk)
+                async for chunk in self._chunks(index):
+                    await channel.put(chunk)
             except Exception as error:  # delivered in listing order, after what precedes it
                 async with self._turn:
                     self._stopped = True
@@ -267,3 +266,20 @@ class Walks:
                 await channel.end(error)
                 return
             await channel.end(None)
+
+    async def _chunks(self, index: int) -> AsyncGenerator[Chunk, None]:
+        """One listing's pages (from the resumed cursor, for the first)."""
+        pages = self._listings[index](self._cursor if index == self._start else None).pages()
+        async with aclosing(pages):
+            async for page in pages:
+                info = page.page_info
+                following = info.cursor if info.has_more and info.cursor else None
+                yield Chunk(index, page.request_cursor, page.items, following, info.total)
+
+    async def _in_turn(self) -> AsyncGenerator[Chunk, None]:
+        """One walk: each listing in turn, no task, no queue, no spool."""
+        for index in range(self._start, len(self._listings)):
+            chunks = self._chunks(index)
+            async with aclosing(chunks):
+                async for chunk in chunks:
+                    yield chunk
