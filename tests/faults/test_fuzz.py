@@ -117,7 +117,8 @@ def batches(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
         wire[key] = value
     for extra in draw(st.lists(st.text(min_size=1, max_size=8), max_size=3)):
         if extra not in wire and extra not in {tc_camel(name) for name in fields}:
-            wire[extra] = draw(st.none() | st.integers() | valid_texts)  # unknown fields are ignored
+            # Unknown fields are ignored.
+            wire[extra] = draw(st.none() | st.integers() | valid_texts)
     return wire, fields
 
 
