@@ -204,3 +204,17 @@ def test_a_csv_report_of_a_clean_ledger_exits_zero(fake: ThreadedServer, cli: Cl
     assert [Decimal(r["currentBalance"]) for r in rows] == [
         Decimal(str(a["totals"]["currentBalance"])) for a in report["accounts"]
     ]
+
+
+def test_when_no_account_could_be_verified_the_summary_says_so(
+    fake: ThreadedServer, cli: Cli
+) -> None:
+    """--account names only the busy one: nothing verified, said in those words; exit 4."""
+    cid, busy, _ = _busy(fake)
+    result = cli("reconcile", cid, "--account", busy)
+    assert result.code == NOT_VERIFIED, result
+    assert result.out.splitlines()[2:] == [
+        "no credit account could be verified",
+        "1 credit account kept changing while it was read (CHANGED above), so it was not "
+        "verified: run reconcile again when the ledger is quieter",
+    ]

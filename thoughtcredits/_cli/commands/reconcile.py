@@ -211,6 +211,8 @@ def summary(report: ReconciliationReport, width: int | None = None) -> str:
     changed = len(report.changed_during_scan)
     if found:
         lines.append(plural(len(found), "discrepancy", "discrepancies") + ":")
+    elif changed == len(report.accounts):
+        lines.append("no credit account could be verified")
     elif changed:
         verified = plural(len(report.accounts) - changed, "verified credit account")
         lines.append(f"no discrepancies in {verified}")
