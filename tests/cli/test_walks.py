@@ -99,6 +99,14 @@ def spooled(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return sizes
 
 
+async def until(condition: Callable[[], object], seconds: float = 10.0) -> None:
+    """Let the walks run until ``condition`` holds (the machine's load decides how long)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition never held"
+        await asyncio.sleep(0.001)
+
+
 def listings(stubs: list[Stub]) -> list[Callable[[str | None], Any]]:
     return [stub.open for stub in stubs]
 
@@ -130,7 +138,7 @@ async def test_pages_come_in_listing_order_whatever_order_they_arrive(
     async with Walks(listings(stubs), 0, None, walks=4, directory=tmp_path) as walks:
         for stub in reversed(stubs):  # the last listing's pages arrive first
             stub.release(len(stub.pages_))
-            await asyncio.sleep(0.01)
+            await until(lambda stub=stub: stub.closed)
         got = [chunk async for chunk in walks]
     assert seen(got) == expected(stubs)
     following = [chunk.following for chunk in got if chunk.source == 3]
@@ -166,7 +174,7 @@ async def test_a_failed_listing_raises_after_everything_before_it(tmp_path: Path
     stubs[2].fail_at = 0
     got: list[Chunk] = []
     async with Walks(listings(stubs), 0, None, walks=3, directory=tmp_path) as walks:
-        await asyncio.sleep(0.01)  # listing 2 has failed; 0 and 1 have not answered yet
+        await until(lambda: stubs[2].closed)  # listing 2 has failed; 0 and 1 wait
         stubs[0].release(2)
         stubs[1].release(2)
 
@@ -186,8 +194,7 @@ async def test_leaving_early_stops_every_walk_and_frees_the_spools(tmp_path: Pat
     fds = set(os.listdir("/proc/self/fd"))
     async with Walks(listings(stubs), 0, None, walks=4, directory=tmp_path) as walks:
         stubs[0].release()
-        await asyncio.sleep(0.01)  # listings 1-3 have spooled pages
-        assert set(os.listdir("/proc/self/fd")) - fds  # the spool files
+        await until(lambda: set(os.listdir("/proc/self/fd")) - fds)  # the spool files
         first = await anext(walks)
     assert first.items == (0, 0)
     assert all(stub.closed for stub in stubs)
@@ -206,7 +213,8 @@ async def test_walks_start_only_so_far_ahead_of_the_head(tmp_path: Path) -> None
     stubs = [Stub("head", [[0], [1]], free=False)]
     stubs += [Stub(f"s{i}", [[i]]) for i in range(1, reach(2) + 30)]
     async with Walks(listings(stubs), 0, None, walks=2, directory=tmp_path) as walks:
-        await asyncio.sleep(0.1)
+        await until(lambda: sum(1 for stub in stubs if stub.opened_with) >= walks.reach)
+        await asyncio.sleep(0.05)  # and no further, however long they run
         started = [i for i, stub in enumerate(stubs) if stub.opened_with]
         assert started == list(range(walks.reach))
         stubs[0].release(2)
@@ -237,7 +245,7 @@ async def test_a_full_disk_while_spooling_is_raised_after_the_pages_before_it(
     stubs += [Stub(f"s{i}", [[i, 0]]) for i in range(1, 6)]
     got: list[Chunk] = []
     async with Walks(listings(stubs), 0, None, walks=3, directory=tmp_path) as walks:
-        await asyncio.sleep(0.01)  # listings 1 and 2 have failed to spool
+        await until(lambda: stubs[1].closed and stubs[2].closed)  # both failed to spool
         stubs[0].release(3)
 
         async def drain() -> None:
