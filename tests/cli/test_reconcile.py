@@ -218,3 +218,14 @@ def test_when_no_account_could_be_verified_the_summary_says_so(
         "1 credit account kept changing while it was read (CHANGED above), so it was not "
         "verified: run reconcile again when the ledger is quieter",
     ]
+
+
+def test_a_client_without_accounts_has_no_discrepancies(fake: ThreadedServer, cli: Cli) -> None:
+    """No account at all: nothing went unverified either; exit 0."""
+    cid = str(fake.call(fake.server.ledger.add_client))
+    result = cli("reconcile", cid)
+    assert result.code == 0, result
+    assert result.out.splitlines() == [
+        f"reconciled 0 credit accounts of client {cid}",
+        "no discrepancies",
+    ]

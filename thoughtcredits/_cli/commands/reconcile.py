@@ -112,7 +112,7 @@ def exit_code(report: ReconciliationReport) -> int:
     return NOT_VERIFIED if report.changed_during_scan else 0
 
 
-def status(account: AccountReport) -> str:
+def _status(account: AccountReport) -> str:
     """``ok``, ``discrepancies`` or ``changed_during_scan`` (nothing could be proven)."""
     if account.changed_during_scan:
         return _CHANGED
@@ -146,7 +146,7 @@ def write_csv(report: ReconciliationReport, stream: TextIO, dialect: str) -> Non
         found = "\n".join(f"[{d.kind}] {d.message}" for d in account.discrepancies)
         writer.write(
             _Row(
-                account.account_id, status(account), t.batches, t.credit_actions, t.credited,
+                account.account_id, _status(account), t.batches, t.credit_actions, t.credited,
                 t.debit_actions, t.debited, t.current_balance, found,
             )
         )  # fmt: skip
@@ -197,7 +197,7 @@ def summary(report: ReconciliationReport, width: int | None = None) -> str:
     for account in report.accounts:
         t = account.totals
         shown = {"ok": "ok", _CHANGED: "CHANGED"}.get(
-            status(account), f"{len(account.discrepancies)} FOUND"
+            _status(account), f"{len(account.discrepancies)} FOUND"
         )
         parts = [
             f"  {account.account_id}  {shown:>9}",
@@ -211,13 +211,13 @@ def summary(report: ReconciliationReport, width: int | None = None) -> str:
     changed = len(report.changed_during_scan)
     if found:
         lines.append(plural(len(found), "discrepancy", "discrepancies") + ":")
+    elif not changed:
+        lines.append("no discrepancies")
     elif changed == len(report.accounts):
         lines.append("no credit account could be verified")
-    elif changed:
+    else:
         verified = plural(len(report.accounts) - changed, "verified credit account")
         lines.append(f"no discrepancies in {verified}")
-    else:
-        lines.append("no discrepancies")
     # Messages quote server-supplied values: neutralize control characters for the terminal.
     lines.extend(_wrapped(f"  [{d.kind}] {safe(d.message)}", width, "    ") for d in found)
     if changed:
