@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest test-workers demo bench docs clean
+.PHONY: test lint typecheck pytest test-workers demo bench bench-compare bench-quota docs clean
 
 # The venv's own pip (23.x with Python 3.11) installs an editable pyproject package; upgrading
 # it first only added time to every fresh run.
@@ -70,6 +70,17 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The key's quota (issue 16), about 15 minutes: one process against each limiter model of the
+# local server, then several processes sharing a key (a redis-server on PATH for the Redis ones).
+bench-quota: $(STAMP)
+	$(BIN)/python benchmarks/quota.py --json benchmarks/quota.json
+	$(BIN)/python benchmarks/shared_quota.py --json benchmarks/shared_quota.json
+
+# Before and after: (a) and (d) for the SDK at BASE and for the working tree, paired in one run.
+BASE ?= main
+bench-compare: $(STAMP)
+	$(BIN)/python benchmarks/compare.py --base $(BASE)
 
 clean:
 	rm -rf $(VENV) $(foreach engine,$(ENGINES),.venv-$(engine)) .mypy_cache .ruff_cache site

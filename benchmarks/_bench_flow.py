@@ -67,7 +67,7 @@ async def bench_prefetch(
     }
 
 
-# --- (f): a bulk job against a server rate limit ---
+# --- (f): a bulk job against a server rate limit (in full, per limiter model: quota.py) ---
 
 
 async def bench_rate_limit(

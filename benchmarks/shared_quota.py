@@ -10,13 +10,15 @@ figures, measured in one run:
   after ``--seconds``, and the ones already waiting for their slot still go;
 - **429s**: answers refused, and their share of all answers.
 
-Configurations: 4 processes sharing ``RedisRateLimit``; 2 processes on the defaults (header
-pacing); 2 processes with ``rate_limit=None`` (the reference); 1 process with an in-process
-``RateLimit``. Then the limiter's own cost: one acquire on Redis against one in-process.
+Configurations: 4 processes sharing ``RedisRateLimit`` (its default key); the same with 300
+tasks in one of them; the same when the server answers one request 429 with ``Retry-After:
+10`` (the 429s counted are those that followed it); 2 processes on the defaults; 2 processes
+with ``rate_limit=None`` (the reference); 1 process with an in-process ``RateLimit``. Then the
+limiter's own cost: one acquire on Redis against one in-process.
 
-    python benchmarks/shared_quota.py [--seconds 10] [--rate 1200/10] [--tasks 8]
+    python benchmarks/shared_quota.py [--seconds 10] [--rate 1200/10] [--tasks 8] [--only ...]
 
-Needs ``redis-server`` on PATH for the Redis configuration (skipped otherwise).
+Needs ``redis-server`` on PATH for the Redis configurations (skipped otherwise).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,11 +40,15 @@ from typing import Any
 
 CONFIGS: dict[str, tuple[int, str]] = {
     "redis": (4, "4 processes, RedisRateLimit"),
-    "auto": (2, "2 processes, defaults (header pacing)"),
+    "redis-300": (4, "4 processes, RedisRateLimit, 300 tasks in one"),
+    "redis-pause": (4, "4 processes, RedisRateLimit, a 429 asking 10 s"),
+    "auto": (2, "2 processes, defaults"),
     "none": (2, "2 processes, rate_limit=None (reference)"),
     "local": (1, "1 process, in-process RateLimit"),
 }
 GO = 0.5  # the common start: this long after every worker said it is ready
+PAUSE_AT = 3.0  # redis-pause: the server refuses one request, asking 10 s, this long after GO
+PAUSE_FOR = 10
 
 
 @dataclass
@@ -134,18 +141,23 @@ def run_config(
     """Run one configuration in fresh processes and add up what its workers report."""
     processes = CONFIGS[name][0]
     per_minute, _, burst = rate.partition("/")
+    if name == "redis-pause":
+        seconds = max(seconds, PAUSE_AT + PAUSE_FOR + 5)
     argv = [
         sys.executable, __file__, "worker", name, "--seconds", repr(seconds),
-        "--tasks", str(tasks), "--rate", rate, "--redis", redis_url or "",
-        "--key", f"bench:{uuid.uuid4()}",
+        "--rate", rate, "--redis", redis_url or "",
     ]  # fmt: skip
+    counts = [300 if name == "redis-300" and i == 0 else tasks for i in range(processes)]
     # The workers import while the server starts; each says "ready", then gets the server
     # and the common start time (imports take seconds on a busy machine).
     workers = [
         subprocess.Popen(  # noqa: S603 - our own interpreter and script
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [*argv, "--tasks", str(count)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        for _ in range(processes)
+        for count in counts
     ]
     try:
         with serve_fake(rate) as exported:
@@ -160,9 +172,16 @@ def run_config(
                 "client_id": str(uuid.uuid4()),  # the server registers it on first use
                 "start_at": start_at,
             }
+            for worker in workers:
+                assert worker.stdin is not None
+                worker.stdin.write(json.dumps(go) + "\n")
+                worker.stdin.flush()
+            if name == "redis-pause":
+                time.sleep(max(0.0, start_at + PAUSE_AT - time.time()))
+                _refuse_once(exported)
             reports = []
             for worker in workers:
-                out, _ = worker.communicate(json.dumps(go) + "\n", timeout=seconds + 60)
+                out, _ = worker.communicate(timeout=seconds + 60)
                 if worker.returncode:
                     raise RuntimeError(f"worker {name} failed ({worker.returncode})")
                 reports.append(json.loads(out.strip().splitlines()[-1]))
@@ -170,16 +189,31 @@ def run_config(
         for worker in workers:
             worker.kill() if worker.poll() is None else None
             worker.wait(10)
-    elapsed = max(r["last"] for r in reports) - start_at
-    allowance = int(burst) + int(per_minute) / 60 * max(elapsed, seconds)
+    elapsed = max(max(r["last"] for r in reports) - start_at, seconds)
+    if name == "redis-pause":
+        elapsed -= PAUSE_FOR  # the pause the server asked for is not the clients' to use
+    allowance = int(burst) + int(per_minute) / 60 * elapsed
     return Result(
         name,
         processes,
         done=sum(r["done"] for r in reports),
         requests=sum(r["requests"] for r in reports),
-        rate_limited=sum(r["rate_limited"] for r in reports),
+        # redis-pause: the injected refusal is not one of the 429s the clients earned.
+        rate_limited=sum(r["rate_limited"] for r in reports) - (name == "redis-pause"),
         allowance=allowance,
     )
+
+
+def _refuse_once(exported: dict[str, str]) -> None:
+    """Make the server answer its next request 429 with ``Retry-After: PAUSE_FOR``."""
+    fault = {"kind": "status", "status": 429, "headers": {"Retry-After": str(PAUSE_FOR)}}
+    request = urllib.request.Request(  # noqa: S310 - loopback only
+        f"{exported['THOUGHTCREDITS_BASE_URL']}/_fake/faults",
+        data=json.dumps(fault).encode(),
+        headers={"Authorization": f"Bearer {exported['THOUGHTCREDITS_API_KEY']}"},
+        method="POST",
+    )
+    urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
 
 
 async def _work(args: argparse.Namespace) -> dict[str, float]:
@@ -187,7 +221,9 @@ async def _work(args: argparse.Namespace) -> dict[str, float]:
 
     per_minute, _, burst = args.rate.partition("/")
     rate_limit: Any = {
-        "redis": lambda: tc.RedisRateLimit(args.redis, key=args.key),
+        "redis": lambda: tc.RedisRateLimit(args.redis),
+        "redis-300": lambda: tc.RedisRateLimit(args.redis),
+        "redis-pause": lambda: tc.RedisRateLimit(args.redis),
         "auto": lambda: "auto",
         "none": lambda: None,
         "local": lambda: tc.RateLimit(per_minute=int(per_minute), burst=int(burst)),
@@ -235,12 +271,10 @@ async def _overhead(redis_url: str | None, rounds: int = 5000) -> dict[str, floa
 
     async def per_acquire(limit: Any) -> float:
         throttle = Throttle(limit, None, emit=lambda event: None)
-        await throttle.acquire(wait)  # connect, load the script
-        throttle.release()
+        throttle.release(await throttle.acquire(wait))  # connect, load the script
         started = time.perf_counter()
         for _ in range(rounds):
-            await throttle.acquire(wait)
-            throttle.release()
+            throttle.release(await throttle.acquire(wait))
         elapsed = time.perf_counter() - started
         await throttle.aclose()
         return elapsed / rounds
@@ -266,7 +300,7 @@ def main() -> None:
     results: list[Result] = []
     with redis_server() as redis_url:
         for name in args.only:
-            if name == "redis" and redis_url is None:
+            if name.startswith("redis") and redis_url is None:
                 print("redis: skipped (no redis-server on PATH)")
                 continue
             result = run_config(
@@ -315,7 +349,6 @@ def worker() -> None:
     parser.add_argument("--tasks", type=int, required=True)
     parser.add_argument("--rate", required=True)
     parser.add_argument("--redis", default="")
-    parser.add_argument("--key", required=True)
     print(json.dumps(asyncio.run(_work(parser.parse_args()))))
 
 

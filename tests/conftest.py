@@ -1,4 +1,4 @@
-"""Shared fixtures: a clean environment, seed samples, a recording sleep and a scripted server."""
+"""Shared fixtures: a clean environment, seed samples, a recording sleep and scripted servers."""
 
 from __future__ import annotations
 
@@ -183,15 +183,20 @@ class ScriptedServer:
 class MockScriptedServer(ScriptedServer):
     """The same script, answered through ``MockTransport``: no socket, no event-loop server.
 
-    For tests of the SDK's own rules (retries, waits, pagination). What aiohttp itself does
-    (timeouts, drops, redirects) is tested against the socket ``ScriptedServer``.
+    For tests of the SDK's own rules (retries, waits, pagination): the default ``server``.
+    What aiohttp itself does (timeouts, drops, redirects, proxies, sessions) is tested against
+    the socket ``ScriptedServer`` (the ``socket_server`` fixture).
     """
 
     url = "https://scripted.example"
 
     def client(self, **kwargs: Any) -> tc.Client:
         """A client answered by this script through a mock transport."""
-        return tc.Client(self.url, API_KEY, transport=MockTransport(self._answer), **kwargs)
+        return tc.Client(self.url, API_KEY, transport=self.transport(), **kwargs)
+
+    def transport(self) -> MockTransport:
+        """A mock transport answered by this script (for a client built by hand)."""
+        return MockTransport(self._answer)
 
     async def _answer(self, request: tc.HTTPRequest) -> tc.HTTPResponse:
         url = URL(request.url, encoded=True)
@@ -207,7 +212,9 @@ class MockScriptedServer(ScriptedServer):
             )
         )
         assert not reply.drop, "drops need the socket server"
-        assert not reply.delay, "delays need the socket server"
+        if reply.delay:  # answered late (released at teardown), as the socket server does
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.release.wait(), reply.delay)
         await asyncio.sleep(0)
         headers = CIMultiDict(reply.headers)
         if isinstance(reply.body, bytes):
@@ -223,13 +230,18 @@ class MockScriptedServer(ScriptedServer):
         """Nothing to start."""
 
     async def close(self) -> None:
-        """Nothing to stop."""
+        """Release delayed answers."""
+        self.release.set()
 
 
 @pytest.fixture
-async def mock_server() -> MockScriptedServer:
+async def mock_server() -> AsyncIterator[MockScriptedServer]:
     """A :class:`MockScriptedServer` (no socket)."""
-    return MockScriptedServer()
+    scripted = MockScriptedServer()
+    try:
+        yield scripted
+    finally:
+        await scripted.close()
 
 
 @pytest.fixture
@@ -244,9 +256,9 @@ async def socket_server() -> AsyncIterator[ScriptedServer]:
 
 
 @pytest.fixture
-async def server(socket_server: ScriptedServer) -> ScriptedServer:
-    """The scripted server of a test module (a socket one unless the module says otherwise)."""
-    return socket_server
+async def server(mock_server: MockScriptedServer) -> MockScriptedServer:
+    """The scripted server of a test: the mock one (the SDK's own unit tests use no socket)."""
+    return mock_server
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from aioresponses import aioresponses
 
 import thoughtcredits as tc
 from tests.conftest import ACCOUNT_ID, API_KEY, BATCH_ID, CLIENT_ID
 from thoughtcredits import _args
+from thoughtcredits.testing import MockTransport
 
 GOOD = "123e4567-e89b-12d3-a456-426614174000"
 
@@ -184,12 +184,16 @@ def test_integer_refuses(value: object, minimum: int, error: type[Exception]) ->
 # --- through the client: the error names the argument and nothing is sent ---------------
 
 
+def _unreachable(request: tc.HTTPRequest) -> tc.HTTPResponse:
+    raise AssertionError(f"nothing may be sent, but {request.method} {request.url} was")
+
+
 @pytest.fixture
-async def offline() -> AsyncIterator[tuple[tc.Client, aioresponses]]:
-    """A client whose session is intercepted by aioresponses with no routes registered."""
-    with aioresponses() as mocked:
-        async with tc.Client("https://acme.thoughtindustries.com", API_KEY) as client:
-            yield client, mocked
+async def offline() -> AsyncIterator[tuple[tc.Client, MockTransport]]:
+    """A client whose transport records every request and answers none."""
+    transport = MockTransport(_unreachable)
+    async with tc.Client("https://acme.thoughtindustries.com", API_KEY, transport=transport) as c:
+        yield c, transport
 
 
 def _create_batch(**kw: Any) -> Callable[[tc.Client], Awaitable[object]]:
@@ -239,6 +243,9 @@ NAIVE = datetime(2027, 1, 1)  # naive on purpose
         (_update_batch(name=""), ValueError, "name"),
         (_update_batch(expires_on=NAIVE), ValueError, "expires_on"),
         (_update_batch(), ValueError, "update"),
+        (_update_batch(name=None), TypeError, "name"),
+        (_update_batch(expires_on=None, name="x"), TypeError, "expires_on"),
+        (_update_batch(current_balance=None), TypeError, "current_balance"),
         (_create_account(name=""), ValueError, "name"),
         (_create_account(name=None), TypeError, "name"),
         (_create_account(starting_balance=-5), ValueError, "starting_balance"),
@@ -254,16 +261,16 @@ NAIVE = datetime(2027, 1, 1)  # naive on purpose
     ],
 )
 async def test_bad_arguments_send_nothing(
-    offline: tuple[tc.Client, aioresponses],
+    offline: tuple[tc.Client, MockTransport],
     call: Callable[[tc.Client], Awaitable[object]],
     error: type[Exception],
     argument: str,
 ) -> None:
     """A bad argument raises ValueError/TypeError naming it, and no request is made."""
-    client, mocked = offline
+    client, transport = offline
     with pytest.raises(error, match="^" + argument):
         await call(client)
-    assert mocked.requests == {}
+    assert transport.requests == []
 
 
 @pytest.mark.parametrize(
@@ -307,16 +314,44 @@ async def test_bad_arguments_send_nothing(
     ],
 )
 async def test_bad_list_arguments_raise_at_call_time(
-    offline: tuple[tc.Client, aioresponses],
+    offline: tuple[tc.Client, MockTransport],
     call: Callable[[tc.Client], object],
     error: type[Exception],
     argument: str,
 ) -> None:
     """list() checks its arguments when called, before any iteration or request."""
-    client, mocked = offline
+    client, transport = offline
     with pytest.raises(error, match="^" + argument):
         call(client)
-    assert mocked.requests == {}
+    assert transport.requests == []
+
+
+HOSTILE_OPTIONS: list[tuple[dict[str, Any], type[Exception], str]] = [
+    ({"timeout": float("inf")}, ValueError, "timeout: must be a positive, finite"),
+    ({"headers": {"X-Job": "a\r\nX-Admin: 1"}}, ValueError, "must be one line"),
+    ({"headers": {"X Job": "a"}}, ValueError, "not a header name"),
+    ({"headers": {"X-Job": 1}}, TypeError, r"headers\['X-Job'\]: expected a string"),
+    ({"headers": {"X-Job": "\ud800"}}, ValueError, "lone surrogate"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), HOSTILE_OPTIONS)
+def test_hostile_options_are_refused_by_the_client_and_its_views(
+    kwargs: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    """A header that would smuggle another, or a timeout that never ends, is refused at once."""
+    client = tc.Client("https://acme.thoughtindustries.com", API_KEY)
+    with pytest.raises(error, match=match):
+        client.with_options(**kwargs)
+    settings = {"default_headers" if k == "headers" else k: v for k, v in kwargs.items()}
+    with pytest.raises(error, match=match.replace("headers", "default_headers")):
+        tc.Client("https://acme.thoughtindustries.com", API_KEY, **settings)
+
+
+def test_a_user_agent_of_two_lines_is_refused() -> None:
+    """``user_agent`` is appended to a header: a newline in it is refused."""
+    with pytest.raises(ValueError, match="user_agent: expected one line"):
+        tc.Client("https://acme.thoughtindustries.com", API_KEY, user_agent="job/1\r\nX-A: 1")
 
 
 @pytest.mark.parametrize(

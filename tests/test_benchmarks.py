@@ -90,3 +90,27 @@ def test_quick_run_walks_exactly_the_requested_items(quick_run: tuple[Any, Any])
     streamed = results["g_memory"]["large"]["items"]
     assert streamed == sum(results["server"]["big_counts"].values())
     assert results["g_memory"]["small"]["items"] == results["sizes"]["memory_small"]
+
+
+def test_compare_runs_both_sides_and_pairs_every_round(tmp_path: Path) -> None:
+    """``compare.py --quick`` measures a git revision against the working tree, (a) and (d)."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    output = tmp_path / "compare.json"
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-W", "error", str(ROOT / "benchmarks" / "compare.py"), "--base",
+         "HEAD", "--quick", "--rounds", "3", "--output", str(output)],
+        capture_output=True, text=True, timeout=180, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    results = json.loads(output.read_text())
+    assert results["base"].startswith("HEAD (")
+    assert results["new"].startswith("working tree (")
+    assert set(results["figures"]) == {"a_cpu", "d_wall", "d_cpu"}
+    for figure in results["figures"].values():
+        assert len(figure["ratios"]) == 3
+        assert all(math.isfinite(ratio) and ratio > 0 for ratio in figure["ratios"])
+    for section, count in (("a", 300), ("d", 64 * 2)):
+        for side in ("base", "new"):
+            assert [s["count"] for s in results["samples"][section][side]] == [count] * 3

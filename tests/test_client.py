@@ -14,7 +14,6 @@ from uuid import UUID
 
 import aiohttp
 import pytest
-from aioresponses import aioresponses
 
 import thoughtcredits as tc
 from tests.conftest import (
@@ -30,16 +29,12 @@ from tests.conftest import (
     payload,
     sample,
 )
-from thoughtcredits._config import build_url
+from thoughtcredits._http.endpoint import Endpoint
+from thoughtcredits._http.interpreter import RawJSON
+from thoughtcredits.testing import MockTransport, json_response
 
 V2 = "/incoming/v2"
 LAST_PAGE = {"data": {"creditBatches": [], "pageInfo": {"hasMore": False}}}
-
-
-@pytest.fixture
-async def server(mock_server: MockScriptedServer) -> MockScriptedServer:
-    """What the client builds and reads is its own doing: answer it through the mock transport."""
-    return mock_server
 
 
 def only(server: ScriptedServer) -> Seen:
@@ -379,9 +374,13 @@ async def test_post_is_not_redirected(server: ScriptedServer, client: tc.Client)
         (["x"], {"a": "1 2", "b": "&"}, "B/x?a=1%202&b=%26"),
     ],
 )
-def test_build_url_quotes(segments: list[str], query: dict[str, str] | None, expected: str) -> None:
-    """Path segments are quoted whole (a slash cannot add a segment) and queries encoded."""
-    assert build_url("B", segments, query) == expected
+def test_path_values_and_query_are_quoted(
+    segments: list[str], query: dict[str, str] | None, expected: str
+) -> None:
+    """Path values are quoted whole (a slash cannot add a segment) and queries encoded."""
+    template = "".join(f"/:{index}" for index in range(len(segments)))
+    endpoint = Endpoint("GET", template, "", RawJSON(), resend=True)
+    assert endpoint.target("B", "", tuple(segments), query)[0] == expected
 
 
 async def test_cursor_with_reserved_characters(server: ScriptedServer, client: tc.Client) -> None:
@@ -398,12 +397,12 @@ async def test_cursor_with_reserved_characters(server: ScriptedServer, client: t
 
 @pytest.mark.parametrize("suffix", ["", "/", "/incoming/v2", "/incoming/v2/"])
 async def test_base_url_forms_on_the_wire(
-    socket_server: ScriptedServer, sleeps: RecordingSleep, suffix: str
+    server: MockScriptedServer, sleeps: RecordingSleep, suffix: str
 ) -> None:
     """The base URL works with or without /incoming/v2 and a trailing slash."""
-    server = socket_server  # this is about aiohttp's own behaviour, on a real socket
     server.default = Reply(200, LAST_PAGE)
-    async with tc.Client(server.url + suffix, API_KEY, sleep=sleeps) as client:
+    transport = server.transport()
+    async with tc.Client(server.url + suffix, API_KEY, sleep=sleeps, transport=transport) as client:
         [b async for b in client.credit_batches.list(CLIENT_ID)]
     assert only(server).path == f"{V2}/clients/{CLIENT_ID}/creditBatches"
 
@@ -434,12 +433,12 @@ def test_base_url_normalised(base_url: str, expected: str) -> None:
 
 
 async def test_https_url_on_the_wire() -> None:
-    """An https base URL is requested exactly at <base>/incoming/v2/... (intercepted)."""
-    with aioresponses() as mocked:
-        async with tc.Client("https://acme.thoughtindustries.com/", API_KEY, retry=None) as client:
-            with pytest.raises(tc.APIConnectionError):
-                await client.credit_batches.create(CLIENT_ID, starting_balance=1)
-    ((method, url),) = mocked.requests
+    """An https base URL is requested exactly at <base>/incoming/v2/... (through the seam)."""
+    transport = MockTransport(lambda request: json_response(sample("create_credit_batch")))
+    base = "https://acme.thoughtindustries.com/"
+    async with tc.Client(base, API_KEY, retry=None, transport=transport) as client:
+        await client.credit_batches.create(CLIENT_ID, starting_balance=1)
+    ((method, url),) = [(request.method, request.url) for request in transport.requests]
     assert method == "POST"
     assert str(url) == f"https://acme.thoughtindustries.com{V2}/clients/{CLIENT_ID}/creditBatches"
 
@@ -483,14 +482,13 @@ def test_invalid_base_urls(base_url: str) -> None:
 
 
 async def test_env_var_fallback(
-    socket_server: ScriptedServer, sleeps: RecordingSleep, monkeypatch: pytest.MonkeyPatch
+    server: MockScriptedServer, sleeps: RecordingSleep, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without arguments the client reads THOUGHTCREDITS_BASE_URL and THOUGHTCREDITS_API_KEY."""
-    server = socket_server  # this is about aiohttp's own behaviour, on a real socket
     monkeypatch.setenv("THOUGHTCREDITS_BASE_URL", server.url)
     monkeypatch.setenv("THOUGHTCREDITS_API_KEY", "env-key-123")
     server.default = Reply(200, LAST_PAGE)
-    async with tc.Client(sleep=sleeps) as client:
+    async with tc.Client(sleep=sleeps, transport=server.transport()) as client:
         [b async for b in client.credit_batches.list(CLIENT_ID)]
     assert only(server).headers["Authorization"] == "Bearer env-key-123"
 
@@ -559,7 +557,7 @@ async def test_owned_session_closed_by_aclose(socket_server: ScriptedServer) -> 
     server.default = Reply(200, LAST_PAGE)
     client = server.client()
     [b async for b in client.credit_batches.list(CLIENT_ID)]
-    session = client._core.transport.session  # the only way to see the owned session
+    session = client._view.core.transport.session  # the only way to see the owned session
     assert session is not None
     assert not session.closed
     await client.aclose()
@@ -577,7 +575,7 @@ async def test_owned_session_closed_by_async_with(socket_server: ScriptedServer)
     async def fail_inside() -> None:
         async with server.client() as client:
             [b async for b in client.credit_batches.list(CLIENT_ID)]
-            sessions.append(client._core.transport.session)
+            sessions.append(client._view.core.transport.session)
             raise KeyError("user error")
 
     with pytest.raises(KeyError):

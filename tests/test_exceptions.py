@@ -11,7 +11,8 @@ import pytest
 
 import thoughtcredits as tc
 from tests.conftest import sample
-from thoughtcredits._http.status import error_from_response, parse_retry_after
+from thoughtcredits._http.status import error_from_response
+from thoughtcredits._quota.hints import parse_retry_after
 
 NOW = 1_700_000_000.0
 URL = "https://acme.thoughtindustries.com/incoming/v2/clients/x/creditBatches"

@@ -18,7 +18,7 @@ import pytest
 
 import thoughtcredits as tc
 from tests.conftest import BATCH_ID, CLIENT_ID, payload, sample
-from thoughtcredits._resources.credits import CreditBatches
+from thoughtcredits._resources.batches import CreditBatches
 from thoughtcredits._transports.mock import MockTransport, json_response
 from thoughtcredits.testing import RecordingSleep
 
@@ -99,9 +99,12 @@ class TestWaits:
         ids=["zero", "negative", "past-date", "past-reset", "reset-zero"],
     )
     async def test_zero_or_past_delay_backs_off(self, headers: dict[str, str]) -> None:
-        """A zero or past server delay is 'no delay given': every retry backs off."""
+        """A zero or past server delay is 'no delay given': every retry backs off.
+
+        A 429 spends no attempt: the time budget (4 s here) is what ends the refusals.
+        """
         sleep = RecordingSleep()
-        policy = tc.RetryPolicy(attempts=4, wait_initial=0.5, wait_jitter=0)
+        policy = tc.RetryPolicy(attempts=4, wait_initial=0.5, wait_jitter=0, timeout=4.0)
         api = client(too_many(headers), sleep=sleep, retry=policy)
         with pytest.raises(tc.RateLimitError):
             await api.credit_batches.list(CLIENT_ID).__aiter__().__anext__()
@@ -110,7 +113,8 @@ class TestWaits:
     async def test_no_storm_from_zero_delays(self) -> None:
         """50 tasks answered Retry-After: 0 each wait before every retry: no 1 ms storm."""
         sleep = RecordingSleep()
-        api = client(too_many({"Retry-After": "0"}), sleep=sleep)
+        policy = tc.RetryPolicy(wait_jitter=0, timeout=4.0)  # 0.5 + 1 + 2, then the budget
+        api = client(too_many({"Retry-After": "0"}), sleep=sleep, retry=policy)
 
         async def one() -> None:
             with pytest.raises(tc.RateLimitError):
@@ -141,7 +145,7 @@ class TestWaits:
             return json_response(sample("list_credit_batches"))
 
         sleep = RecordingSleep()
-        api = client(handler, sleep=sleep, retry=tc.RetryPolicy(attempts=1))
+        api = client(handler, sleep=sleep, retry=None)
         with pytest.raises(tc.RateLimitError):
             await api.credit_batches.list(CLIENT_ID).__aiter__().__anext__()
         fast = api.with_options(retry=tc.RetryPolicy(timeout=2))
@@ -262,6 +266,49 @@ class TestViews:
         await api.aclose()
         assert view.closed
         assert transport.closed
+
+    async def test_an_option_left_out_keeps_the_clients(self) -> None:
+        """NOT_GIVEN (the default) keeps the client's timeout, retry policy and headers."""
+        transport = MockTransport(batch_created)
+        policy = tc.RetryPolicy(attempts=2)
+        api = tc.Client(
+            BASE, "k", transport=transport, timeout=7, retry=policy, default_headers={"X-App": "a"}
+        )
+        for view in (api.with_options(), api.with_options(timeout=tc.NOT_GIVEN, retry=tc.NOT_GIVEN,
+                                                          headers=tc.NOT_GIVEN)):  # fmt: skip
+            assert (view.timeout, view.retry) == (api.timeout, policy)
+            await view.credit_batches.create(CLIENT_ID, starting_balance=1)
+            assert transport.requests[-1].headers["X-App"] == "a"
+
+    async def test_none_means_none(self) -> None:
+        """retry=None never retries; headers=None sends none of the client's extra headers."""
+        transport = MockTransport(lambda request: json_response({}, status=503))
+        api = tc.Client(BASE, "k", transport=transport, default_headers={"X-App": "a"})
+        view = api.with_options(retry=None, headers=None)
+        with pytest.raises(tc.InternalServerError):
+            await view.credit_batches.update(BATCH_ID, name="x")
+        (sent,) = transport.requests
+        assert "X-App" not in sent.headers
+        assert sent.headers["Authorization"] == "Bearer k"
+        assert view.with_options(headers={"X-Job": "1"}).with_options()._view.extra == {
+            "X-Job": "1"
+        }
+
+    @pytest.mark.parametrize(
+        ("options", "error", "match"),
+        [
+            ({"timeout": None}, ValueError, "timeout: None would wait for ever"),
+            ({"retry": "unchanged"}, TypeError, "retry: expected a RetryPolicy or None"),
+            ({"retry": 3}, TypeError, "retry: expected a RetryPolicy or None"),
+        ],
+    )
+    def test_no_string_sentinel_and_no_endless_timeout(
+        self, options: dict[str, Any], error: type[Exception], match: str
+    ) -> None:
+        """The 0.1 spellings "unchanged" and timeout=None are refused, naming the option."""
+        api = client(batch_created)
+        with pytest.raises(error, match=match):
+            api.with_options(**options)
 
     def test_hundred_thousand_views_leave_memory_flat(self) -> None:
         """100,000 views, each used for a namespace, leave nothing behind once dropped."""
@@ -512,12 +559,35 @@ class TestRequest:
             await api.request("GET", path)
         assert transport.requests == []
 
+    @pytest.mark.parametrize(
+        ("path", "options", "error", "match"),
+        [
+            ("/x\ud800", {}, ValueError, r"^path: is not valid text"),
+            ("/clients/:id/x", {}, ValueError, r"^path: fill in ':id'"),
+            ("/x", {"query": {"q": "\ud800"}}, ValueError, r"^query\['q'\]: is not valid text"),
+            ("/x", {"query": {"q": 3}}, TypeError, r"^query: expected strings"),
+            ("/x", {"query": [("q", "a")]}, TypeError, r"^query: expected a mapping"),
+            ("/x", {"json": {"a": "\ud800"}}, ValueError, r"^json: cannot be sent as JSON"),
+            ("/x", {"json": {"a": object()}}, ValueError, r"^json: cannot be sent as JSON"),
+        ],
+    )
+    async def test_hostile_requests_are_refused(
+        self, path: str, options: dict[str, Any], error: type[Exception], match: str
+    ) -> None:
+        """A request() argument that cannot be sent as given is refused, named, and not sent."""
+        transport = MockTransport(batch_created)
+        api = tc.Client(BASE, "k", transport=transport)
+        with pytest.raises(error, match=match):
+            await api.request("POST", path, **options)
+        assert transport.requests == []
+
 
 class TestOptionalArguments:
-    """None means "leave it out", as NOT_GIVEN does."""
+    """NOT_GIVEN leaves a field out; None means "none": left out of a create, refused by an
+    update (clearing a field is not something the API documents)."""
 
     async def test_none_leaves_fields_out(self) -> None:
-        """name=None and expires_on=None send neither field."""
+        """name=None and expires_on=NOT_GIVEN send neither field."""
         transport = MockTransport(batch_created)
         api = tc.Client(BASE, "k", transport=transport)
         await api.credit_batches.create(
@@ -526,6 +596,15 @@ class TestOptionalArguments:
         assert transport.requests[0].body == (
             f'{{"clientId":"{CLIENT_ID}","startingBalance":3}}'.encode()
         )
+
+    @pytest.mark.parametrize("field", ["name", "expires_on", "current_balance"])
+    async def test_update_refuses_none(self, field: str) -> None:
+        """update(name=None) would ask to clear the name: refused, naming it, nothing sent."""
+        transport = MockTransport(batch_created)
+        api = tc.Client(BASE, "k", transport=transport)
+        with pytest.raises(TypeError, match=f"^{field}: None would clear it"):
+            await api.credit_batches.update(BATCH_ID, **{"current_balance": 3, field: None})
+        assert transport.requests == []
 
 
 class TestHostileBodies:

@@ -1,4 +1,4 @@
-"""The throttle on its own: pause, probe, limiter, header pacing, learning. No real sleeps.
+"""The throttle on its own: pause, probe, model, share pacing, learning. No real sleeps.
 
 Every wait goes through an injected ``wait`` that advances the throttle's fake clock.
 """
@@ -12,9 +12,11 @@ import pytest
 
 import thoughtcredits as tc
 from thoughtcredits._events import Event, PauseEvent, Quota
-from thoughtcredits._quota.pacing import Learner, Reading, read_headers
+from thoughtcredits._quota.clock import Clock
+from thoughtcredits._quota.hints import Reading, read_quota
 from thoughtcredits._quota.probe import PROBES
-from thoughtcredits._quota.throttle import Throttle
+from thoughtcredits._quota.rate_limit import Learner
+from thoughtcredits._quota.throttle import Permit, Throttle
 
 START = 1_800_000_000.0
 
@@ -42,7 +44,7 @@ class FakeTime:
             rate_limit,  # type: ignore[arg-type]
             max_concurrency,
             emit=self.events.append,
-            clock=self,
+            clock=Clock(monotonic=self, wall=self),
         )
 
 
@@ -60,9 +62,9 @@ def limited(limit: int, remaining: int, reset_in: float = 5.0) -> dict[str, str]
 
 
 async def go(throttle: Throttle, fake: FakeTime) -> float:
-    waited = await throttle.acquire(fake.wait)
-    throttle.release()
-    return waited
+    permit = await throttle.acquire(fake.wait)
+    throttle.release(permit)
+    return permit.waited
 
 
 # -- the configured limiter -------------------------------------------------------------------
@@ -119,13 +121,13 @@ async def test_a_wait_that_raises_leaves_nothing_held(fake: FakeTime) -> None:
     # Neither a probe role nor the one concurrency slot leaked: the next request goes.
     task = asyncio.create_task(throttle.acquire(fake.wait))
     assert await started([task]) == 1
-    assert task.result() > 0
+    assert task.result().waited > 0
 
 
 # -- the probe while the limit is unknown -----------------------------------------------------
 
 
-async def started(tasks: list[asyncio.Task[float]]) -> int:
+async def started(tasks: list[asyncio.Task[Permit]]) -> int:
     for _ in range(50):
         await asyncio.sleep(0)
     return sum(task.done() for task in tasks)
@@ -139,8 +141,9 @@ async def test_a_few_first_requests_go_at_once_the_rest_wait_for_the_limit(
     # A slow first answer holds nobody among the first five...
     assert await started(tasks) == PROBES
     # ...and the others go as soon as one answer teaches the limit.
-    throttle.observe(200, limited(600, 99))
-    throttle.release()
+    first = next(task for task in tasks if task.done()).result()
+    throttle.observe(200, limited(600, 99), first)
+    throttle.release(first)
     await asyncio.gather(*tasks)
     assert throttle.rate_limit == tc.RateLimit(600, 100)
 
@@ -151,8 +154,8 @@ async def test_failed_or_cancelled_probes_hand_their_role_on_and_never_release_e
     throttle = fake.throttle()
     tasks = [asyncio.create_task(throttle.acquire(fake.wait)) for _ in range(20)]
     assert await started(tasks) == PROBES
-    for _ in range(PROBES):  # every probe dies without an answer (dropped, cancelled)
-        throttle.release()
+    for task in [task for task in tasks if task.done()]:  # every probe dies without an answer
+        throttle.release(task.result())
     # Their roles went to the next five, no further.
     assert await started(tasks) == 2 * PROBES
     throttle.observe(200, limited(120, 19))
@@ -173,8 +176,9 @@ async def test_a_5xx_without_headers_teaches_nothing(fake: FakeTime) -> None:
     throttle = fake.throttle()
     tasks = [asyncio.create_task(throttle.acquire(fake.wait)) for _ in range(12)]
     await started(tasks)
-    throttle.observe(502, {})  # a proxy's page, not the API's answer
-    throttle.release()
+    first = next(task for task in tasks if task.done()).result()
+    throttle.observe(502, {}, first)  # a proxy's page, not the API's answer
+    throttle.release(first)
     assert await started(tasks) == PROBES + 1
     for task in tasks:
         task.cancel()
@@ -209,29 +213,55 @@ def test_an_implausible_limit_is_taken_once_answers_agree_on_it() -> None:
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
-        (limited(600, 10, 5), Reading(600, 10, START + 5)),
+        # Reset is read once, as seconds from now (and kept as the epoch it said, for show);
+        # in whole seconds it may come up to 1 s sooner.
+        (limited(600, 10, 5), Reading(600, 10, 5.0, START + 5, 1.0)),
         ({"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "601"}, Reading()),
         ({"X-RateLimit-Limit": "0"}, Reading()),
         ({"X-RateLimit-Limit": "abc", "X-RateLimit-Remaining": "-1"}, Reading()),
         ({"X-RateLimit-Reset": str(int(START - 5))}, Reading()),  # in the past
         ({"X-RateLimit-Reset": str(int(START + 90_000))}, Reading()),  # over a day ahead
-        ({"X-RateLimit-Reset": "30"}, Reading(reset=START + 30)),  # a delta, not a timestamp
+        ({"X-RateLimit-Reset": str(int(START * 1000))}, Reading()),  # in milliseconds
+        ({"X-RateLimit-Reset": "30"}, Reading(reset=30.0, reset_at=START + 30, slack=1.0)),
+        ({"X-RateLimit-Reset": "2.5"}, Reading(reset=2.5, reset_at=START + 2.5)),
         ({"X-RateLimit-Reset": "nan"}, Reading()),
     ],
 )
 def test_headers_are_read_and_implausible_values_dropped(
     headers: dict[str, str], expected: Reading
 ) -> None:
-    assert read_headers(headers, now=START) == expected
+    assert read_quota(headers, wall=START) == expected
 
 
-# -- pacing by the server's headers (the default) ---------------------------------------------
+# -- pacing: the model's bucket, and the share pacing beside other clients --------------------
 
 
-async def test_the_remaining_budget_is_spread_over_the_time_left(fake: FakeTime) -> None:
+async def test_a_lone_client_spends_what_remains_at_once_then_keeps_to_the_rate(
+    fake: FakeTime,
+) -> None:
     throttle = fake.throttle()
-    throttle.observe(200, limited(60, 10, reset_in=5))  # a fixed window: 10 left for 5 s
-    throttle.release()
+    throttle.observe(200, limited(60, 10, reset_in=5))  # 10 left: a fresh burst of 10
+    sent = []
+    for _ in range(11):
+        await go(throttle, fake)
+        sent.append(round(fake.now - START, 6))
+    # Two tokens are kept in reserve (from a burst of 8 on); then one a second, the rate.
+    assert sent == [0.0] * 8 + [1.0, 2.0, 3.0]
+
+
+async def neighbour_spends(throttle: Throttle, fake: FakeTime, headers: dict[str, str]) -> None:
+    """One request whose answer shows far less left than this client alone would leave."""
+    permit = await throttle.acquire(fake.wait)
+    throttle.observe(200, headers, permit)
+    throttle.release(permit)
+
+
+async def test_beside_a_neighbour_the_remaining_budget_is_spread_over_the_time_left(
+    fake: FakeTime,
+) -> None:
+    throttle = fake.throttle()
+    throttle.observe(200, limited(600, 99, reset_in=5))
+    await neighbour_spends(throttle, fake, limited(600, 10, reset_in=5))  # 10 left for 5 s
     sent = []
     for _ in range(4):
         await go(throttle, fake)
@@ -244,8 +274,7 @@ async def test_a_coarse_reset_does_not_slow_a_fast_bucket(fake: FakeTime) -> Non
     # 10 a second with a burst of 11; Reset in whole seconds says 30 s, but spending what
     # remains over one refill of the burst is faster: 5 left, 1.1 s per burst, so 0.22 s.
     throttle.observe(200, limited(600, 10, reset_in=30))
-    throttle.observe(200, limited(600, 5, reset_in=30))
-    throttle.release()
+    await neighbour_spends(throttle, fake, limited(600, 5, reset_in=30))
     sent = []
     for _ in range(3):
         await go(throttle, fake)
@@ -256,7 +285,6 @@ async def test_a_coarse_reset_does_not_slow_a_fast_bucket(fake: FakeTime) -> Non
 async def test_remaining_zero_pauses_until_the_reset(fake: FakeTime) -> None:
     throttle = fake.throttle()
     throttle.observe(200, limited(600, 0, reset_in=4))
-    throttle.release()
     assert fake.events == [
         PauseEvent(seconds=4.0, resume_at=START + 4, reason="X-RateLimit-Remaining: 0")
     ]
@@ -277,3 +305,39 @@ def test_bad_arguments_fail_fast() -> None:
         Throttle(None, 0, emit=print)
     with pytest.raises(TypeError, match="rate_limit"):
         Throttle(120, None, emit=print)  # type: ignore[arg-type]
+
+
+async def test_requests_cancelled_at_any_wait_leave_nothing_in_flight(fake: FakeTime) -> None:
+    """Cancel requests while they wait in line, for the share pacing or for the concurrency
+    cap: none of them is counted as sent, and the ones that did go are settled on release."""
+    throttle = fake.throttle(tc.RateLimit(per_minute=60, burst=6), max_concurrency=1)
+    gate = asyncio.Event()
+
+    async def stuck(seconds: float) -> None:
+        await gate.wait()  # a wait that never ends until cancelled
+
+    first = await throttle.acquire(stuck)  # goes at once, holds the one slot
+    waiting = [asyncio.create_task(throttle.acquire(stuck)) for _ in range(4)]
+    await started(waiting)
+    for task in waiting:
+        task.cancel()
+    await asyncio.gather(*waiting, return_exceptions=True)
+    throttle.release(first)
+    model = throttle._model
+    assert model is not None
+    assert model.bucket is not None
+    assert model.bucket.in_flight == 0
+    assert throttle._probe.in_flight == 0
+    assert (await throttle.acquire(fake.wait)).slot  # the slot was given back
+
+
+async def test_a_far_reset_with_nothing_left_holds_no_one(fake: FakeTime) -> None:
+    """A 200 saying ``Remaining: 0`` until a reset 23 h ahead holds no longer than a 429's
+    ``Retry-After`` would: past ``max_retry_after`` it holds no one, and the next request goes
+    when the learned rate allows, to find out (it used to hold every request for 23 h)."""
+    throttle = fake.throttle()
+    throttle.observe(200, limited(600, 0, reset_in=23 * 3600))
+    assert fake.events == []
+    assert throttle.paused_for() == 0.0
+    await go(throttle, fake)
+    assert sum(fake.waits) <= 0.2  # 10 a second, learned from the same answer

@@ -98,9 +98,9 @@ def test_too_large_error_status_keeps_its_status() -> None:
 
 def test_unparsed_checks_status_only() -> None:
     """A raw-response call parses nothing on a 2xx, but still raises on an error status."""
-    assert decipher(201, {}, b"<html/>", Unparsed(), method="POST", url="u") is None
+    assert decipher(201, {}, b"<html/>", Unparsed(RawJSON()), method="POST", url="u") is None
     with pytest.raises(tc.NotFoundError):
-        decipher(404, {}, b"", Unparsed(), method="POST", url="u")
+        decipher(404, {}, b"", Unparsed(RawJSON()), method="POST", url="u")
 
 
 def test_raw_json_is_exact() -> None:

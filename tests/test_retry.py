@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import time
+import traceback
 from typing import Any
 
 import pytest
@@ -16,23 +17,22 @@ from tests.conftest import (
     API_KEY,
     BATCH_ID,
     CLIENT_ID,
-    MockScriptedServer,
     RecordingSleep,
     Reply,
     ScriptedServer,
     payload,
     sample,
 )
-from thoughtcredits._http.retry import backoff, should_retry
+from thoughtcredits._http import pipeline
+from thoughtcredits._http.retry import RetryPlan, backoff, should_retry
 from thoughtcredits._http.status import error_from_response
+from thoughtcredits._resources.table import (
+    CREATE_CREDIT_BATCH,
+    LIST_CREDIT_BATCHES,
+    UPDATE_CREDIT_BATCH,
+)
 
 URL = "https://acme.test/incoming/v2/x"
-
-
-@pytest.fixture
-async def server(mock_server: MockScriptedServer) -> MockScriptedServer:
-    """The retry rules are the SDK's own: answer them through the mock transport."""
-    return mock_server
 
 
 DEFAULT = tc.RetryPolicy()
@@ -91,7 +91,8 @@ def test_should_retry(
     method: str, error: BaseException, policy: tc.RetryPolicy, expected: bool
 ) -> None:
     """GET/PUT retry 408/429/5xx/connection errors; POST only 429 and unsent requests."""
-    assert should_retry(error, method, policy) is expected
+    row = {"GET": LIST_CREDIT_BATCHES, "PUT": UPDATE_CREDIT_BATCH, "POST": CREATE_CREDIT_BATCH}
+    assert should_retry(error, row[method].resend, policy) is expected
 
 
 @pytest.mark.parametrize(
@@ -194,6 +195,116 @@ async def test_attempts_cap(server: ScriptedServer, sleeps: RecordingSleep) -> N
     assert caught.value.message == "down"
     assert len(server.requests) == 3
     assert len(sleeps.calls) == 2
+
+
+async def test_the_last_attempts_error_is_raised_from_the_attempt(
+    server: ScriptedServer, sleeps: RecordingSleep
+) -> None:
+    """Every attempt runs in one loop: the error raised is the last one, as the attempt raised
+    it (its traceback holds no retry machinery), not a replay of the first."""
+    for message in ("first", "second", "third"):
+        server.reply(503, {"message": message})
+    async with server.client(sleep=sleeps, retry=tc.RetryPolicy(attempts=3)) as client:
+        with pytest.raises(tc.InternalServerError) as caught:
+            await update_batch(client)
+    assert caught.value.message == "third"
+    assert caught.value.__context__ is None
+    frames = traceback.extract_tb(caught.value.__traceback__)
+    assert not [frame for frame in frames if "tenacity" in frame.filename]
+    assert [frame.name for frame in frames][-4:] == ["update", "_run", "attempt", "decipher"]
+
+
+async def test_a_request_that_succeeds_builds_no_retry_plan(
+    server: ScriptedServer, client: tc.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The success path costs what it did: tenacity's plan is made at a first failure only."""
+    made: list[RetryPlan] = []
+
+    class CountedPlan(RetryPlan):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(pipeline, "RetryPlan", CountedPlan)
+    server.default = Reply(200, LAST_PAGE)
+    for _ in range(3):
+        assert await list_batches(client) == []
+    assert made == []
+    server.reply(503, times=2)
+    assert await list_batches(client) == []
+    assert len(made) == 1  # one plan for the request, whatever its number of failures
+
+
+# --- a 429 is a refusal: it spends no attempt --------------------------------------------------
+
+
+@pytest.mark.parametrize("call", [list_batches, update_batch, create_batch, create_account])
+async def test_refusals_spend_no_attempt(
+    server: ScriptedServer, sleeps: RecordingSleep, call: Any
+) -> None:
+    """Five 429s in a row do not use up two attempts: every method is sent again and succeeds."""
+    server.reply(429, sample("error_429"), headers={"Retry-After": "1"}, times=5)
+    server.default = Reply(200, LAST_PAGE if call is list_batches else BATCH)
+    if call is create_account:
+        server.default = Reply(201, sample("create_credit_account"))
+    async with server.client(sleep=sleeps, retry=tc.RetryPolicy(attempts=2)) as client:
+        await call(client)
+        assert client.stats.rate_limited == 5
+    assert len(server.requests) == 6
+    assert len({request.body for request in server.requests}) == 1
+    assert sleeps.waits == [pytest.approx(1.0, abs=0.05)] * 5
+
+
+async def test_refusals_between_failures_are_not_counted(
+    server: ScriptedServer, sleeps: RecordingSleep
+) -> None:
+    """503, 429, 429, 503 with attempts=2: the two 503s spend the two attempts."""
+    for code in (503, 429, 429, 503, 200):
+        server.reply(code, LAST_PAGE if code == 200 else None)
+    async with server.client(sleep=sleeps, retry=tc.RetryPolicy(attempts=2)) as client:
+        with pytest.raises(tc.InternalServerError):
+            await list_batches(client)
+    assert len(server.requests) == 4
+
+
+async def test_refusals_end_at_the_time_budget(
+    server: ScriptedServer, sleeps: RecordingSleep
+) -> None:
+    """A server that refuses for ever is asked again until RetryPolicy.timeout, no longer."""
+    server.default = Reply(429, sample("error_429"), {"Retry-After": "7"})
+    policy = tc.RetryPolicy(attempts=2, timeout=30)
+    async with server.client(sleep=sleeps, retry=policy) as client:
+        with pytest.raises(tc.RateLimitError):
+            await list_batches(client)
+    assert len(server.requests) == 5  # 4 waits of 7 s fit in 30 s; a fifth would not
+    assert sleeps.waits == [pytest.approx(7.0, abs=0.05)] * 4
+
+
+async def test_a_refusal_is_logged_as_one(
+    server: ScriptedServer, sleeps: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The retry record of a 429 says it was refused and spent no attempt."""
+    caplog.set_level(logging.INFO, logger="thoughtcredits")
+    server.reply(429, headers={"Retry-After": "1"})
+    server.reply(503)
+    server.reply(200, LAST_PAGE)
+    async with server.client(sleep=sleeps) as client:
+        await list_batches(client)
+    refusal, failure = (r.getMessage() for r in caplog.records if r.msg.startswith("retrying"))
+    assert refusal.endswith("in 1.00s (attempt 1 refused: HTTP 429; a refusal spends no attempt)")
+    assert failure.endswith("(attempt 2 of 4 failed: HTTP 503)")
+
+
+async def test_retry_none_raises_a_429_at_once(
+    server: ScriptedServer, sleeps: RecordingSleep
+) -> None:
+    """``retry=None`` never retries, a refusal included."""
+    server.reply(429, headers={"Retry-After": "1"}, times=3)
+    async with server.client(sleep=sleeps, retry=None) as client:
+        with pytest.raises(tc.RateLimitError):
+            await list_batches(client)
+    assert len(server.requests) == 1
+    assert sleeps.waits == []
 
 
 async def test_retry_none_sends_once(server: ScriptedServer, sleeps: RecordingSleep) -> None:

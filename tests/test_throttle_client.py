@@ -7,13 +7,18 @@ second each.
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
 import time
+import time as _real_time
+import types
 import uuid
 
 import pytest
 
 import thoughtcredits as tc
-from thoughtcredits.testing import FakeCreditsServer, Fault
+from thoughtcredits._quota import hints
+from thoughtcredits.testing import FakeCreditsServer, Fault, RecordingSleep
 
 KEY = "tc-test-throttle"
 CLIENT_ID = str(uuid.uuid4())
@@ -114,3 +119,92 @@ async def test_a_changed_limit_is_relearned() -> None:
         await get(client)
         assert client.rate_limit is not None
         assert client.rate_limit.per_minute == 1200
+
+
+# -- one clock, and hints read once ------------------------------------------------------------
+
+
+class SteppedTime(types.ModuleType):
+    """The ``time`` module as the SDK sees it, with its wall clock moved by ``step`` seconds."""
+
+    def __init__(self, step: float) -> None:
+        super().__init__("time")
+        self.step = step
+
+    def time(self) -> float:
+        return _real_time.time() + self.step
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(_real_time, name)
+
+
+def step_the_wall_clock(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Step the SDK's wall clock (not the server's, which runs on another machine)."""
+    shim = SteppedTime(seconds)
+    for name, module in list(sys.modules.items()):
+        sdk = name.startswith("thoughtcredits") and not name.startswith("thoughtcredits.testing")
+        if sdk and getattr(module, "time", None) is _real_time:
+            monkeypatch.setattr(module, "time", shim)
+
+
+async def test_a_wall_clock_stepped_back_an_hour_mid_job_fails_no_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """NTP or a restored VM steps the wall clock back an hour while 16 tasks run: every wait
+    and deadline is monotonic, so nothing waits for the hour and no request fails."""
+    async with (
+        FakeCreditsServer(KEY, rate_limit=(1200, 10)) as server,
+        tc.Client(server.url, KEY) as client,
+    ):
+        done = 0
+
+        async def worker() -> None:
+            nonlocal done
+            for _ in range(4):
+                await get(client)
+                done += 1
+                if done == 20:
+                    step_the_wall_clock(monkeypatch, -3600)
+
+        started = time.monotonic()
+        await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(16))), 30)
+        assert done == 64
+        assert time.monotonic() - started < 10  # 64 requests at 20 a second, burst 10
+        assert client.stats.rate_limited <= 1
+
+
+async def refused_then_served(headers: dict[str, str], tasks: int) -> tuple[list[int], list[float]]:
+    """``tasks`` GETs, each refused once with ``headers``; the statuses and the waits."""
+    sleep = RecordingSleep()
+    async with (
+        FakeCreditsServer(KEY) as server,
+        tc.Client(server.url, KEY, sleep=sleep, rate_limit=None) as client,
+    ):
+        server.inject(Fault("status", status=429, headers=headers, count=tasks))
+        await asyncio.gather(*(get(client) for _ in range(tasks)))
+        return [r.status for r in server.requests], sleep.waits
+
+
+async def test_a_retry_after_below_the_back_off_floor_is_the_back_off() -> None:
+    """``Retry-After: 0.001`` (or 1e-300) is no invitation to a retry storm: 20 tasks refused
+    that way each wait at least ``wait_initial`` before trying again."""
+    statuses, waits = await refused_then_served({"Retry-After": "0.001"}, 20)
+    assert len(statuses) == 40
+    retry_waits = [wait for wait in waits if wait > 0.01]
+    assert len(retry_waits) == 20
+    assert min(retry_waits) >= tc.RetryPolicy().wait_initial
+
+
+async def test_a_reset_in_milliseconds_is_ignored_and_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An ``X-RateLimit-Reset`` in epoch milliseconds is 55 years ahead: it is ignored (the
+    refusal is retried after the back-off) and said once, however many answers carry it."""
+    caplog.set_level(logging.WARNING, logger="thoughtcredits")
+    hints._warned.clear()
+    in_ms = str(int(_real_time.time() * 1000) + 5000)
+    statuses, waits = await refused_then_served({"X-RateLimit-Reset": in_ms}, 5)
+    assert statuses.count(200) == 5
+    assert all(0.5 <= wait <= 1.5 for wait in waits)  # the back-off, not 1.8e12 s
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert warning.startswith("ignoring the server's X-RateLimit-Reset")

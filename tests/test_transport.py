@@ -36,6 +36,12 @@ KEY = "sk-secret-transport-77c1e0"
 
 
 @pytest.fixture
+async def server(socket_server: ScriptedServer) -> ScriptedServer:
+    """aiohttp's own behaviour is the subject here: a scripted server on a real socket."""
+    return socket_server
+
+
+@pytest.fixture
 async def app_server(request: pytest.FixtureRequest) -> AsyncIterator[TestServer]:
     """A loopback server running the handler the test puts in ``request.param``."""
     app = web.Application()

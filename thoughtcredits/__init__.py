@@ -29,6 +29,7 @@ from ._exceptions import (
     ThoughtCreditsError,
     UnprocessableEntityError,
 )
+from ._http.raw import APIResponse
 from ._http.retry import RetryPolicy
 from ._logs import setup_from_env as _setup_logging
 from ._models import (
@@ -42,10 +43,9 @@ from ._models import (
     PageInfo,
     Sublicense,
 )
+from ._quota.rate_limit import RateLimit
 from ._quota.redis_limit import RedisRateLimit
-from ._quota.throttle import RateLimit
 from ._resources.pagination import AsyncPaginator
-from ._resources.raw import APIResponse
 from ._serde.arrow import to_arrow
 from ._serde.converter import to_json
 from ._transports.base import HTTPRequest, HTTPResponse, RequestContext, Transport

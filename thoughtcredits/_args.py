@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -19,14 +19,18 @@ from uuid import UUID
 __all__ = [
     "NOT_GIVEN",
     "UNSET",
+    "Amount",
     "Id",
     "NotGiven",
     "Unset",
     "amount",
     "aware_datetime",
+    "changed",
     "given",
+    "header_map",
     "integer",
     "non_empty_str",
+    "query_map",
     "string_list",
     "uuid_arg",
 ]
@@ -34,14 +38,21 @@ __all__ = [
 Id: TypeAlias = str | UUID
 """An identifier: a ``uuid.UUID`` or its string form."""
 
+Amount: TypeAlias = int | Decimal
+"""A credit amount: an ``int`` or a ``Decimal`` (never a float)."""
+
 
 class NotGiven(enum.Enum):
-    """Type of :data:`NOT_GIVEN`: "leave this argument out of the request".
+    """Type of :data:`NOT_GIVEN`: "left out", or "unchanged".
 
-    Optional arguments default to ``NOT_GIVEN``; ``None`` means the same, so callers with
-    optional values can pass them straight through::
+    The one convention of the SDK: an argument that is ``NOT_GIVEN`` is left out of the
+    request (``with_options``: keeps the client's setting), and ``None`` means "none". A new
+    batch or account with no name has none either way, so creates leave a None out too, and
+    callers with optional values can pass them straight through::
 
         await client.credit_batches.create(cid, starting_balance=10, name=row.get("name"))
+
+    An update refuses None: clearing a field is not something the API documents.
     """
 
     NOT_GIVEN = "NOT_GIVEN"
@@ -62,13 +73,30 @@ UNSET: Final = NOT_GIVEN
 
 
 def given(value: object) -> bool:
-    """Whether an optional argument was given (neither ``NOT_GIVEN`` nor ``None``)."""
+    """Whether a create's optional argument has a value (neither ``NOT_GIVEN`` nor ``None``)."""
     return value is not NOT_GIVEN and value is not None
+
+
+def changed(name: str, value: object) -> bool:
+    """Whether an update's optional argument was given; ``NOT_GIVEN`` leaves it unchanged.
+
+    None would ask the server to clear the field, which the API does not document, so it is
+    refused before anything is sent.
+    """
+    if value is NOT_GIVEN:
+        return False
+    if value is None:
+        raise TypeError(
+            f"{name}: None would clear it, which the API does not support; leave {name} out "
+            "(or pass NOT_GIVEN) to keep it unchanged"
+        )
+    return True
 
 
 _SHOWN = 40
 _MAX_DECIMALS = 12
 _MAX_INTEGER_DIGITS = 30
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP header name (RFC 9110 token)
 _NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
@@ -110,6 +138,43 @@ def non_empty_str(name: str, value: object) -> str:
         raise ValueError(f"{name}: must not be empty")
     if "\x00" in value:
         raise ValueError(f"{name}: must not contain NUL characters")
+    return _text(name, value)
+
+
+def header_map(name: str, value: object) -> dict[str, str]:
+    """Extra request headers: names are HTTP tokens, values one line of text.
+
+    A newline in a value would let it add headers of its own (or a body) to the request.
+    """
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name}: expected a mapping of header names to values")
+    headers: dict[str, str] = {}
+    for key, text in value.items():
+        if not isinstance(key, str) or not _TOKEN.fullmatch(key):
+            raise ValueError(f"{name}: not a header name: {_show(key)}")
+        if not isinstance(text, str):
+            raise TypeError(f"{name}[{key!r}]: expected a string, got {type(text).__name__}")
+        if any(char in text for char in "\r\n\x00"):
+            raise ValueError(f"{name}[{key!r}]: must be one line (no CR, LF or NUL)")
+        headers[key] = _text(f"{name}[{key!r}]", text)
+    return headers
+
+
+def query_map(name: str, value: object) -> dict[str, str] | None:
+    """Query parameters of ``Client.request``: string names and values of valid text."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name}: expected a mapping of strings to strings")
+    query: dict[str, str] = {}
+    for key, text in value.items():
+        if not isinstance(key, str) or not isinstance(text, str):
+            raise TypeError(f"{name}: expected strings, got {_show(key)}: {_show(text)}")
+        query[_text(f"{name} name", key)] = _text(f"{name}[{key!r}]", text)
+    return query
+
+
+def _text(name: str, value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

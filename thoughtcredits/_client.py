@@ -3,33 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from functools import cached_property
 from types import TracebackType
-from typing import Any, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 import aiohttp
 from yarl import URL
 
 from . import _args
-from ._config import (
-    DEFAULT_TIMEOUT,
-    client_timeout,
-    request_target,
-    resolve_credentials,
-    target,
-)
+from ._args import NOT_GIVEN, NotGiven
+from ._config import DEFAULT_TIMEOUT, client_timeout, resolve_credentials
 from ._config import user_agent as _user_agent
 from ._events import ClientStats, Hook, Quota, emit
-from ._http.interpreter import Expect, RawJSON
-from ._http.pipeline import Exchange, execute
+from ._http.endpoint import request_endpoint
+from ._http.pipeline import call
 from ._http.retry import RetryPolicy
-from ._http.state import Clock, Core, Options
+from ._http.state import Core, View
+from ._quota.clock import Clock
+from ._quota.rate_limit import RateLimit
 from ._quota.redis_limit import RedisRateLimit
-from ._quota.throttle import RateLimit, Throttle
-from ._resources.credits import CreditAccounts, CreditActions, CreditBatches
-from ._serde.exact_json import dumps
+from ._quota.throttle import Throttle
+from ._resources.accounts import CreditAccounts
+from ._resources.actions import CreditActions
+from ._resources.batches import CreditBatches
 from ._transports.base import Secret, Transport
 from ._transports.default import AiohttpTransport
 
@@ -106,40 +104,39 @@ class Client:
             raise ValueError(f"pagination: expected 'cursor' or 'page', got {pagination!r}")
         _args.integer("max_response_size", max_response_size, minimum=1)
         _args.integer("max_empty_pages", max_empty_pages, minimum=1)
-        self._base_url = base_url
-        self._base_path = URL(base_url).path
-        self._authorization = Secret(f"Bearer {key}")
-        self._agent = _user_agent(user_agent)
-        self._pagination = pagination
-        self._max_empty_pages = max_empty_pages
-        self._owner = True
-        self._parent: Client | None = None  # a view's owner, kept alive by the view
         hooks = tuple(hooks)
         clock = Clock()
         throttle = Throttle(
-            rate_limit, max_concurrency, emit=lambda event: emit(hooks, event), clock=clock.now
+            rate_limit,
+            max_concurrency,
+            emit=lambda event: emit(hooks, event),
+            clock=clock,
+            scope=(base_url, key),
         )
-        self._core = Core(
+        core = Core(
             transport or AiohttpTransport(session, trace_configs=trace_configs),
             throttle,
+            base_url=base_url,
+            base_path=URL(base_url).path,
+            agent=_user_agent(user_agent),
+            authorization=Secret(f"Bearer {key}"),
+            pagination=pagination,
+            max_empty_pages=max_empty_pages,
             clock=clock,
             sleep=sleep,
             hooks=hooks,
             max_response_size=max_response_size,
         )
-        self._options = self._make_options(client_timeout(timeout), retry, default_headers or {})
-
-    def _make_options(
-        self, timeout: aiohttp.ClientTimeout, retry: RetryPolicy | None, extra: Mapping[str, str]
-    ) -> Options:
-        return Options.build(timeout, retry, extra, self._agent, self._authorization)
+        extra = _args.header_map("default_headers", default_headers or {})
+        self._view = View.build(core, client_timeout(timeout), retry, extra)
+        self._owner: Client | None = None  # a view's: the client that made it, kept alive
 
     def with_options(
         self,
         *,
-        timeout: float | aiohttp.ClientTimeout | None = None,
-        retry: RetryPolicy | Literal["unchanged"] | None = "unchanged",
-        headers: Mapping[str, str] | None = None,
+        timeout: float | aiohttp.ClientTimeout | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | NotGiven | None = NOT_GIVEN,
+        headers: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
     ) -> Client:
         """A view of this client with other per-call options.
 
@@ -150,82 +147,89 @@ class Client:
             fast = client.with_options(timeout=5, retry=tc.RetryPolicy(attempts=2, timeout=5))
             batches = [b async for b in fast.credit_batches.list(client_id)]
 
+        An option left out (``NOT_GIVEN``) keeps this client's; None means "none".
+
         Args:
-            timeout: per-attempt timeout (seconds or ``aiohttp.ClientTimeout``).
+            timeout: per-attempt timeout (seconds or ``aiohttp.ClientTimeout``); never None.
             retry: a :class:`RetryPolicy`, or None to never retry.
-            headers: extra headers, added to (and overriding) this client's.
+            headers: extra headers, added to (and overriding) this client's; None sends none
+                of this client's extra headers.
         """
+        old = self._view
+        if timeout is None:
+            raise ValueError("timeout: None would wait for ever; leave it out to keep the client's")
+        if headers is None:
+            extra: Mapping[str, str] = {}
+        elif isinstance(headers, NotGiven):
+            extra = old.extra
+        else:
+            extra = {**old.extra, **_args.header_map("headers", headers)}
         view = object.__new__(Client)
-        view.__dict__.update(
-            {key: value for key, value in self.__dict__.items() if key not in _PER_VIEW}
-        )
-        view._owner = False
-        # The view keeps its owner alive: the owner's __del__ would drop the shared session.
-        view._parent = self._parent or self
-        old = self._options
-        extra = {**old.extra, **(headers or {})}
-        view._options = view._make_options(
-            old.timeout if timeout is None else client_timeout(timeout),
-            old.retry if retry == "unchanged" else retry,
+        view._view = View.build(
+            old.core,
+            old.timeout if isinstance(timeout, NotGiven) else client_timeout(timeout),
+            old.retry if isinstance(retry, NotGiven) else retry,
             extra,
         )
+        # The view keeps its owner alive: the owner's __del__ would drop the shared session.
+        view._owner = self._owner or self
         return view
 
     def __repr__(self) -> str:
-        return f"Client(base_url={self._base_url!r}, api_key='***')"
+        return f"Client(base_url={self.base_url!r}, api_key='***')"
 
     @property
     def base_url(self) -> str:
         """The API root, ending in ``/incoming/v2``."""
-        return self._base_url
+        return self._view.core.base_url
 
     @property
     def timeout(self) -> aiohttp.ClientTimeout:
         """The per-attempt timeout."""
-        return self._options.timeout
+        return self._view.timeout
 
     @property
     def retry(self) -> RetryPolicy | None:
         """The retry policy (None: never retry). Use :meth:`with_options` to change it."""
-        return self._options.retry
+        return self._view.retry
 
     @property
     def pagination(self) -> Literal["cursor", "page"]:
         """How listings ask for the next page."""
-        return self._pagination
+        return self._view.core.pagination
 
     @property
     def stats(self) -> ClientStats:
         """Counters for this client: requests, retries, 429s, time waited on the limiter."""
-        return self._core.stats
+        return self._view.core.stats
 
     @property
     def quota(self) -> Quota:
         """The key's quota as the latest ``X-RateLimit-*`` headers said (fields may be None)."""
-        return self._core.throttle.quota
+        return self._view.core.throttle.quota
 
     @property
     def rate_limit(self) -> RateLimit | None:
         """The client-side limit in force: configured, or learned from the server."""
-        return self._core.throttle.rate_limit
+        return self._view.core.throttle.rate_limit
 
     @cached_property
     def credit_batches(self) -> CreditBatches:
         """List, create and update credit batches."""
-        return CreditBatches(self)
+        return CreditBatches(self._view)
 
     @cached_property
     def credit_actions(self) -> CreditActions:
         """List credit actions."""
-        return CreditActions(self)
+        return CreditActions(self._view)
 
     @cached_property
     def credit_accounts(self) -> CreditAccounts:
         """Create credit accounts."""
-        return CreditAccounts(self)
+        return CreditAccounts(self._view)
 
     async def __aenter__(self) -> Client:
-        self._core.check_open()
+        self._view.core.check_open()
         return self
 
     async def __aexit__(
@@ -239,7 +243,7 @@ class Client:
     @property
     def closed(self) -> bool:
         """True once :meth:`aclose` has run; requests then raise ``RuntimeError``."""
-        return self._core.closed
+        return self._view.core.closed
 
     async def aclose(self) -> None:
         """Close the client: waiting requests fail at once; a borrowed session stays open.
@@ -247,15 +251,15 @@ class Client:
         On a :meth:`with_options` view this does nothing: the client that made it owns the
         connections.
         """
-        if self._owner:
-            await self._core.close()
+        if self._owner is None:
+            await self._view.core.close()
 
     def __del__(self) -> None:
         # Only warn and drop sockets synchronously: scheduling a close here is what makes
         # other SDKs print "Event loop is closed" at interpreter shutdown.
-        core = self.__dict__.get("_core")
-        if self.__dict__.get("_owner") and isinstance(core, Core):
-            core.drop_if_leaked(self)
+        view = self.__dict__.get("_view")
+        if self.__dict__.get("_owner", True) is None and isinstance(view, View):
+            view.core.drop_if_leaked(self)
 
     async def request(
         self,
@@ -273,28 +277,14 @@ class Client:
         Args:
             method: ``GET``, ``POST``, ``PUT``, ``PATCH`` or ``DELETE``.
             path: the path after ``/incoming/v2``, e.g. ``f"/clients/{client_id}/licenses"``.
-            query: query parameters.
-            json: the JSON body (``Decimal`` amounts are written exactly).
+            query: query parameters (None: none).
+            json: the JSON body (``Decimal`` amounts are written exactly; None: no body).
         """
-        method, segments = request_target(method, path)
-        exchange = await self._send(method, segments, query=query, json=json, expect=RawJSON())
-        return exchange.value  # type: ignore[no-any-return]
-
-    def _send(
-        self,
-        method: str,
-        segments: Sequence[str],
-        *,
-        query: Mapping[str, str] | None = None,
-        json: object = None,
-        expect: Expect,
-    ) -> Coroutine[Any, Any, Exchange]:
-        """Send one API request through the pipeline; await it for the interpreted answer."""
-        # A plain function handing over execute's coroutine: one frame fewer per suspension.
-        url, path = target(self._base_url, self._base_path, segments, query)
-        body = None if json is None else dumps(json)
-        return execute(self._core, self._options, method, url, path, body, expect)
-
-
-# A view gets its own options and resource namespaces (which point back at the view).
-_PER_VIEW = frozenset({"_options", "_owner", "credit_batches", "credit_actions", "credit_accounts"})
+        endpoint = request_endpoint(method, path)
+        params = _args.query_map("query", query)
+        try:
+            answer = call(self._view, endpoint, query=params, body=json)
+        except (TypeError, ValueError) as exc:  # the body: nothing was sent
+            raise ValueError(f"json: cannot be sent as JSON: {exc}") from None
+        result: JSON = await answer
+        return result

@@ -1,14 +1,13 @@
-"""Client configuration: base URL checks, URL building, environment and User-Agent."""
+"""Client configuration: base URL checks, environment, timeouts and User-Agent."""
 
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import platform
 import sys
-from collections.abc import Mapping, Sequence
-from functools import lru_cache
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -18,12 +17,9 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "ENV_API_KEY",
     "ENV_BASE_URL",
-    "build_url",
     "client_timeout",
     "normalize_base_url",
-    "request_target",
     "resolve_credentials",
-    "target",
     "user_agent",
 ]
 
@@ -98,57 +94,13 @@ def client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTime
         if timeout.total is None and timeout.sock_read is None:
             raise ValueError("timeout: set total or sock_read; an infinite wait can hang a job")
         return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise ValueError(f"timeout: must be a positive number of seconds, got {timeout!r}")
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 0 < timeout < math.inf
+    ):
+        raise ValueError(f"timeout: must be a positive, finite number of seconds, got {timeout!r}")
     return aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout))
-
-
-@lru_cache(maxsize=4096)
-def _quote(text: str) -> str:
-    # Ids and route names repeat on every request; quoting each anew was a visible cost.
-    return quote(text, safe="")
-
-
-@lru_cache(maxsize=1024)
-def _path(base: str, segments: tuple[str, ...]) -> str:
-    # Every page of a listing, and every call on the same account, has the same path.
-    return base + "/" + "/".join([_quote(segment) for segment in segments])
-
-
-def target(
-    base: str, base_path: str, segments: Sequence[str], query: Mapping[str, str] | None
-) -> tuple[str, str]:
-    """A request's URL, and its path (no query) for logs and events."""
-    url = build_url(base, segments, query)
-    return url, base_path + url[len(base) :].partition("?")[0]
-
-
-def build_url(base: str, segments: Sequence[str], query: Mapping[str, str] | None = None) -> str:
-    """Join quoted path segments and an encoded query onto ``base``."""
-    url = _path(base, tuple(segments))
-    if query:
-        url += "?" + "&".join([f"{_quote(key)}={_quote(value)}" for key, value in query.items()])
-    return url
-
-
-_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
-
-
-def request_target(method: str, path: str) -> tuple[str, list[str]]:
-    """The method and path segments of ``Client.request``; anything odd is refused.
-
-    An absolute URL, ``//host``, a backslash or a dot segment could send the key elsewhere
-    than the API, so only a plain path under ``/incoming/v2`` is accepted.
-    """
-    verb = method.upper() if isinstance(method, str) else method
-    if verb not in _METHODS:
-        raise ValueError(f"method: expected one of {sorted(_METHODS)}, got {method!r}")
-    if not isinstance(path, str) or not path.startswith("/") or "//" in path or "\\" in path:
-        raise ValueError(f"path: expected a path like '/clients/ID/licenses', got {path!r}")
-    segments = path.strip("/").split("/")
-    if any(segment in ("", ".", "..") for segment in segments):
-        raise ValueError(f"path: empty, '.' or '..' segment in {path!r}")
-    return verb, segments
 
 
 def user_agent(extra: str | None) -> str:
@@ -158,4 +110,8 @@ def user_agent(extra: str | None) -> str:
         f"{platform.python_implementation()}/{sys.version_info.major}.{sys.version_info.minor} "
         f"aiohttp/{aiohttp.__version__}"
     )
+    if extra is not None and (
+        not isinstance(extra, str) or any(char in extra for char in "\r\n\x00")
+    ):
+        raise ValueError(f"user_agent: expected one line of text, got {extra!r:.60}")
     return f"{agent} {extra}" if extra else agent

@@ -56,7 +56,9 @@ class PauseEvent:
     Attributes:
         seconds: how long the pause lasts from now.
         resume_at: when requests may go again, in epoch seconds.
-        reason: ``"429"`` (the server refused a request) or ``"X-RateLimit-Remaining: 0"``.
+        reason: ``"429"`` (the server refused a request), ``"503"`` (it asked for time with
+            ``Retry-After``) or ``"X-RateLimit-Remaining: 0"`` (nothing left until a reset
+            later than the client's model of the limiter expects).
     """
 
     seconds: float

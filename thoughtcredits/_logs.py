@@ -10,7 +10,6 @@ import logging
 import os
 
 from ._exceptions import APIConnectionError
-from ._http.retry import reason
 from ._transports.base import HTTPResponse
 
 __all__ = ["ENV_LOG", "log_exchange", "log_final_failure", "log_retry", "setup_from_env"]
@@ -64,19 +63,20 @@ def log_exchange(method: str, path: str, attempt: int, response: HTTPResponse) -
 
 
 def log_retry(
-    method: str, path: str, attempt: int, attempts: int, error: BaseException, wait: float
+    method: str, path: str, attempt: int, attempts: int, why: str, wait: float, *, refused: bool
 ) -> None:
-    why = reason(error)
+    """One INFO record per retry; ``why`` is the failure's short reason (``"HTTP 503"``)."""
+    extra = {"tc_request": f"{method} {path}", "tc_attempt": attempt, "tc_wait": wait,
+             "tc_reason": why}  # fmt: skip
+    if refused:
+        logger.info(
+            "retrying %s %s in %.2fs (attempt %d refused: %s; a refusal spends no attempt)",
+            method, path, wait, attempt, why, extra=extra,
+        )  # fmt: skip
+        return
     logger.info(
         "retrying %s %s in %.2fs (attempt %d of %d failed: %s)",
-        method,
-        path,
-        wait,
-        attempt,
-        attempts,
-        why,
-        extra={"tc_request": f"{method} {path}", "tc_attempt": attempt, "tc_wait": wait,
-               "tc_reason": why},
+        method, path, wait, attempt, attempts, why, extra=extra,
     )  # fmt: skip
 
 

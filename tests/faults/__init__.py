@@ -186,7 +186,7 @@ def sdk_tasks() -> set[asyncio.Task[Any]]:
 
 def acquired_connections(client: tc.Client) -> int:
     """Connections the client's pool has handed out and not yet taken back."""
-    session = client._core.transport.session
+    session = client._view.core.transport.session
     if session is None or session.connector is None:
         return 0
     return len(session.connector._acquired)

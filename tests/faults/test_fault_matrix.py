@@ -25,6 +25,7 @@ import attrs
 import pytest
 
 import thoughtcredits as tc
+from thoughtcredits._resources import table
 from thoughtcredits.testing import Fault, RecordingSleep
 
 from . import World, payload_of, sdk_tasks, wait_until, world
@@ -39,13 +40,22 @@ UPDATED_TO = 3  # the PUT sets batch b0 (10 credits) to 3
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One of the five endpoints and the SDK call that exercises it."""
+    """One endpoint (a row of the SDK's table), its route on the server, and its kind of call."""
 
     route: str
     kind: Kind
     items_key: str = ""
     operation: str = ""
 
+
+KINDS: dict[str, Kind] = {"GET": "list", "PUT": "put", "POST": "post"}
+ROUTES = {  # the server's route name of each of the SDK table's operations
+    "APICreditBatchesByClientAndCreditAccount": "list_credit_batches",
+    "APICreditActionsByClientIdAndAccountIdAndActionType": "list_credit_actions",
+    "UpdateCreditBatch": "update_credit_batch",
+    "CreateCreditBatch": "create_credit_batch",
+    "APICreateCreditAccount": "create_credit_account",
+}
 
 ENDPOINTS = [
     Endpoint("list_credit_batches", "list", "creditBatches"),
@@ -574,11 +584,18 @@ async def test_fault_cell(endpoint: Endpoint, name: str) -> None:
 
 
 def test_matrix_covers_every_endpoint_and_fault() -> None:
-    """The matrix has every endpoint x every fault (listing-only faults on the 2 listings)."""
+    """The matrix has every row of the SDK's endpoint table x every fault (listing-only faults
+    on the listings)."""
     listing_only = [name for name, case in FAULTS.items() if case.listing_only]
-    assert len(ENDPOINTS) == 5
-    assert len(CELLS) == 5 * (len(FAULTS) - len(listing_only)) + 2 * len(listing_only)
-    # 27 faults of issue 5 on all five endpoints plus 4 listing-only ones (143 cells); issue 9
-    # adds 7 on all five (zero/past delays, the budget, hostile numbers and text) and 1 more
-    # listing-only (a hostile pageInfo.total).
-    assert len(CELLS) == 143 + 5 * 7 + 2 * 1
+    listings = [ep for ep in ENDPOINTS if ep.kind == "list"]
+    assert sorted(f"{ep.kind} {ep.route}" for ep in ENDPOINTS) == sorted(
+        f"{KINDS[row.method]} {ROUTES.get(row.operation, row.operation + ': not in ROUTES')}"
+        for row in table.ENDPOINTS
+    )
+    assert len(CELLS) == len(ENDPOINTS) * (len(FAULTS) - len(listing_only)) + len(listings) * len(
+        listing_only
+    )
+    # 27 faults of issue 5 on every endpoint plus 4 listing-only ones; issue 9 adds 7 on every
+    # endpoint (zero/past delays, the budget, hostile numbers and text) and 1 more listing-only
+    # (a hostile pageInfo.total).
+    assert len(CELLS) == len(ENDPOINTS) * (27 + 7) + len(listings) * (4 + 1)

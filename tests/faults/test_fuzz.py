@@ -1,11 +1,11 @@
 """Property and fuzz tests: hostile responses and odd arguments.
 
 Responses go through the client's own path: ``exact_json.loads_exact`` of the bytes (a
-``ValueError`` becomes ``ResponseValidationError`` exactly as in ``Client._attempt``), then the
+``ValueError`` becomes ``ResponseValidationError`` exactly as in the pipeline's attempt), then the
 page and single builders of ``_resources``; a subset goes through a real client against a
-``body`` fault. Parsing either returns exactly the data given or raises ``ResponseValidationError``.
-Requests either reach the server exactly as meant, or fail with ``ValueError``/``TypeError``
-before anything is sent.
+``body`` fault. Parsing either returns exactly the data given or raises
+``ResponseValidationError``. Requests either reach the server exactly as meant, or fail with
+``ValueError``/``TypeError`` before anything is sent.
 """
 
 from __future__ import annotations
@@ -117,8 +117,7 @@ def batches(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
         wire[key] = value
     for extra in draw(st.lists(st.text(min_size=1, max_size=8), max_size=3)):
         if extra not in wire and extra not in {tc_camel(name) for name in fields}:
-            # Unknown fields are ignored.
-            wire[extra] = draw(st.none() | st.integers() | valid_texts)
+            wire[extra] = draw(st.none() | st.integers() | valid_texts)  # ignored: unknown
     return wire, fields
 
 

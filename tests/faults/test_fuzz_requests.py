@@ -10,7 +10,7 @@ import asyncio
 import json
 import re
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 from uuid import UUID
 
@@ -149,7 +149,9 @@ def test_amounts_are_sent_exactly_or_refused(value: Any) -> None:
     if not number.is_finite() or number < 0 or number.adjusted() > 29:
         argument_error(requests, error, ValueError)
         return
-    if error is not None and number != 0 and -number.normalize().as_tuple().exponent > 12:  # type: ignore[operator]
+    # normalize() under the default 28 digits would round 33 digits to 12 places and hide the 13th.
+    places = -number.normalize(Context(prec=200)).as_tuple().exponent  # type: ignore[operator]
+    if error is not None and number != 0 and places > 12:
         argument_error(requests, error, ValueError)  # more places than credits have: may refuse
         return
     (seen,) = requests

@@ -72,9 +72,8 @@ async def test_cancel_mid_request(route: str) -> None:
             assert len(w.sent(route)) == 1
             batches = [b async for b in client.credit_batches.list(w.client_id)]
             assert len(batches) == 5  # the client is still usable
-            connector = (
-                client._core.transport.session.connector if client._core.transport.session else None
-            )
+            session = client._view.core.transport.session
+            connector = session.connector if session else None
         assert connector is not None
         assert connector.closed
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
 
 import thoughtcredits as tc
-from thoughtcredits.testing import Fault, RecordingSleep
+from thoughtcredits.testing import FakeCreditsServer, Fault, RecordingSleep
 
-from . import world
+from . import KEY, AdvancingSleep, Clock, world
 from .test_fault_matrix import ENDPOINTS, exercise
 
 # --- retries stay within RetryPolicy ------------------------------------------------------------
@@ -35,20 +36,58 @@ async def test_dropped_requests_are_sent_at_most_attempts_times(
         assert len(sleep.waits) == sends - 1
 
 
-@pytest.mark.parametrize(
-    ("code", "error"), [(503, tc.InternalServerError), (429, tc.RateLimitError)]
-)
-async def test_persistent_failures_stop_after_attempts(code: int, error: type[Exception]) -> None:
+async def test_persistent_failures_stop_after_attempts() -> None:
     """A GET that keeps failing is tried exactly RetryPolicy.attempts times, then raises."""
     async with world() as w:
-        w.server.inject(Fault("status", status=code, count=20, route="list_credit_batches"))
+        w.server.inject(Fault("status", status=503, count=20, route="list_credit_batches"))
         sleep = RecordingSleep()
         async with w.server.client(sleep=sleep, retry=tc.RetryPolicy(attempts=3)) as client:
-            with pytest.raises(error):
+            with pytest.raises(tc.InternalServerError):
                 [b async for b in client.credit_batches.list(w.client_id)]
-        assert [r.status for r in w.server.requests] == [code] * 3
+        assert [r.status for r in w.server.requests] == [503] * 3
         assert len(sleep.waits) == 2
         assert all(0.5 <= delay <= 3.0 for delay in sleep.waits)
+
+
+async def test_persistent_refusals_stop_at_the_time_budget() -> None:
+    """A GET the server keeps refusing (429) spends no attempt: RetryPolicy.timeout ends it."""
+    policy = tc.RetryPolicy(attempts=3, timeout=10, wait_jitter=0)
+    async with world() as w:
+        w.server.inject(Fault("status", status=429, count=20, route="list_credit_batches"))
+        sleep = RecordingSleep()
+        async with w.server.client(sleep=sleep, retry=policy) as client:
+            with pytest.raises(tc.RateLimitError):
+                [b async for b in client.credit_batches.list(w.client_id)]
+        # 0.5 + 1 + 2 + 4 = 7.5 s of back-off; the next 8 s would cross the 10 s budget.
+        assert [r.status for r in w.server.requests] == [429] * 5
+        assert sleep.waits == [0.5, 1.0, 2.0, 4.0]
+
+
+async def test_a_bulk_job_gives_up_on_no_429() -> None:
+    """Eight tasks creating batches past the server's 1 request a second, with no client limiter
+    and the default policy: the server refuses many with 429, and every create still lands,
+    exactly once (each task meets more than 4 refusals in a row)."""
+    clock = Clock()
+    sleep = AdvancingSleep(clock)
+    async with (
+        FakeCreditsServer(api_key=KEY, rate_limit=(60, 1), clock=clock) as server,
+        server.client(sleep=sleep, rate_limit=None) as client,
+    ):
+        cid = str(server.ledger.add_client())
+        account = server.ledger.create_account(cid, name="Ops", starting_balance=1)
+
+        async def job(task: int) -> None:
+            for number in range(3):
+                await client.credit_batches.create(
+                    cid, starting_balance=1, credit_account_id=account.id, name=f"t{task}-{number}"
+                )
+
+        await asyncio.gather(*(job(task) for task in range(8)))
+        names = sorted(batch.name or "" for batch in account.batches[1:])
+    assert names == sorted(f"t{task}-{number}" for task in range(8) for number in range(3))
+    statuses = [request.status for request in server.requests]
+    assert statuses.count(201) == 24
+    assert statuses.count(429) >= 8 * 4  # refused again and again
 
 
 async def test_retry_time_budget_stops_before_a_wait_that_would_cross_it() -> None:

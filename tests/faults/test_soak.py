@@ -175,7 +175,7 @@ async def soak(*, faults: bool, seed: int = 5) -> SoakRun:
             await asyncio.gather(
                 *(task_work(client, cid, aid, bids, injector) for aid, bids in accounts)
             )
-            session = client._core.transport.session
+            session = client._view.core.transport.session
             assert session is not None
             assert session.connector is not None
             connector = session.connector

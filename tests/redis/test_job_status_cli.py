@@ -45,7 +45,9 @@ async def test_prints_how_far_the_job_has_got(
         "job nightly-1: 33% done, 2 of 6 accounts, 1 of 3 shards, 1 discrepancy so far; "
         "last account "
     )
-    code = await asyncio.to_thread(_cli, "job-status", "nightly-1", "--redis", redis_url, "--json")
+    code = await asyncio.to_thread(
+        _cli, "job-status", "nightly-1", "--redis", redis_url, "--format", "json"
+    )
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert (data["jobId"], data["accountsDone"], data["shardsDone"], data["shards"]) == (
@@ -115,3 +117,15 @@ def test_the_line_says_when_an_account_was_last_done() -> None:
         "job j: done, 2,000 of 2,000 accounts, 80 of 80 shards, 0 discrepancies so far; "
         "last account 4 s ago\n"
     )
+
+
+def test_an_unreachable_redis_is_one_line_without_its_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A Redis that does not answer ends in one line, exit 2, and the URL's password stays out."""
+    code = run(["job-status", "nightly-1", "--redis", "redis://user:s3cretpw@127.0.0.1:1/0"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert err == "error: the job's Redis (--redis or $REDIS_URL) did not answer: ConnectionError\n"
+    assert "s3cretpw" not in err

@@ -7,6 +7,7 @@ import logging
 import uuid
 
 import pytest
+import redis.asyncio
 
 import thoughtcredits as tc
 from thoughtcredits.testing import FakeCreditsServer
@@ -59,3 +60,16 @@ async def test_killing_redis_mid_run_falls_back_with_one_warning(
             assert warnings[0].startswith("Redis rate limiter unreachable")
             assert client.stats.rate_limited <= 1
     redis_server.start()
+
+
+async def test_a_client_shares_the_bucket_of_its_own_api_key(redis_url: str) -> None:
+    limit = tc.RedisRateLimit(redis_url)  # no key=: one per API key and base URL
+    async with (
+        FakeCreditsServer(KEY, rate_limit=(1200, 10)) as server,
+        tc.Client(server.url, KEY, rate_limit=limit) as client,
+    ):
+        await burst(client, 3)
+        expected = tc.RedisRateLimit.default_key(client.base_url, KEY)
+    admin = redis.asyncio.from_url(redis_url)
+    assert [key.decode() for key in await admin.keys("*")] == [expected]
+    await admin.aclose()

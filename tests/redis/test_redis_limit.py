@@ -7,6 +7,7 @@ sleep; Redis's clock is real, so delays are compared with a small tolerance.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -16,7 +17,8 @@ import redis.asyncio
 
 import thoughtcredits as tc
 from thoughtcredits._events import Event, PauseEvent
-from thoughtcredits._quota import redis_limit as _redis
+from thoughtcredits._quota import redis_backend as _redis
+from thoughtcredits._quota.clock import Clock
 from thoughtcredits._quota.throttle import Throttle
 
 from .conftest import RedisServer
@@ -34,16 +36,16 @@ class Waits:
 
 
 def throttle(
-    limit: tc.RedisRateLimit,
-    events: list[Event] | None = None,
-    clock: Callable[[], float] = time.time,
+    limit: tc.RedisRateLimit, events: list[Event] | None = None, skew: float = 0.0
 ) -> Throttle:
+    """One process's throttle; ``skew`` moves both its clocks (hosts disagree)."""
+    clock = Clock(lambda: time.monotonic() + skew, lambda: time.time() + skew)
     return Throttle(limit, None, emit=(events if events is not None else []).append, clock=clock)
 
 
 async def go(throttle: Throttle, wait: Callable[[float], Awaitable[None]]) -> None:
-    await throttle.acquire(wait)
-    throttle.release()
+    permit = await throttle.acquire(wait)
+    throttle.release(permit)
 
 
 async def test_processes_share_one_bucket(redis_url: str) -> None:
@@ -62,8 +64,8 @@ async def test_one_429_pauses_every_process_whatever_their_clocks(redis_url: str
     limit = tc.RedisRateLimit(redis_url, key=KEY, per_minute=6000)
     events: list[Event] = []
     # The hosts' clocks disagree by two hours; Redis's clock decides.
-    a = throttle(limit, clock=lambda: time.time() - 3600)
-    b = throttle(limit, events, clock=lambda: time.time() + 3600)
+    a = throttle(limit, skew=-3600)
+    b = throttle(limit, events, skew=3600)
     a.pause(0.3)
     await a.aclose()  # finishes the publication under way
     waited: list[float] = []
@@ -132,11 +134,15 @@ async def test_nothing_is_booked_beyond_the_horizon(redis_url: str) -> None:
         waits.seconds.append(seconds)
         raise TimeoutError
 
-    for _ in range(2):  # told to come back in a second, and nothing was booked meanwhile
+    admin = redis.asyncio.from_url(redis_url)
+    tat = await admin.hget(KEY, "tat")
+    for place in (1, 2):  # told when to come back: each stands in line behind the one before
         with pytest.raises(TimeoutError):
             await one.acquire(refuse)
-        assert waits.seconds[-1] == pytest.approx(1.0, abs=0.05)
+        assert waits.seconds[-1] == pytest.approx(place, abs=0.05)
+    assert await admin.hget(KEY, "tat") == tat  # and nothing was booked meanwhile
     await one.aclose()
+    await admin.aclose()
 
 
 async def test_one_round_trip_per_request(redis_url: str) -> None:
@@ -177,7 +183,7 @@ async def test_killing_redis_falls_back_with_one_warning(
     assert [r.getMessage()[:33] for r in caplog.records] == ["Redis rate limiter unreachable (C"]
     assert one.rate_limit == tc.RateLimit(60_000, 10_000)
     redis_server.start()
-    monkeypatch.setattr(_redis, "REDIS_RETRY", 0.0)
+    monkeypatch.setattr(_redis, "RETRY", 0.0)
     one._redis._retry_at = 0.0  # type: ignore[union-attr]  # "5 s later"
     await go(one, waits)
     assert caplog.records[-1].getMessage().startswith("Redis rate limiter reachable again")
@@ -205,3 +211,103 @@ def test_bad_arguments_fail_fast() -> None:
     with pytest.raises(ValueError, match="positive"):
         tc.RedisRateLimit("redis://localhost", key=KEY, per_minute=0)
     assert "redis://" not in repr(tc.RedisRateLimit("redis://:secret@localhost", key=KEY))
+
+
+async def test_512_waiting_requests_make_at_most_two_round_trips_each(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Most of them are due beyond the booking horizon: each is told when to come back and
+    then books, whatever the others do meanwhile (it used to ask again and again)."""
+    caplog.set_level(logging.WARNING, logger="thoughtcredits")
+    one = throttle(tc.RedisRateLimit(redis_url, key=KEY, per_minute=1200, burst=20))
+    waits = Waits()
+    await go(one, waits)  # loads the script once
+    admin = redis.asyncio.from_url(redis_url)
+    await admin.config_resetstat()
+    await asyncio.wait_for(asyncio.gather(*(go(one, waits) for _ in range(512))), 30)
+    stats = await admin.info("commandstats")
+    assert 512 <= stats["cmdstat_evalsha"]["calls"] <= 2 * 512
+    assert caplog.records == []  # all booked through Redis: no fallback
+    # The queue ends where 20 a second puts it (less the burst): nobody was lost or doubled.
+    assert 512 / 20 - 2 <= max(waits.seconds) <= 512 / 20
+    await one.aclose()
+    await admin.aclose()
+
+
+def busiest(moments: list[float], within: float) -> int:
+    """The most ``moments`` in any span of ``within`` seconds."""
+    moments = sorted(moments)
+    return max((bisect.bisect_right(moments, m + within) - i for i, m in enumerate(moments)),
+               default=0)  # fmt: skip
+
+
+async def test_a_pause_moves_every_booked_slot_past_its_end(redis_url: str) -> None:
+    """Four processes of 8 tasks share 40 requests a second (burst 10); one pauses them all
+    for a second, longer than the queue booked. When it ends, the requests that waited go at
+    the rate: at most the burst at once, never the 8 tasks of a process plus a burst."""
+    limit = tc.RedisRateLimit(redis_url, key=KEY, per_minute=2400, burst=10)
+    processes = [throttle(limit) for _ in range(4)]
+    sent: list[float] = []
+    stop = time.monotonic() + 1.8
+
+    async def task(one: Throttle) -> None:
+        while time.monotonic() < stop:
+            permit = await one.acquire(asyncio.sleep)
+            sent.append(time.monotonic())
+            one.release(permit)
+
+    runners = [asyncio.create_task(task(one)) for one in processes for _ in range(8)]
+    await asyncio.sleep(0.5)
+    processes[0].pause(1.0)
+    ends = time.monotonic() + 1.0
+    await asyncio.gather(*runners)
+    after = [moment for moment in sent if moment >= ends - 0.01]
+    assert len(after) > 10  # the job went on after the pause
+    assert busiest(after, 0.05) <= 10 + 2  # the burst, and two more at 40 a second
+    for one in processes:
+        await one.aclose()
+
+
+async def test_the_default_key_is_one_per_api_key_and_base_url(redis_url: str) -> None:
+    """Two tenants copying the same recipe (no ``key=``) never share a bucket; the workers of
+    one tenant always do. The key names the base URL (without its password) and a hash of the
+    API key, never the API key itself."""
+    limit = tc.RedisRateLimit(redis_url, per_minute=600)
+    base = "https://user:pa55@acme.thoughtindustries.com/incoming/v2"
+    tenants = [("sk-tenant-a", base), ("sk-tenant-b", base), ("sk-tenant-a", base)]
+    throttles = [
+        Throttle(limit, None, emit=lambda event: None, scope=(url, api_key))
+        for api_key, url in tenants
+    ]
+    for one in throttles:
+        await go(one, Waits())
+        await one.aclose()
+    admin = redis.asyncio.from_url(redis_url)
+    keys = sorted(key.decode() for key in await admin.keys("*"))
+    await admin.aclose()
+    assert len(keys) == 2  # tenant a's two workers share one bucket, tenant b has its own
+    for key in keys:
+        assert key.startswith("thoughtcredits:https://acme.thoughtindustries.com/incoming/v2:")
+        assert "sk-tenant" not in key
+        assert "pa55" not in key
+    assert tc.RedisRateLimit.default_key(base, "sk-tenant-a") in keys
+
+
+async def test_a_refusal_pauses_every_process_even_when_it_asks_little(redis_url: str) -> None:
+    """The shared bucket paces the processes, so a 429 (which it should have prevented: a
+    client outside the group, a burst the server reckons otherwise) pauses them all for its
+    ``Retry-After``, even one second, which a process's own model would have explained."""
+    limit = tc.RedisRateLimit(redis_url, key=KEY)
+    a, b = throttle(limit), throttle(limit)
+    headers = {"X-RateLimit-Limit": "1200", "X-RateLimit-Remaining": "9"}
+    permit = await a.acquire(Waits())
+    a.observe(200, headers, permit)  # learned: a has a model of its own now
+    a.release(permit)
+    permit = await a.acquire(Waits())
+    a.observe(429, {**headers, "X-RateLimit-Remaining": "0", "Retry-After": "1"}, permit)
+    a.release(permit)
+    await a.aclose()  # the publication under way finishes
+    waits = Waits()
+    await go(b, waits)
+    assert waits.seconds[0] == pytest.approx(1.0, abs=0.1)
+    await b.aclose()

@@ -6,12 +6,13 @@ import asyncio
 import json
 import time
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 import aiohttp
 import pytest
 
 from thoughtcredits.testing import FakeCreditsServer, Fault, RecordingSleep
+from thoughtcredits.testing._server.faults import ANSWERS, FaultKind
 
 from .conftest import API, KEY, Http, account_body
 
@@ -216,3 +217,8 @@ async def test_recording_sleep_records_and_returns_at_once() -> None:
     assert time.monotonic() - started < 1
     assert sleep.calls == [30, 0.5]
     assert sleep.total == 30.5
+
+
+def test_every_fault_kind_has_its_answer() -> None:
+    """The dispatch table answers exactly the kinds ``Fault`` accepts."""
+    assert set(ANSWERS) == set(get_args(FaultKind))

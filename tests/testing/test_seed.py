@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 from collections import defaultdict
 from decimal import Decimal
 
@@ -97,17 +96,15 @@ def test_seeded_ledger_keeps_working_through_the_api() -> None:
     check_consistent(account)
 
 
-def test_seed_ledger_is_fast() -> None:
-    """200,000 actions build in well under the few seconds a million may take."""
+def test_seed_ledger_builds_every_action() -> None:
+    """200 accounts of 1,000 actions hold exactly 200,000 rows (speed: benchmarks/, not here)."""
     ledger = Ledger()
-    started = time.perf_counter()
     seed_ledger(ledger, accounts=200, actions_per_account=1000)
-    assert time.perf_counter() - started < 3.0
     assert sum(len(r) for a in ledger.accounts.values() for r in a.actions.values()) == 200_000
 
 
-async def test_seeded_actions_page_out_fast_and_complete() -> None:
-    """All 20,000 debits of one account page out over HTTP with cursors, in order, quickly."""
+async def test_seeded_actions_page_out_complete() -> None:
+    """All 20,000 debits of one account page out over HTTP with cursors, in order."""
     ledger = Ledger()
     seeded = seed_ledger(ledger, accounts=1, actions_per_account=22_000)
     cid, aid = str(seeded.client_ids[0]), str(seeded.account_ids[0])
@@ -116,7 +113,6 @@ async def test_seeded_actions_page_out_fast_and_complete() -> None:
         http = Http(session, fake)
         ids: list[str] = []
         cursor = None
-        started = time.perf_counter()
         while True:
             params = {"perPage": "1000", **({"cursor": cursor} if cursor else {})}
             reply = await http.get(f"/clients/{cid}/creditAccount/{aid}/creditActions",
@@ -126,7 +122,5 @@ async def test_seeded_actions_page_out_fast_and_complete() -> None:
             if not page["pageInfo"]["hasMore"]:
                 break
             cursor = page["pageInfo"]["cursor"]
-        elapsed = time.perf_counter() - started
     assert ids == expected
     assert len(ids) > 18_000
-    assert len(ids) / elapsed > 10_000

@@ -179,6 +179,11 @@ async def pipeline(client: tc.Client) -> None:
     body: tc.JSON = await client.request("GET", f"/clients/{CLIENT_ID}/licenses")
     skipped: tc.NotGiven = tc.NOT_GIVEN
     await client.credit_batches.update(CLIENT_ID, name=tc.NOT_GIVEN, current_balance=3)
+    await client.credit_batches.update(CLIENT_ID, name=None)  # type: ignore[arg-type]
+    kept: tc.Client = client.with_options(timeout=tc.NOT_GIVEN, retry=tc.NOT_GIVEN)
+    bare: tc.Client = client.with_options(headers=None)
+    client.with_options(retry="unchanged")  # type: ignore[arg-type]
+    client.with_options(timeout=None)  # type: ignore[arg-type]
 
     def hook(event: tc.Event) -> None:
         if isinstance(event, tc.RetryEvent):

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeAlias
 
 from .._config import ENV_API_KEY, ENV_BASE_URL
-from .._quota.throttle import RateLimit
+from .._quota.rate_limit import RateLimit
 from . import argtypes
 from .errors import UsageError
 from .options import add_progress

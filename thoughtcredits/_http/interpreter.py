@@ -73,7 +73,9 @@ class RawJSON:
 
 @attrs.frozen
 class Unparsed:
-    """A ``with_raw_response`` call: check the status and size now, parse on demand."""
+    """A ``with_raw_response`` call: check the status and size now; read as ``inner`` on demand."""
+
+    inner: Single[Any] | Listing[Any] | RawJSON
 
 
 Expect = Single[Any] | Listing[Any] | RawJSON | Unparsed

@@ -1,13 +1,21 @@
-"""One API request from start to answer: limiter, transport, interpreter and retry loop.
+"""One API request from start to answer: the entry, the attempt loop, and one attempt.
 
+:func:`call` is the one entry: every typed method, every listing page, every raw call and
+``Client.request`` (on the client or any ``with_options`` view) hands it a row of the endpoint
+table plus path values, query and body, and awaits the coroutine it returns.
+
+:func:`_run` is one operation: it makes every attempt, the first included, in one loop, and
+after a failure waits what the request's :class:`RetryPlan` says (tenacity decides).
+:meth:`_Request.attempt` is one attempt: the throttle's gate, the transport, the interpreter.
 The only waiting happens in ``Core.sleep`` (through the request's ``Budget``), which
 ``Core.close`` interrupts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
-from typing import Any, NamedTuple
+import math
+from collections.abc import Coroutine, Mapping
+from typing import Any, TypeVar
 
 import aiohttp
 import attrs
@@ -17,123 +25,115 @@ from tenacity import RetryCallState
 from .._events import RetryEvent, emit
 from .._exceptions import APIConnectionError, ClientClosedError, RateLimitError, ThoughtCreditsError
 from .._logs import log_exchange, log_final_failure, log_retry
-from .._models import Page
-from .._transports.base import HTTPRequest, HTTPResponse, RequestContext
-from .interpreter import Expect, Listing, decipher
-from .retry import Budget, BudgetExceeded, RetryPolicy, reason, retrying, should_retry
-from .state import Core, Options
+from .._serde.exact_json import dumps
+from .._transports.base import HTTPRequest, RequestContext
+from .endpoint import Endpoint
+from .interpreter import Expect, Listing, Unparsed, decipher
+from .raw import raw_response
+from .retry import Budget, BudgetExceeded, RetryPlan, RetryPolicy, reason, refused
+from .state import View
 
-__all__ = ["Exchange", "execute", "execute_value"]
+__all__ = ["call"]
+
+R = TypeVar("R")
 
 _DEFAULT_POLICY = RetryPolicy()
 _MULTIDICTS = (CIMultiDict, CIMultiDictProxy)
 
 
-class Exchange(NamedTuple):
-    """What one successful request produced: the parsed value and the response behind it."""
+def call(
+    view: View,
+    endpoint: Endpoint[R],
+    values: tuple[str, ...] = (),
+    *,
+    query: Mapping[str, str] | None = None,
+    body: object = None,
+    expect: Listing[Any] | None = None,
+) -> Coroutine[Any, Any, R]:
+    """Call ``endpoint`` through ``view``; await the coroutine for its answer.
 
-    value: Any
-    response: HTTPResponse
-    url: str
+    Args:
+        view: the client or ``with_options`` view (its timeout, retries and headers).
+        endpoint: the endpoint's row.
+        values: the path values, in the order of the row's ``:name`` segments.
+        query: query parameters.
+        body: the JSON body (``Decimal`` amounts are written exactly).
+        expect: how to read a listing's later page (the row says how to read the first).
 
-
-def execute(
-    core: Core,
-    options: Options,
-    method: str,
-    url: str,
-    path: str,
-    body: bytes | None,
-    expect: Expect,
-) -> Coroutine[Any, Any, Exchange]:
-    """Send one API request with the view's retries; await it for the interpreted answer."""
-    return _run(_Attempt(core, options, method, url, path, body, expect, unwrap=False))
-
-
-def execute_value(
-    core: Core, options: Options, method: str, url: str, path: str, expect: Listing[Any]
-) -> Coroutine[Any, Any, Page[Any]]:
-    """:func:`execute` for a listing: the coroutine gives the :class:`Page` alone.
-
-    A page carries its response's headers already, so the pager awaits this directly: no
-    frame of its own for every suspension to pass through, and no Exchange to build.
+    A plain function handing over the pipeline's coroutine: the caller awaits it directly, so
+    no frame of the entry sits under every suspension of every request.
     """
-    return _run(_Attempt(core, options, method, url, path, None, expect, unwrap=True))
+    core = view.core
+    url, path = endpoint.target(core.base_url, core.base_path, values, query)
+    answer: Expect = endpoint.answer if expect is None else expect
+    if view.raw:
+        answer = Unparsed(endpoint.answer)
+    data = None if body is None else dumps(body)
+    return _run(_Request(view, endpoint, url, path, data, answer))
 
 
-async def _run(attempt: _Attempt) -> Any:
-    core, options, method, path = attempt.core, attempt.options, attempt.method, attempt.path
-    core.check_open()
-    policy = options.retry
+async def _run(request: _Request) -> Any:
+    """One operation: attempt, and after a failure wait as the retry plan says, until done."""
+    request.core.check_open()
+    policy = request.view.retry
     # The budget starts when the request does (a prefetch may be created a moment earlier).
-    attempt.budget = budget = Budget(policy.timeout if policy is not None else float("inf"))
-    # Most requests succeed at once, so the first attempt skips building a tenacity loop.
-    try:
-        return await attempt(1)
-    except Exception as error:
-        if policy is None or core.closed or not should_retry(error, method, policy):
-            log_final_failure(error, method, path)
-            raise
-        first = error
-    number = 0
-
-    def on_retry(state: RetryCallState, error: BaseException, wait: float) -> None:
-        core.stats.retries += 1
-        log_retry(method, path, state.attempt_number, policy.attempts, error, wait)
-        if isinstance(error, ThoughtCreditsError):
-            emit(
-                core.hooks,
-                RetryEvent(method, path, state.attempt_number, wait, budget.waited, reason(error),
-                           error),
-            )  # fmt: skip
-
-    try:
-        async for retry in retrying(
-            policy,
-            method,
-            budget=budget,
-            sleep=lambda seconds: attempt.wait(seconds, pause=False),
-            describe=f"{method} {path}",
-            on_retry=on_retry,
-            active=lambda: not core.closed,
-        ):
-            with retry:
-                number += 1
-                if number == 1:
-                    raise first  # replay attempt 1's failure: tenacity waits, then retries
-                return await attempt(number)
-    except BudgetExceeded:  # pragma: no cover - the loop stops before an over-budget wait
-        raise attempt.last_error or first from None
-    except Exception as error:
-        log_final_failure(error, method, path)
-        raise
-    raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+    request.budget = Budget(policy.timeout if policy is not None else math.inf)
+    plan: RetryPlan | None = None  # made at the first failure: most requests never need one
+    while True:
+        try:
+            return await request.attempt()
+        except Exception as error:
+            plan = plan or request.plan()
+            delay = plan.after(error)
+            if delay is None:
+                log_final_failure(error, request.method, request.path)
+                raise
+        await request.wait(delay, pause=False)
 
 
-class _Attempt:
-    """The attempts of one request, and the waits between them."""
+class _Request:
+    """One request: its row, its URL and body, and what its attempts have seen so far."""
 
-    __slots__ = ("body", "budget", "core", "expect", "last_error", "method", "options", "path",
-                 "sent", "unwrap", "url")  # fmt: skip
+    __slots__ = ("body", "budget", "core", "endpoint", "expect", "last_error", "method",
+                 "number", "path", "sent", "url", "view")  # fmt: skip
 
     def __init__(
         self,
-        core: Core,
-        options: Options,
-        method: str,
+        view: View,
+        endpoint: Endpoint[Any],
         url: str,
         path: str,
         body: bytes | None,
         expect: Expect,
-        *,
-        unwrap: bool,
     ) -> None:
-        self.core, self.options = core, options
+        self.view, self.core, self.endpoint = view, view.core, endpoint
         self.budget: Budget  # set by _run when the request starts
-        self.method, self.url, self.path, self.body, self.expect = method, url, path, body, expect
-        self.unwrap = unwrap
+        self.method, self.url, self.path, self.body, self.expect = (
+            endpoint.method, url, path, body, expect
+        )  # fmt: skip
+        self.number = 0  # attempts made so far
         self.last_error: Exception | None = None
         self.sent = False
+
+    def plan(self) -> RetryPlan:
+        """The request's retry plan, made at its first failure."""
+        core, method, path, budget = self.core, self.method, self.path, self.budget
+        policy = self.view.retry
+        attempts = policy.attempts if policy is not None else 1
+
+        def on_retry(state: RetryCallState, error: BaseException, wait: float) -> None:
+            core.stats.retries += 1
+            number, why = state.attempt_number, reason(error)
+            log_retry(method, path, number, attempts, why, wait, refused=refused(error))
+            if isinstance(error, ThoughtCreditsError):
+                emit(
+                    core.hooks,
+                    RetryEvent(method, path, number, wait, budget.waited, why, error),
+                )
+
+        return RetryPlan(
+            policy, self.endpoint.resend, budget, on_retry=on_retry, active=lambda: not core.closed
+        )
 
     async def wait(self, seconds: float, *, pause: bool) -> None:
         """Wait through the budget and the client's interruptible sleep."""
@@ -166,12 +166,16 @@ class _Attempt:
     async def _wait_for_gate(self, seconds: float) -> None:
         await self.wait(seconds, pause=True)
 
-    async def __call__(self, number: int) -> Any:  # an Exchange; with unwrap, its value alone
-        core, method = self.core, self.method
+    async def attempt(self) -> Any:
+        """One attempt: the throttle's gate, the transport, the interpreter; the answer's value."""
+        core, method, view = self.core, self.method, self.view
+        self.number = number = self.number + 1
         throttle = core.throttle
-        headers = self.options.json_headers if self.body is not None else self.options.headers
+        headers = view.json_headers if self.body is not None else view.headers
+        permit = None
         if throttle.busy():  # most requests pass no gate at all: build no wait for them
-            core.stats.throttle_wait += await throttle.acquire(self._wait_for_gate)
+            permit = await throttle.acquire(self._wait_for_gate)
+            core.stats.throttle_wait += permit.waited
         try:
             if core.closed:  # it waited for a slot while the client closed
                 raise ClientClosedError(
@@ -194,7 +198,10 @@ class _Attempt:
                 )
             # A 429 refused the request: it was not acted on, whatever came before.
             self.sent = self.sent or response.status != 429
-            throttle.observe(response.status, response.headers)
+            throttle.observe(
+                response.status, response.headers, permit,
+                max_hold=(view.retry or _DEFAULT_POLICY).max_retry_after,
+            )  # fmt: skip
         except APIConnectionError as exc:
             self.last_error = exc
             self.sent = self.sent or exc.request_sent
@@ -207,12 +214,13 @@ class _Attempt:
                 request_sent=exc.request_sent,
             ) from exc
         finally:
-            throttle.release()
+            throttle.release(permit)
         core.stats.requests += 1
         log_exchange(method, self.path, number, response)
+        expect = self.expect
         try:
             value = decipher(
-                response.status, response.headers, response.body, self.expect, method=method,
+                response.status, response.headers, response.body, expect, method=method,
                 url=self.url, complete=response.complete, max_body=core.max_response_size,
             )  # fmt: skip
         except Exception as error:
@@ -221,11 +229,13 @@ class _Attempt:
             self._pause(error)
             self.last_error = error
             raise
-        return value if self.unwrap else Exchange(value, response, self.url)
+        if type(expect) is Unparsed:
+            return raw_response(response, expect.inner, method=method, url=self.url)
+        return value
 
     def _timeout(self) -> aiohttp.ClientTimeout:
         """The attempt's timeout, cut to what is left of the request's budget."""
-        timeout = self.options.timeout
+        timeout = self.view.timeout
         left = self.budget.timeout - self.budget.spent()
         if left <= 0 and self.last_error is not None:
             raise self.last_error  # a retry with no time left is not started
@@ -237,9 +247,9 @@ class _Attempt:
         )  # fmt: skip
 
     def _pause(self, error: Exception) -> None:
-        # One 429 (or 503 with Retry-After) holds every task until the window resets; a delay
-        # over the cap is not waited out by anyone (each request fails on its own answer).
+        # A 503 with Retry-After holds every task until then (the throttle weighs a 429's
+        # hints itself); a delay over the cap is not waited out by anyone.
         delay = getattr(error, "retry_after", None)
-        cap = (self.options.retry or _DEFAULT_POLICY).max_retry_after
-        if delay is not None and 0 < delay <= cap:
-            self.core.throttle.pause(delay, reason="429")
+        cap = (self.view.retry or _DEFAULT_POLICY).max_retry_after
+        if getattr(error, "status", None) == 503 and delay is not None and 0 < delay <= cap:
+            self.core.throttle.pause(delay, reason="503")

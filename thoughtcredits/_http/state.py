@@ -1,102 +1,105 @@
 """What a client shares with its ``with_options`` views, and what a view may change.
 
-:class:`Core` holds the transport, the throttle, the stats and the closed state;
-:class:`Options` holds a view's timeout, retry policy and headers (built once per view).
+:class:`Core` holds what every view shares by reference: where requests go, the transport, the
+throttle, the stats and the closed state. A :class:`View` is the core plus one view's timeout,
+retry policy and headers (built once per view); the client and each of its views hold one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 import attrs
 
 from .._events import ClientStats, Hook
 from .._exceptions import ClientClosedError
+from .._quota.clock import Clock
 from .._quota.throttle import Throttle
 from .._transports.base import Transport
 from .._transports.default import AiohttpTransport
 from .retry import RetryPolicy
 
-__all__ = ["Clock", "Core", "Options"]
+__all__ = ["Core", "View"]
 
 # Headers the client sets itself; a second spelling ("authorization") would be sent twice.
 _OWN_HEADERS = frozenset({"authorization", "content-type"})
 
 
-@attrs.frozen
-class Options:
-    """What a ``with_options`` view may set; the two header dicts are built once per view."""
+@attrs.frozen(eq=False)
+class View:
+    """What one client, or one ``with_options`` view of it, sends requests with.
 
+    Attributes:
+        core: the state shared with every other view of the same client.
+        timeout, retry: the per-attempt timeout and the retry policy (None: never retry).
+        extra: the caller's extra headers.
+        headers, json_headers: every header of a request without and with a JSON body.
+        raw: calls answer with the ``APIResponse`` instead of the model (``with_raw_response``).
+    """
+
+    core: Core
     timeout: aiohttp.ClientTimeout
     retry: RetryPolicy | None
     extra: Mapping[str, str]
     headers: Mapping[str, str]
     json_headers: Mapping[str, str]
+    raw: bool = False
 
     @classmethod
     def build(
         cls,
+        core: Core,
         timeout: aiohttp.ClientTimeout,
         retry: RetryPolicy | None,
         extra: Mapping[str, str],
-        agent: str,
-        authorization: str,
-    ) -> Options:
-        """Options with the request headers ready: each request picks one of the two dicts."""
+    ) -> View:
+        """A view with its request headers ready: each request picks one of the two dicts."""
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry: expected a RetryPolicy or None, got {retry!r}")
         # The client's own headers win, whatever the spelling: "authorization" given by the
         # caller would otherwise be sent beside the client's "Authorization".
         extra = {name: value for name, value in extra.items() if name.lower() not in _OWN_HEADERS}
         headers = {
             **extra,
             "Accept": "application/json",
-            "User-Agent": agent,
-            "Authorization": authorization,
+            "User-Agent": core.agent,
+            "Authorization": core.authorization,
         }
-        return cls(
-            timeout, retry, dict(extra), headers, {**headers, "Content-Type": "application/json"}
-        )
+        json_headers = {**headers, "Content-Type": "application/json"}
+        return cls(core, timeout, retry, extra, headers, json_headers)
 
-
-class Clock:
-    """Epoch seconds as the client's sleeps see them.
-
-    A test's injected sleep returns at once; this clock then moves on to the moment the sleep
-    was meant to end, so a shared pause that a request has waited out is over for everyone, as
-    it would be for real (sleeps that overlap end together). With the real sleep they agree.
-    """
-
-    def __init__(self) -> None:
-        self._offset = 0.0
-
-    def now(self) -> float:
-        """The current time in epoch seconds."""
-        return time.time() + self._offset
-
-    def woke(self, wake_at: float) -> None:
-        """A sleep meant to end at ``wake_at`` has returned: time is at least that now."""
-        late = wake_at - self.now()
-        if late > 0:
-            self._offset += late
+    def as_raw(self) -> View:
+        """The same view, its calls answering with the ``APIResponse``."""
+        return attrs.evolve(self, raw=True)
 
 
 class Core:
-    """The state a client shares with its views."""
+    """The state a client shares with its views: one per client, never copied."""
 
     def __init__(
         self,
         transport: Transport,
         throttle: Throttle,
         *,
+        base_url: str,
+        base_path: str,
+        agent: str,
+        authorization: str,
+        pagination: Literal["cursor", "page"],
+        max_empty_pages: int,
         clock: Clock,
         sleep: Callable[[float], Awaitable[None]],
         hooks: Sequence[Hook],
         max_response_size: int,
     ) -> None:
+        self.base_url, self.base_path = base_url, base_path
+        self.agent, self.authorization = agent, authorization
+        self.pagination: Literal["cursor", "page"] = pagination
+        self.max_empty_pages = max_empty_pages
         self.transport = transport
         self.throttle = throttle
         self.stats = ClientStats()
@@ -122,7 +125,7 @@ class Core:
         """Wait ``seconds``, or raise :class:`ClientClosedError` as soon as the client closes."""
         if self.closed:
             raise ClientClosedError("the client was closed", method="", url="")
-        wake_at = self.clock.now() + seconds
+        wake_at = self.clock.now() + seconds  # monotonic: a stepped wall clock moves nothing
         sleeper = asyncio.ensure_future(self._sleep(seconds))
         closer = asyncio.ensure_future(self._closed_event.wait())
         try:

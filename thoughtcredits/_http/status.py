@@ -1,17 +1,17 @@
 """The pure function that maps an HTTP error response to the exception tree.
 
-It never fails on an empty, non-JSON or hostile body, and it reads the server's requested
-delay: ``Retry-After`` (seconds or an HTTP date), then ``X-RateLimit-Reset``, then the body's
-``retryAfter``. A delay of 0 or in the past is no delay (the caller backs off).
+It never fails on an empty, non-JSON or hostile body. The server's requested delay is read by
+the quota's one reader of hints (:func:`~thoughtcredits._quota.hints.server_delay`):
+``Retry-After`` (seconds or an HTTP date), then ``X-RateLimit-Reset``, then the body's
+``retryAfter``. A delay of 0 or in the past is no delay (the caller backs off), and one more
+than a day ahead (an epoch in milliseconds) is ignored.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
-import math
+import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from multidict import CIMultiDict
@@ -27,12 +27,12 @@ from .._exceptions import (
     RateLimitError,
     UnprocessableEntityError,
 )
+from .._quota.hints import server_delay
 
-__all__ = ["error_from_response", "parse_retry_after"]
+__all__ = ["error_from_response"]
 
 # Bodies are kept for debugging but never grow an exception without bound.
 _MAX_BODY_IN_MESSAGE = 200
-_YEAR = 366 * 86_400
 
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
@@ -76,52 +76,6 @@ def _short(text: str) -> str:
     return text if len(text) <= _MAX_BODY_IN_MESSAGE else text[:_MAX_BODY_IN_MESSAGE] + "…"
 
 
-def parse_retry_after(value: str | None, *, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta seconds or HTTP date), else None.
-
-    Garbage, zero, negative, NaN and infinite values, and dates in the past, give None: the
-    server gave no usable delay, so the caller backs off instead of retrying at once.
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = when.timestamp() - now
-        return seconds if seconds > 0 else None
-    if not math.isfinite(seconds) or seconds <= 0:
-        return None
-    return seconds
-
-
-def _retry_after(headers: CIMultiDict[str], body: object, now: float) -> float | None:
-    """Server delay: ``Retry-After``, then ``X-RateLimit-Reset`` (epoch seconds), then body."""
-    header = parse_retry_after(headers.get("Retry-After"), now=now)
-    if header is not None:
-        return header
-    reset = headers.get("X-RateLimit-Reset")
-    if reset is not None:
-        try:
-            at = float(reset)
-        except ValueError:
-            at = math.nan
-        if math.isfinite(at) and at - now > 0:
-            return at - now
-    if isinstance(body, dict):
-        value = body.get("retryAfter")
-        # Bounded before float(): a 4,000-digit integer would overflow it.
-        if isinstance(value, int | Decimal) and not isinstance(value, bool) and 0 < value < _YEAR:
-            return float(value)
-    return None
-
-
 def error_from_response(
     status: int,
     headers: Mapping[str, str],
@@ -139,7 +93,8 @@ def error_from_response(
         cls = InternalServerError if status >= 500 else APIStatusError
     delay = None
     if status == 429 or (status == 503 and "Retry-After" in headers):
-        delay = _retry_after(headers, body, datetime.now(UTC).timestamp() if now is None else now)
+        hint = server_delay(headers, body, wall=time.time() if now is None else now)
+        delay = None if hint is None else hint.seconds
     return cls(
         _message(body, status),
         status=status,

@@ -1,1 +1,1 @@
-"""The API's endpoints as Python: the resource namespaces, raw responses and pagination."""
+"""The API's endpoints as Python: the endpoint table, the resource namespaces and pagination."""

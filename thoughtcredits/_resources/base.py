@@ -1,64 +1,43 @@
-"""The base of the resource namespaces: one object, or a lazy listing, per API call."""
+"""``Resource``, the base of the resource namespaces: one object, or a lazy listing, per call.
+
+A resource holds the :class:`View` of the client (or of a ``with_options`` view) that made it,
+never the client itself. Its methods are thin: they check and name their arguments, then hand a
+row of the endpoint table, the path values, the query and the body to the pipeline's one entry,
+:func:`call`. A listing hands the same row to that entry once per page.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, TypeVar, cast
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar, cast
 
 from .. import _args
-from .._config import target
-from .._http.interpreter import Listing, Single, Unparsed, decipher
-from .._http.pipeline import execute_value
+from .._http.endpoint import Endpoint
+from .._http.interpreter import Listing
+from .._http.pipeline import call
+from .._http.raw import APIResponse
+from .._http.state import View
 from .._models import Page
-from .._transports.base import RequestContext
 from .page_rules import PageRequest, parse_checkpoint
 from .pagination import AsyncPaginator
-from .raw import RAW, APIResponse
 
-if TYPE_CHECKING:
-    from .._client import Client
-
-__all__ = ["RequestContext", "Resource"]
+__all__ = ["Resource", "as_raw"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class Resource:
-    """Base of the resource namespaces: holds the client (or a ``with_options`` view)."""
+    """Base of the resource namespaces: holds the :class:`View` its calls go through."""
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, view: View) -> None:
+        self._view = view
 
-    async def _single(
-        self, method: str, segments: tuple[str, ...], body: dict[str, object], cls: type[T],
-        operation: str,
-    ) -> T:  # fmt: skip
-        """Send a create/update and return its model (an ``APIResponse`` in raw mode)."""
-        expect = Single(cls, operation)
-        if not RAW.get():
-            exchange = await self._client._send(method, segments, json=body, expect=expect)
-            return cast(T, exchange.value)
-        exchange = await self._client._send(method, segments, json=body, expect=Unparsed())
-        response = exchange.response
-        url = exchange.url
-
-        def parse() -> T:
-            return cast(
-                T,
-                decipher(
-                    response.status, response.headers, response.body, expect, method=method,
-                    url=url,
-                ),
-            )  # fmt: skip
-
-        raw = APIResponse(response.status, response.headers, response.body, response.elapsed, parse)
-        return cast(T, raw)  # the with_raw_response wrapper types it as APIResponse[T]
-
-    def _paginate(
+    def _list(
         self,
-        segments: tuple[str, ...],
+        endpoint: Endpoint[Page[T]],
+        values: tuple[str, ...],
         query: dict[str, str],
-        listing: Listing[T],
         *,
         cursor: str | None,
         page: int | None,
@@ -67,14 +46,15 @@ class Resource:
         page_size: int | None,
         prefetch: bool,
     ) -> AsyncPaginator[T]:
+        """The lazy listing of ``endpoint``: every page is one call of the entry."""
         if page_size is not None:
             query["perPage"] = str(_args.integer("page_size", page_size, minimum=1))
         if cursor is not None:
             _args.non_empty_str("cursor", cursor)
         if page is not None:
             _args.integer("page", page, minimum=1)
-        client = self._client
-        mode = client.pagination
+        view = self._view
+        mode = view.core.pagination
         if mode == "page" and cursor is not None:
             raise ValueError('cursor: not used with Client(pagination="page"); pass page=')
         resumed = None if resume_from is None else parse_checkpoint(resume_from)[0]
@@ -83,21 +63,19 @@ class Resource:
             raise ValueError(
                 'resume_from: a cursor checkpoint cannot resume with Client(pagination="page")'
             )
+        first = cast(Listing[T], endpoint.answer)
 
         def fetch(request: PageRequest) -> Awaitable[Page[T]]:
-            page_query = query
+            # A plain function handing over the page's coroutine: no frame of its own.
+            if request.cursor is None and request.page is None:
+                return call(view, endpoint, values, query=query)  # the row says it all
             if request.cursor is not None:
                 page_query = {**query, "cursor": request.cursor}
-            elif request.page is not None:
+            else:
                 page_query = {**query, "page": str(request.page)}
-            expect = listing  # a first page: the resource's own Listing says it all
-            if request.cursor is not None or request.page is not None:
-                expect = Listing(
-                    listing.cls, listing.operation, listing.items_key, request.cursor, request.page
-                )
-            # A plain function handing over the page's coroutine: no frame of its own.
-            url, path = target(client._base_url, client._base_path, segments, page_query)
-            return execute_value(client._core, client._options, "GET", url, path, expect)
+            expect = Listing(first.cls, first.operation, first.items_key, request.cursor,
+                             request.page)  # fmt: skip
+            return call(view, endpoint, values, query=page_query, expect=expect)
 
         start = PageRequest(cursor=cursor, page=page)
         if mode == "page" and page is None and cursor is None and resume_from is None:
@@ -109,6 +87,14 @@ class Resource:
             max_items=max_items,
             prefetch=prefetch,
             mode=mode,
-            max_empty_pages=client._max_empty_pages,
-            track=client._core.track,
+            max_empty_pages=view.core.max_empty_pages,
+            track=view.core.track,
         )
+
+
+def as_raw(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[APIResponse[T]]]:
+    """``method`` of a resource on a raw view (``View.as_raw``), typed as what it returns there.
+
+    Only a type: the call is the method itself, so a raw call costs no frame more than another.
+    """
+    return cast(Callable[P, Awaitable[APIResponse[T]]], method)

@@ -1,8 +1,8 @@
 """The private cattrs converter: wire JSON <-> frozen models.
 
 Scalar hooks are strict and bounded (``_serde.scalars``): a string is never turned into a
-number, nor "false" into True, and a float is a wrong type. Every response is structured by the fast
-converter, whose model functions ``codegen`` writes; only a failure is re-run through the
+number, nor "false" into True, and a float is a wrong type. Every response is structured by the
+fast converter, whose model functions ``codegen`` writes; only a failure is re-run through the
 detailed converter (cattrs' own functions over the same hooks), to name the bad field in the
 ``ResponseValidationError``. Both accept exactly the same inputs.
 """

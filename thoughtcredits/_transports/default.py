@@ -131,8 +131,11 @@ class AiohttpTransport:
             await session.close()
 
     def owns_open_session(self) -> bool:
-        """True while the transport's own session is open (an unclosed client leaks it)."""
-        return self._owns_session and self._session is not None and not self._session.closed
+        """True while the transport's own session was never closed by :meth:`aclose` (an
+        unclosed client leaks it). Not ``session.closed``: when garbage collection finalizes
+        aiohttp's connector before the client, the session reads as closed though nobody
+        closed it, and the leak would go unreported."""
+        return self._owns_session and self._session is not None
 
     def drop(self) -> None:
         """Drop the own session's sockets synchronously (for an unclosed, collected client)."""

@@ -1,6 +1,6 @@
 """thoughtcredits.testing: a faithful local credits server for tests, demos and benchmarks.
 
-``FakeCreditsServer`` serves the five credit endpoints of ``/incoming/v2`` from an in-memory
+``FakeCreditsServer`` serves the credit endpoints of ``/incoming/v2`` from an in-memory
 :class:`Ledger` over real HTTP on 127.0.0.1, with bearer auth, validation, pagination, an
 optional rate limiter, a request log and injectable faults::
 
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     )
     from ._ledger.state import StateError
     from ._server.faults import Fault, RecordingSleep
+    from ._server.limits import FixedWindow, SlidingWindow, TokenBucket
     from ._server.log import RecordedRequest
     from ._server.server import FakeCreditsServer
 
@@ -59,6 +60,7 @@ __all__ = [
     "ClientRecord",
     "FakeCreditsServer",
     "Fault",
+    "FixedWindow",
     "Ledger",
     "LedgerError",
     "MockTransport",
@@ -67,7 +69,9 @@ __all__ = [
     "RecordingSleep",
     "ScanWriter",
     "Seeded",
+    "SlidingWindow",
     "StateError",
+    "TokenBucket",
     "json_response",
     "plant_discrepancies",
     "seed_demo",
@@ -97,6 +101,9 @@ _MODULES = {
     "FakeCreditsServer": "._server.server",
     "RecordedRequest": "._server.log",
     "StateError": "._ledger.state",
+    "TokenBucket": "._server.limits",
+    "FixedWindow": "._server.limits",
+    "SlidingWindow": "._server.limits",
 }
 
 

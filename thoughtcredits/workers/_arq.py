@@ -32,7 +32,7 @@ _RESERVE: Final = 0.1  # of the time limit, left to store the last accounts and 
 def worker_settings(
     redis_url: str,
     *,
-    key: str,
+    key: str | None = None,
     per_minute: float,
     burst: int | None = None,
     shard_size: int = 50,
@@ -45,7 +45,8 @@ def worker_settings(
 
     Args:
         redis_url: the one Redis for arq's queue, the shared rate limit and the job state.
-        key: the rate limit's Redis key, the same for every worker of one API key.
+        key: the rate limit's Redis key; by default one derived from the base URL and a
+            hash of the API key, so every worker of one key shares it and no other tenant does.
         per_minute: the key's quota; with ``shard_size`` and ``workers`` it sets a shard's
             time limit.
         burst: requests that may go at once (default: a sixth of ``per_minute``).

@@ -87,7 +87,7 @@ def install(
     app: Celery,
     redis_url: str,
     *,
-    key: str,
+    key: str | None = None,
     per_minute: float,
     burst: int | None = None,
     shard_size: int = 50,
@@ -106,7 +106,8 @@ def install(
     Args:
         app: your Celery app; give it a result backend to read the shards' reports.
         redis_url: the Redis for the shared rate limit and the job's state.
-        key: the rate limit's Redis key, the same for every worker of one API key.
+        key: the rate limit's Redis key; by default one derived from the base URL and a
+            hash of the API key, so every worker of one key shares it and no other tenant does.
         per_minute: the key's quota; with ``shard_size`` and ``workers`` it sets a shard's
             time limit.
         burst: requests that may go at once (default: a sixth of ``per_minute``).

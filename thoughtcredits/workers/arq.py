@@ -5,7 +5,7 @@ limit and the job's state. In the module your workers run (``arq jobs.WorkerSett
 
     from thoughtcredits.workers.arq import worker_settings
 
-    WorkerSettings = worker_settings(REDIS_URL, key="thoughtcredits:acme", per_minute=600,
+    WorkerSettings = worker_settings(REDIS_URL, per_minute=600,
                                      workers=4)
 
 and wherever the nightly job starts::

@@ -6,7 +6,7 @@
     from thoughtcredits.workers.celery import install
 
     app = Celery("jobs", broker=REDIS_URL, backend=REDIS_URL)
-    reconcile_shard = install(app, REDIS_URL, key="thoughtcredits:acme", per_minute=600,
+    reconcile_shard = install(app, REDIS_URL, per_minute=600,
                               workers=4)
 
 and wherever the nightly job starts::

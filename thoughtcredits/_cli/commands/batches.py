@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from ..._args import NOT_GIVEN, NotGiven
 from ..._models import CreditBatch
 from ..._resources.pagination import AsyncPaginator
 from .. import argtypes
@@ -20,6 +23,8 @@ from .exporting import listing_identity
 from .listing import stream_listing
 
 __all__ = ["register"]
+
+T = TypeVar("T")
 
 
 def register(commands: Subcommands) -> None:
@@ -118,11 +123,16 @@ async def _update(env: Env) -> int:
         )
     with env.output(CreditBatch) as writer:
         async with env.client() as client:
+            # An option not given stays unchanged: NOT_GIVEN (None would ask to clear it).
             batch = await client.credit_batches.update(
                 args.batch_id,
-                name=args.name,
-                expires_on=args.expires_on,
-                current_balance=args.current_balance,
+                name=_unchanged_if_none(args.name),
+                expires_on=_unchanged_if_none(args.expires_on),
+                current_balance=_unchanged_if_none(args.current_balance),
             )
         writer.write(batch)
     return 0
+
+
+def _unchanged_if_none(value: T | None) -> T | NotGiven:
+    return NOT_GIVEN if value is None else value

@@ -14,6 +14,7 @@ from ...workers import JobProgress, ShardedJob
 from ..context import Env
 from ..errors import UsageError
 from ..exports.tempfiles import write_atomically
+from ..options import add_output_options, add_progress
 from ..parser import Subcommands
 from .reconcile import DISCREPANCIES_FOUND, NOT_VERIFIED, exit_code, plural
 
@@ -38,7 +39,8 @@ def register(commands: Subcommands) -> None:
     parser.add_argument(
         "--report", metavar="FILE", help="with --wait: write the merged report (JSON) to FILE"
     )
-    parser.add_argument("--json", action="store_true", help="print the progress as JSON")
+    add_progress(parser, parser)
+    add_output_options(parser, formats=("text", "json"), output=False, columns=False, wide=False)
     parser.set_defaults(handler=_status)
 
 
@@ -49,13 +51,27 @@ async def _status(env: Env) -> int:
         raise UsageError("job-status needs the job's Redis: --redis URL or $REDIS_URL")
     if args.report and not args.wait:
         raise UsageError("--report needs --wait (the report exists once every account is done)")
-    as_json = args.json or args.format in ("json", "jsonl")
+    as_json = args.format == "json"
+    try:
+        from redis.exceptions import RedisError  # the workers extra; imported when used
+    except ModuleNotFoundError:
+        raise UsageError("job-status needs redis-py: pip install 'thoughtcredits[redis]'") from None
+    try:
+        return await _follow(env, url, as_json)
+    except (RedisError, OSError) as exc:
+        raise UsageError(
+            f"the job's Redis (--redis or $REDIS_URL) did not answer: {type(exc).__name__}"
+        ) from None
+
+
+async def _follow(env: Env, url: str, as_json: bool) -> int:
+    args: argparse.Namespace = env.args
     async with ShardedJob(url, args.job_id) as job:
         if not args.wait:
             progress = await job.progress()
             sys.stdout.write(to_json(progress).decode() + "\n" if as_json else line(progress))
             return 0
-        with env.progress("accounts") as bar:
+        with env.progress("accounts", stdout_used=False) as bar:
 
             def show(progress: JobProgress) -> None:
                 if bar is not None:

@@ -2,34 +2,35 @@
 foreground.
 
 It prints ``export NAME=VALUE`` lines a shell (or a script) can use, a few ``#`` hints, then
-``# ready``, and serves until Ctrl-C or SIGTERM. With ``--state FILE`` the ledger is loaded
-from FILE at start and saved back, atomically, on that clean stop.
+``# ready``, and serves until Ctrl-C or SIGTERM. With ``--state FILE`` the ledger and the key
+are loaded from FILE at start and saved back, atomically, on that clean stop; FILE is locked
+for this server meanwhile (see ``thoughtcredits.testing._server.statefile``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import errno
-import os
 import secrets
 import signal
 import sys
-import tempfile
 from collections import deque
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from ..._config import ENV_API_KEY, ENV_BASE_URL
+from ...testing._server.limits import LimiterSpec, parse_limit
 from .. import argtypes
 from ..context import Env
+from ..output.safe import safe
 from ..parser import Subcommands
 
 if TYPE_CHECKING:
     from ...testing import FakeCreditsServer, RecordedRequest
+    from ...testing._server.statefile import StateFile
 
-__all__ = ["DEMO_LEDGER_ACTIONS", "READY", "escape", "register"]
+__all__ = ["DEMO_LEDGER_ACTIONS", "READY", "register"]
 
 READY = "# ready"
 """The line printed once the server accepts requests (scripts wait for it)."""
@@ -46,7 +47,7 @@ def register(commands: Subcommands) -> None:
     parser = commands.add_parser(
         "serve-fake",
         help="run the local credits server (thoughtcredits.testing) in the foreground",
-        description="Run the local credits server: the five credit endpoints, in memory, with "
+        description="Run the local credits server: the credit endpoints, in memory, with "
         "real balances, validation, auth and pagination, plus /_fake admin routes (reset, "
         "state, requests, faults, clients, openapi.json). Prints export lines for "
         f"{ENV_BASE_URL} and {ENV_API_KEY}; stops on Ctrl-C or SIGTERM.",
@@ -60,7 +61,11 @@ def register(commands: Subcommands) -> None:
         default=8765,
         help="0 picks a free port (default: %(default)s)",
     )
-    parser.add_argument("--api-key", help="the bearer key to accept (default: a random one)")
+    parser.add_argument(
+        "--api-key",
+        type=_api_key,
+        help="the bearer key to accept (default: the one kept in --state FILE, else a random one)",
+    )
     parser.add_argument(
         "--seed-demo",
         action="store_true",
@@ -69,9 +74,11 @@ def register(commands: Subcommands) -> None:
     )
     parser.add_argument(
         "--rate-limit",
-        type=argtypes.rate_limit,
-        metavar="PER_MIN[/BURST]",
-        help="answer 429 beyond this rate per key, e.g. 120/20 (default: no limit)",
+        type=_rate_limit,
+        metavar="SPEC",
+        help="answer 429 beyond this limit per key: a token bucket PER_MIN[/BURST], e.g. "
+        "120/20, or fixed-window:N[/SECONDS] or sliding-window:N[/SECONDS], e.g. "
+        "fixed-window:300/60 (default: no limit)",
     )
     parser.add_argument(
         "--per-page",
@@ -90,7 +97,8 @@ def register(commands: Subcommands) -> None:
         "--state",
         type=Path,
         metavar="FILE",
-        help="load the ledger from FILE at start if it exists; save it there on Ctrl-C or SIGTERM",
+        help="load the ledger and key from FILE at start if it exists; save them there on "
+        "Ctrl-C or SIGTERM (one server per FILE)",
     )
     parser.add_argument(
         "--log-size",
@@ -103,30 +111,6 @@ def register(commands: Subcommands) -> None:
         "--quiet", action="store_true", help="do not print one line per request on stderr"
     )
     parser.set_defaults(handler=_serve, debug=False)
-
-
-def escape(text: str) -> str:
-    """``text`` with backslashes, control characters and non-printable text escaped, so a
-    caller cannot forge log lines or send terminal escapes."""
-    if text.isprintable() and "\\" not in text:
-        return text
-    out = []
-    for char in text:
-        if char == "\\":
-            out.append("\\\\")
-        elif char.isprintable():
-            out.append(char)
-        else:
-            code = ord(char)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000
-                       else f"\\U{code:08x}")  # fmt: skip
-    return "".join(out)
-
-
-def request_line(record: RecordedRequest) -> str:
-    """One stderr line for an answered request: ``METHOD /path -> status [fault]``."""
-    fault = f" [{record.fault}]" if record.fault else ""
-    return f"{escape(record.method)} {escape(record.path)} -> {record.status}{fault}"
 
 
 def _seed(server: FakeCreditsServer) -> list[tuple[str, str]]:
@@ -144,43 +128,46 @@ def _seed(server: FakeCreditsServer) -> list[tuple[str, str]]:
     ]
 
 
-def _load_state(server: FakeCreditsServer, path: Path) -> bool:
-    """Load ``path`` into ``server`` if it exists; a bad file is an error that leaves it as is."""
-    from ...testing._server.jsonio import JSONError, loads
+def _api_key(text: str) -> str:
+    from ...testing._server.statefile import usable_key
 
-    if not path.parent.is_dir():  # found now, not when the ledger is saved on stop
-        raise OSError(errno.ENOENT, "--state: no such directory", str(path.parent))
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise OSError(exc.errno, f"--state: cannot read it: {exc.strerror}", str(path)) from None
-    try:
-        server.load(loads(raw))
-    except (JSONError, ValueError) as exc:
-        # ValueError: the CLI reports it as a usage problem (exit 2), in one line.
-        raise ValueError(
-            f"--state {path}: not a ledger snapshot saved by serve-fake ({exc}); "
-            "the file was left as it is"
-        ) from None
-    return True
+    if not usable_key(text):  # the message never repeats the key
+        raise argparse.ArgumentTypeError("must be printable ASCII without spaces")
+    return text
 
 
-def _save_state(server: FakeCreditsServer, path: Path) -> None:
-    """Write the ledger to ``path`` atomically: a unique temporary file, then a rename."""
-    data = server.snapshot_json()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+async def _save_or_resume(
+    server: FakeCreditsServer, state: StateFile, api_key: str, args: argparse.Namespace
+) -> int | None:
+    """After a stop: save FILE and return the exit code, or, when not even a copy could be
+    written, listen again on the same port and return None (the ledger is still in memory)."""
+    from ...testing._ledger.state import KEY_FIELD
+    from ...testing._server.render import dumps
+    from ...testing._server.statefile import NotSavedError
+
+    port = int(server.url.rpartition(":")[2])
+    await server.stop()
+    snapshot = server.snapshot()
+    snapshot[KEY_FIELD] = api_key
     try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
+        where, problem = state.save(dumps(snapshot).encode())
+    except NotSavedError as exc:
+        print(safe(f"error: {exc.strerror} ({state.path}), nor a copy beside it or in the "
+                   "temporary directory; still serving, with the ledger in memory: fix the cause "
+                   "and stop the server again (or fetch GET /_fake/state)"),
+              file=sys.stderr, flush=True)  # fmt: skip
+        try:
+            await server.start(args.host, port)
+        except OSError as again:
+            lost = f"cannot listen again ({again.strerror}): the ledger is lost"
+            raise OSError(again.errno, f"the state was not saved, and the server {lost}") from None
+        return None
+    if problem is not None:
+        print(safe(f"error: cannot save the state to {state.path} ({problem}); a copy was "
+                   f"written to {where}"), file=sys.stderr, flush=True)  # fmt: skip
+        return 1
+    print(safe(f"# state saved to {where}"), flush=True)
+    return 0
 
 
 async def _log_requests(pending: deque[str], dropped: list[int]) -> None:
@@ -202,7 +189,7 @@ async def _log_requests(pending: deque[str], dropped: list[int]) -> None:
         show()
 
 
-def _hints(args: argparse.Namespace, loaded: bool) -> list[str]:
+def _hints(args: argparse.Namespace, loaded: bool, kept: str | None) -> list[str]:
     if args.strict_clients:
         clients = "only client ids added with POST /_fake/clients are known (--strict-clients)"
     else:
@@ -216,20 +203,38 @@ def _hints(args: argparse.Namespace, loaded: bool) -> list[str]:
     if args.state is not None:
         status = "loaded from" if loaded else "new; will be saved to"
         lines.append(f"# state: {status} {args.state} (saved again on Ctrl-C or SIGTERM)")
+        if kept is not None:
+            replaced = "" if args.api_key in (None, kept) else "--api-key replaces "
+            lines.append(f"# key: {replaced}the one kept in {args.state}")
     return lines
 
 
 async def _serve(env: Env) -> int:
-    from ...testing import FakeCreditsServer
+    from ...testing._server.statefile import StateFile
 
     args: argparse.Namespace = env.args
-    api_key = args.api_key or f"tc-fake-{secrets.token_hex(12)}"
+    state = None if args.state is None else StateFile(args.state)
+    if state is None:
+        return await _run(args, None)
+    state.lock()
+    try:
+        return await _run(args, state)
+    finally:
+        state.unlock()
+
+
+async def _run(args: argparse.Namespace, state: StateFile | None) -> int:
+    from ...testing import FakeCreditsServer
+
+    found = None if state is None else state.read()
+    kept = None if found is None else found[1]
+    api_key = args.api_key or kept or f"tc-fake-{secrets.token_hex(12)}"
     pending: deque[str] = deque()
     dropped = [0]
 
     def on_request(record: RecordedRequest) -> None:
         if len(pending) < _PENDING_LINES:
-            pending.append(request_line(record))
+            pending.append(record.line(secret=api_key))
         else:
             dropped[0] += 1
 
@@ -238,8 +243,9 @@ async def _serve(env: Env) -> int:
         strict_clients=args.strict_clients, log_size=args.log_size,
         on_request=None if args.quiet else on_request,
     )  # fmt: skip
-    loaded = args.state is not None and _load_state(server, args.state)
-    seeded = _seed(server) if args.seed_demo and not loaded else []
+    if state is not None and found is not None:
+        state.load_into(server.load, found[0])
+    seeded = _seed(server) if args.seed_demo and found is None else []
     try:
         await server.start(args.host, args.port)
     except OSError as exc:
@@ -252,16 +258,21 @@ async def _serve(env: Env) -> int:
         with suppress(NotImplementedError, RuntimeError):  # Windows, or not the main thread
             loop.add_signal_handler(signum, stop.set)
     logger = None if args.quiet else asyncio.create_task(_log_requests(pending, dropped))
+    code: int | None = 0
     try:
         print(f"# thoughtcredits local credits server (rate limit: {_limit(args)})")
         for name, value in [(ENV_BASE_URL, server.url), (ENV_API_KEY, api_key), *seeded]:
             print(f"export {name}={value}")
         if seeded:
             print(f"# the ledger account holds {DEMO_LEDGER_ACTIONS:,} credit actions")
-        for line in _hints(args, loaded):
+        for line in _hints(args, found is not None, kept):
             print(line)
         print(f"{READY}; Ctrl-C or SIGTERM stops the server", flush=True)
-        await stop.wait()
+        code = None
+        while code is None:
+            await stop.wait()
+            stop.clear()  # a signal during the save below asks again
+            code = 0 if state is None else await _save_or_resume(server, state, api_key, args)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             with suppress(NotImplementedError, RuntimeError, ValueError):
@@ -271,15 +282,16 @@ async def _serve(env: Env) -> int:
             logger.cancel()
             with suppress(asyncio.CancelledError):
                 await logger
-    if args.state is not None:
-        _save_state(server, args.state)
-        print(f"# state saved to {args.state}", flush=True)
     print("# stopped", flush=True)
-    return 0
+    return code
+
+
+def _rate_limit(text: str) -> LimiterSpec:
+    try:
+        return parse_limit(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("rate_limit: ")) from None
 
 
 def _limit(args: argparse.Namespace) -> str:
-    if args.rate_limit is None:
-        return "none"
-    per_minute, burst = args.rate_limit
-    return f"{per_minute}/min, burst {burst}"
+    return "none" if args.rate_limit is None else str(args.rate_limit)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Final
 
+from . import fields
 from .records import (
     REGISTER_HINT,
     AccountRecord,
@@ -24,7 +25,6 @@ from .records import (
     UnknownEntityError,
     add,
     canonical_id,
-    non_negative,
     subtract,
     to_ms,
 )
@@ -32,6 +32,8 @@ from .records import (
 __all__ = ["Ledger"]
 
 _DAY_MS: Final = 86_400_000
+_SEQS_PER_CHANGE: Final = 3  # a new account takes three: itself, its batch, its credit
+_LIMIT: Final = "its clock or seq has reached its limit (a snapshot could not hold more)"
 Id = uuid.UUID | str
 
 
@@ -64,21 +66,25 @@ class Ledger:
     def replace(self, other: Ledger) -> None:
         """Take over ``other``'s state in place (for reset and load; ``clock`` is kept)."""
         self.clients, self.accounts, self.batches = other.clients, other.accounts, other.batches
-        self._seq, self._last_ms, self.action_id_prefix = (
-            other.seq,
-            other.last_ms,
-            other.action_id_prefix,
-        )
+        self._seq, self._last_ms = other.seq, other.last_ms
+        self.action_id_prefix = other.action_id_prefix
 
     def next_seq(self) -> int:
         """The next value of the ledger-wide sort key."""
+        if self._seq >= fields.MAX_SEQ:
+            raise InvalidChangeError("ledger", _LIMIT)
         self._seq += 1
         return self._seq
 
     def tick(self) -> int:
-        """Now in epoch ms, strictly after every earlier timestamp."""
-        self._last_ms = max(int(self.clock() * 1000), self._last_ms + 1)
-        return self._last_ms
+        """Now in epoch ms, after every earlier timestamp. Every change calls it first, so it
+        refuses (InvalidChangeError) a change that would take a counter past what a snapshot
+        may hold: the ledger never reaches a state that would not load again."""
+        now = max(int(self.clock() * 1000), self._last_ms + 1)
+        if now >= fields.MAX_CLOCK_MS or self._seq + _SEQS_PER_CHANGE > fields.MAX_SEQ:
+            raise InvalidChangeError("ledger", _LIMIT)
+        self._last_ms = now
+        return now
 
     @property
     def last_ms(self) -> int:
@@ -92,6 +98,8 @@ class Ledger:
 
     def advance(self, seq: int, last_ms: int) -> None:
         """Move the counters past rows written directly (by the bulk seeder)."""
+        fields.integer("seq", seq, maximum=fields.MAX_SEQ)
+        fields.integer("lastMs", last_ms, maximum=fields.MAX_CLOCK_MS - 1)
         self._seq, self._last_ms = max(self._seq, seq), max(self._last_ms, last_ms)
 
     def action_id(self, row: ActionRow) -> str:
@@ -129,30 +137,25 @@ class Ledger:
         return found
 
     def create_account(
-        self,
-        client_id: uuid.UUID | str,
-        *,
-        name: str,
-        starting_balance: Amount,
-        notify_emails: Iterable[str] = (),
-        license_ids: Iterable[str] = (),
-        type: str = "client",
-        batch_days_until_expire: int | None = None,
-        minimum_batch_amount: int | None = None,
-        credit_batch_name: str | None = None,
-        account_id: uuid.UUID | str | None = None,
-    ) -> AccountRecord:
+        self, client_id: Id, *, name: str, starting_balance: Amount,
+        notify_emails: Iterable[str] = (), license_ids: Iterable[str] = (), type: str = "client",
+        batch_days_until_expire: int | None = None, minimum_batch_amount: int | None = None,
+        credit_batch_name: str | None = None, account_id: Id | None = None,
+    ) -> AccountRecord:  # fmt: skip
         """Create an account, its first batch and that batch's ``credit`` action."""
         client = self.client(client_id)
-        starting = non_negative("startingBalance", starting_balance)
+        starting = fields.amount("startingBalance", starting_balance)
+        emails, licenses = fields.account_settings(
+            name, notify_emails, license_ids, type, batch_days_until_expire,
+            minimum_batch_amount, credit_batch_name,
+        )  # fmt: skip
         aid = self.new_id() if account_id is None else canonical_id(account_id)
         if aid in self.accounts:
             raise InvalidChangeError("id", f"credit account {aid} already exists")
         now = self.tick()
         account = AccountRecord(
-            aid, client.id, name, self.next_seq(), now, now, list(notify_emails),
-            list(license_ids), type, "active", batch_days_until_expire, minimum_batch_amount,
-            credit_batch_name,
+            aid, client.id, name, self.next_seq(), now, now, emails, licenses, type, "active",
+            batch_days_until_expire, minimum_batch_amount, credit_batch_name,
         )  # fmt: skip
         client.accounts.append(account)
         self.accounts[aid] = account
@@ -162,15 +165,9 @@ class Ledger:
         return account
 
     def create_batch(
-        self,
-        client_id: uuid.UUID | str,
-        *,
-        starting_balance: Amount,
-        credit_account_id: uuid.UUID | str | None = None,
-        name: str | None = None,
-        expires_on: datetime | None = None,
-        batch_id: uuid.UUID | str | None = None,
-    ) -> BatchRecord:
+        self, client_id: Id, *, starting_balance: Amount, credit_account_id: Id | None = None,
+        name: str | None = None, expires_on: datetime | None = None, batch_id: Id | None = None,
+    ) -> BatchRecord:  # fmt: skip
         """Issue a batch into an account (the client's only one when not given)."""
         client = self.client(client_id)
         if credit_account_id is not None:
@@ -182,7 +179,9 @@ class Ledger:
                 "creditAccountId",
                 f"required: client {client.id} has {len(client.accounts)} credit accounts",
             )
-        value = non_negative("startingBalance", starting_balance)
+        value = fields.amount("startingBalance", starting_balance)
+        if name is not None:
+            fields.string("name", name)
         if account.minimum_batch_amount is not None and value < account.minimum_batch_amount:
             raise InvalidChangeError(
                 "startingBalance",
@@ -192,14 +191,9 @@ class Ledger:
         return self._new_batch(account, name, value, expires, batch_id)
 
     def _new_batch(
-        self,
-        account: AccountRecord,
-        name: str | None,
-        starting: Amount,
-        expires: int | None,
-        batch_id: uuid.UUID | str | None = None,
-        now: int | None = None,
-    ) -> BatchRecord:
+        self, account: AccountRecord, name: str | None, starting: Amount, expires: int | None,
+        batch_id: Id | None = None, now: int | None = None,
+    ) -> BatchRecord:  # fmt: skip
         bid = self.new_id() if batch_id is None else canonical_id(batch_id)
         if bid in self.batches:
             raise InvalidChangeError("id", f"credit batch {bid} already exists")
@@ -215,18 +209,16 @@ class Ledger:
         return batch
 
     def update_batch(
-        self,
-        batch_id: uuid.UUID | str,
-        *,
-        name: str | None = None,
-        expires_on: datetime | None = None,
-        clear_expires_on: bool = False,
-        current_balance: Amount | None = None,
-    ) -> BatchRecord:
+        self, batch_id: Id, *, name: str | None = None, expires_on: datetime | None = None,
+        clear_expires_on: bool = False, current_balance: Amount | None = None,
+    ) -> BatchRecord:  # fmt: skip
         """Rename, re-date or set the balance of a batch; a balance change writes an action."""
         batch = self.batch(batch_id)
+        if name is not None:
+            fields.string("name", name)
         if current_balance is not None:
-            current_balance = non_negative("currentBalance", current_balance)
+            current_balance = fields.amount("currentBalance", current_balance)
+            _allocated_after(batch, current_balance)  # refused before anything changes
         now = self.tick()
         if name is not None:
             batch.name = name
@@ -239,12 +231,13 @@ class Ledger:
 
     def set_balance(self, batch: BatchRecord, new: Amount, now: int | None = None) -> None:
         """Move a batch to ``new`` credits, writing the ``debit`` or ``credit`` action."""
+        allocated = _allocated_after(batch, new)
         now = self.tick() if now is None else now
         old = batch.current_balance
         account = self.accounts[batch.account_id]
         if new < old:
             admin = self.clients[batch.client_id].admin_user_id
-            batch.allocated_credits = add(batch.allocated_credits, subtract(old, new))
+            batch.allocated_credits = allocated
             self.append_action(
                 account, "debit", subtract(old, new), target=admin, target_type="user",
                 initiator=admin, source=batch.id, source_type="creditBatch",
@@ -265,24 +258,17 @@ class Ledger:
         )  # fmt: skip
 
     def append_action(
-        self,
-        account: AccountRecord,
-        action: str,
-        amount: Amount,
-        *,
-        target: str | None = None,
-        target_type: str | None = None,
-        target_balance_in: Amount | None = None,
-        target_balance_out: Amount | None = None,
-        initiator: str | None = None,
-        initiator_type: str | None = "user",
-        source: str | None = None,
-        source_type: str | None = None,
-        source_balance_in: Amount | None = None,
-        source_balance_out: Amount | None = None,
-        timestamp: int | None = None,
-    ) -> ActionRow:
-        """Append one action row as given (no balance is changed; callers keep them in step)."""
+        self, account: AccountRecord, action: str, amount: Amount, *, target: str | None = None,
+        target_type: str | None = None, target_balance_in: Amount | None = None,
+        target_balance_out: Amount | None = None, initiator: str | None = None,
+        initiator_type: str | None = "user", source: str | None = None,
+        source_type: str | None = None, source_balance_in: Amount | None = None,
+        source_balance_out: Amount | None = None, timestamp: int | None = None,
+    ) -> ActionRow:  # fmt: skip
+        """Append one action row as given (no balance is changed; callers keep them in step).
+
+        Low level and unchecked, for planting anomalies: a row outside the wire format (a
+        negative amount, say) is served as is, and a snapshot holding it is refused."""
         row = ActionRow(
             self.next_seq(), action, amount, target, target_type, target_balance_in,
             target_balance_out, initiator, initiator_type, source, source_type,
@@ -297,3 +283,12 @@ class Ledger:
         if action_type is None:
             return account.all_actions()
         return list(account.actions.get(action_type, ()))
+
+
+def _allocated_after(batch: BatchRecord, new: Amount) -> Amount:
+    """``allocatedCredits`` once the batch holds ``new``; refused past the amount bound."""
+    spent = subtract(batch.current_balance, new) if new < batch.current_balance else 0
+    allocated = add(batch.allocated_credits, spent)
+    if allocated >= 10**fields.MAX_INTEGER_DIGITS:
+        raise InvalidChangeError("currentBalance", "allocatedCredits would exceed 30 digits")
+    return allocated

@@ -27,7 +27,6 @@ __all__ = [
     "add",
     "canonical_id",
     "exact_amount",
-    "non_negative",
     "subtract",
     "to_ms",
 ]
@@ -173,10 +172,3 @@ def to_ms(value: datetime) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return (value - _EPOCH) // timedelta(milliseconds=1)
-
-
-def non_negative(name: str, value: Amount) -> Amount:
-    """``value`` as an exact amount; a negative one is refused."""
-    if value < 0:
-        raise InvalidChangeError(name, "must not be negative")
-    return exact_amount(value)

@@ -7,22 +7,23 @@ equivalent on :class:`FakeCreditsServer` (``reset()``, ``snapshot()``, ``load()`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import Final, Protocol
 
 from aiohttp import web
 
+from .._ledger import fields as f
+from .._ledger.ledger import Ledger
 from .._ledger.state import StateError
 from . import validate as v
 from .fault_json import fault_from_json, fault_to_json
+from .faults import Fault, FaultQueue
 from .http import BODY
 from .jsonio import JSONError, loads
+from .log import RequestLog
 from .openapi import openapi
 from .render import dumps
 
-if TYPE_CHECKING:
-    from .server import FakeCreditsServer
-
-__all__ = ["ADMIN_PATH", "MAX_STATE_BODY", "Admin"]
+__all__ = ["ADMIN_PATH", "MAX_STATE_BODY", "Admin", "Controlled"]
 
 ADMIN_PATH: Final = "/_fake"
 MAX_STATE_BODY: Final = 256 * 2**20
@@ -41,10 +42,32 @@ def _flag(raw: str | None) -> bool:
     return raw is not None and raw.lower() in ("1", "true", "yes")
 
 
-class Admin:
-    """The admin handlers of one :class:`FakeCreditsServer`."""
+class Controlled(Protocol):
+    """What the admin routes drive: a ``FakeCreditsServer``."""
 
-    def __init__(self, server: FakeCreditsServer) -> None:
+    api_key: str
+    ledger: Ledger
+    log: RequestLog
+    faults: FaultQueue
+
+    @property
+    def url(self) -> str: ...
+
+    def reset(self) -> None: ...
+
+    def snapshot(self) -> dict[str, object]: ...
+
+    def load(self, snapshot: object) -> None: ...
+
+    def inject(self, *faults: Fault) -> None: ...
+
+    def reset_requests(self) -> None: ...
+
+
+class Admin:
+    """The admin handlers of one server."""
+
+    def __init__(self, server: Controlled) -> None:
         self._server = server
 
     def register(self, app: web.Application) -> None:
@@ -73,7 +96,7 @@ class Admin:
         try:
             return loads(raw)
         except JSONError as exc:
-            raise v.BadRequestError("body", f"not valid JSON ({exc})") from None
+            raise f.FieldError("body", f"not valid JSON ({exc})") from None
 
     async def _reset(self, request: web.Request) -> web.Response:
         self._server.reset()
@@ -131,8 +154,8 @@ class Admin:
         unknown = sorted(set(body) - {"id", "adminUserId"})
         if unknown:
             return _bad(f"body: unknown fields {unknown}; expected id, adminUserId")
-        client_id = v.optional(body, "id", v.uuid_value)
-        admin = v.optional(body, "adminUserId", v.uuid_value)
+        client_id = v.optional(body, "id", f.uuid_value)
+        admin = v.optional(body, "adminUserId", f.uuid_value)
         ledger = self._server.ledger
         existed = client_id in ledger.clients
         record = ledger.client(ledger.add_client(client_id, admin_user_id=admin))
@@ -143,4 +166,4 @@ class Admin:
         )
 
     async def _openapi(self, request: web.Request) -> web.Response:
-        return _json(openapi(self._server))
+        return _json(openapi(self._server.url))

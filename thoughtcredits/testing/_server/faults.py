@@ -16,8 +16,10 @@ from typing import Literal
 from aiohttp import web
 
 from .render import dumps
+from .table import ROUTES
 
 __all__ = [
+    "ANSWERS",
     "ROUTES",
     "Fault",
     "FaultKind",
@@ -30,15 +32,6 @@ FaultKind = Literal[
     "status", "drop", "drop_mid_body", "truncate", "malformed", "html", "empty", "delay", "body"
 ]
 _KINDS = frozenset(FaultKind.__args__)  # type: ignore[attr-defined]
-ROUTES = frozenset(
-    {
-        "list_credit_batches",
-        "create_credit_batch",
-        "update_credit_batch",
-        "list_credit_actions",
-        "create_credit_account",
-    }
-)
 _JSON = "application/json"
 
 
@@ -151,32 +144,45 @@ def _drop(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
-async def apply_fault(
-    fault: Fault,
-    request: web.Request,
-    real: Callable[[], Awaitable[web.Response]],
-    headers: Mapping[str, str],
+Real = Callable[[], Awaitable[web.Response]]
+"""Runs the route normally and returns its answer (the ledger change included)."""
+_Answer = Callable[[Fault, web.Request, Real, dict[str, str]], Awaitable[web.StreamResponse]]
+
+
+async def _delay(
+    fault: Fault, request: web.Request, real: Real, headers: dict[str, str]
 ) -> web.StreamResponse:
-    """Answer ``request`` as ``fault`` says; ``real()`` runs the route normally."""
-    headers = {**headers, **(fault.headers or {})}
-    kind = fault.kind
-    if kind == "delay":
-        await asyncio.sleep(fault.delay)
-        return await real()
-    if kind in ("drop_mid_body", "truncate"):
-        response = await real()
-        body = response.body if isinstance(response.body, bytes) else b""
-        cut = body[: len(body) // 2]
-        if kind == "truncate":
-            return _response(cut, headers, _JSON)
-        stream = web.StreamResponse(status=200, headers={"Content-Type": _JSON, **headers})
-        stream.content_length = len(body)
-        await stream.prepare(request)
-        await stream.write(cut)
-        _drop(request)
-        return stream
+    await asyncio.sleep(fault.delay)
+    return await real()
+
+
+async def _cut(
+    fault: Fault, request: web.Request, real: Real, headers: dict[str, str]
+) -> web.StreamResponse:
+    response = await real()
+    body = response.body if isinstance(response.body, bytes) else b""
+    cut = body[: len(body) // 2]
+    if fault.kind == "truncate":
+        return _response(cut, headers, _JSON)
+    stream = web.StreamResponse(status=200, headers={"Content-Type": _JSON, **headers})
+    stream.content_length = len(body)
+    await stream.prepare(request)
+    await stream.write(cut)
+    _drop(request)
+    return stream
+
+
+async def _instead(
+    fault: Fault, request: web.Request, real: Real, headers: dict[str, str]
+) -> web.StreamResponse:
+    """The kinds that answer in the route's place, after running it when ``when="after"``."""
     if fault.when == "after":
         await real()
+    return _replacement(fault, request, headers)
+
+
+def _replacement(fault: Fault, request: web.Request, headers: dict[str, str]) -> web.StreamResponse:
+    kind = fault.kind
     if kind == "drop":
         return _drop(request)
     if kind == "status":
@@ -192,6 +198,26 @@ async def apply_fault(
     if kind == "empty":
         return _response(b"", headers, _JSON)
     return _response(_body_bytes(fault.body), headers, _JSON)
+
+
+ANSWERS: dict[str, _Answer] = {
+    "delay": _delay, "drop_mid_body": _cut, "truncate": _cut, "drop": _instead,
+    "status": _instead, "malformed": _instead, "html": _instead, "empty": _instead,
+    "body": _instead,
+}  # fmt: skip
+"""How each kind answers. The extension point for a new kind (say, one that serves a listing
+page with a shifted window, or writes to the ledger mid-listing): add it to ``FaultKind`` and
+here; it gets the fault, the request, ``real`` (the route's own answer) and the headers."""
+
+
+async def apply_fault(
+    fault: Fault,
+    request: web.Request,
+    real: Real,
+    headers: Mapping[str, str],
+) -> web.StreamResponse:
+    """Answer ``request`` as ``fault`` says; ``real()`` runs the route normally."""
+    return await ANSWERS[fault.kind](fault, request, real, {**headers, **(fault.headers or {})})
 
 
 class RecordingSleep:

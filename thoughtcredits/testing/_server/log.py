@@ -21,6 +21,7 @@ __all__ = [
     "RecordedRequest",
     "RequestLog",
     "capped_headers",
+    "escape",
 ]
 
 DEFAULT_LOG_SIZE: Final = 10_000
@@ -60,6 +61,15 @@ class RecordedRequest:
             except JSONError:
                 self.json = None
 
+    def line(self, *, secret: str) -> str:
+        """The request as one printable line, ``METHOD /path -> status [fault]``, with
+        ``secret`` (the server's key) shown as ``***`` wherever a caller put it."""
+        fault = f" [{self.fault}]" if self.fault else ""
+        text = f"{escape(self.method)} {escape(self.path)}"
+        if secret:
+            text = text.replace(escape(secret), "***")
+        return f"{text} -> {self.status}{fault}"
+
     def to_json(self, *, bodies: bool, secret: str) -> dict[str, object]:
         """The entry as ``GET /_fake/requests`` lists it: never the key, bodies if asked."""
 
@@ -79,6 +89,24 @@ class RecordedRequest:
             entry["body"] = clean(self.body.decode("utf-8", "replace")) if self.body else None
             entry["bodyTruncated"] = self.body_size > len(self.body)
         return entry
+
+
+def escape(text: str) -> str:
+    """``text`` with backslashes, control characters and non-printable text escaped, so a
+    caller cannot forge log lines or send terminal escapes."""
+    if text.isprintable() and "\\" not in text:
+        return text
+    out = []
+    for char in text:
+        if char == "\\":
+            out.append("\\\\")
+        elif char.isprintable():
+            out.append(char)
+        else:
+            code = ord(char)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000
+                       else f"\\U{code:08x}")  # fmt: skip
+    return "".join(out)
 
 
 def capped_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -1,9 +1,10 @@
-"""``FakeCreditsServer``: the five credit endpoints of ``/incoming/v2`` over real HTTP.
+"""``FakeCreditsServer``: the credit endpoints of ``/incoming/v2`` over real HTTP.
 
 Every API request passes, in order: the request log, the bearer-key check, the body size
 limit, the rate limiter (when configured), ``latency``, injected faults, then the route.
-Routes validate as the seed pages' parameter tables say and answer with the seed pages'
-envelopes. The ``/_fake`` admin routes (see :mod:`._admin`) skip the log, limiter and faults.
+Routes come from the endpoint table (:mod:`.table`), validate as the seed pages' parameter
+tables say and answer with the seed pages' envelopes. The ``/_fake`` admin routes (see
+:mod:`.admin`) skip the log, limiter and faults.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from . import validate as v
 from .admin import MAX_STATE_BODY, Admin
 from .faults import Fault, FaultQueue, apply_fault
 from .http import BODY, json_response, read_body, too_large
-from .limits import RateLimiter
+from .limits import LimiterSpec, limiter_for
 from .log import DEFAULT_LOG_SIZE, RecordedRequest, RequestLog, capped_headers
-from .render import dumps
-from .routes import Routes
+from .render import dumps, envelope
+from .table import API_PATH, ENDPOINTS, Endpoint
 
 if TYPE_CHECKING:
     from thoughtcredits import Client
@@ -36,6 +37,7 @@ __all__ = ["MAX_BODY", "FakeCreditsServer", "RecordedRequest"]
 MAX_BODY: Final = 256 * 1024
 """Largest API request body accepted (413 beyond); credits bodies are a few hundred bytes."""
 _MAX_ADMIN_BODY: Final = 1024 * 1024
+_JSON: Final = "application/json"
 
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -46,8 +48,9 @@ class FakeCreditsServer:
     Args:
         api_key: the only bearer key accepted (by the API and the ``/_fake`` routes).
         per_page: default page size (``perPage`` overrides it, up to 1000).
-        rate_limit: ``(per_minute, burst)`` for a token bucket per key; None disables it
-            (and its ``X-RateLimit-*`` headers).
+        rate_limit: the limiter per key: ``(per_minute, burst)`` or a :class:`TokenBucket`,
+            a :class:`FixedWindow` or a :class:`SlidingWindow`; None disables it (and its
+            ``X-RateLimit-*`` headers).
         latency: seconds added to every answer.
         ledger: the state to serve (a new empty :class:`Ledger` by default).
         clock: epoch seconds for the rate limiter and a new ledger; inject one in tests.
@@ -62,7 +65,7 @@ class FakeCreditsServer:
         api_key: str = "test-key",
         *,
         per_page: int = 100,
-        rate_limit: tuple[int, int] | None = None,
+        rate_limit: tuple[int, int] | LimiterSpec | None = None,
         latency: float = 0.0,
         ledger: Ledger | None = None,
         clock: Callable[[], float] = time.time,
@@ -77,7 +80,7 @@ class FakeCreditsServer:
         self.latency = latency
         self.strict_clients = strict_clients
         self.ledger = Ledger(clock=clock) if ledger is None else ledger
-        self.limiter = None if rate_limit is None else RateLimiter(*rate_limit, clock=clock)
+        self.limiter = None if rate_limit is None else limiter_for(rate_limit, clock=clock)
         self.log = RequestLog(log_size)
         self.faults = FaultQueue()
         self.on_request = on_request
@@ -141,7 +144,8 @@ class FakeCreditsServer:
         listings afterwards are byte-identical to those of the server it came from.
 
         Raises:
-            ValueError: the snapshot is malformed (the message says where); nothing changes.
+            StateError: a ``ValueError`` naming the snapshot's first problem (it is checked
+                whole first); nothing changes.
         """
         load_ledger(snapshot, self.ledger)
 
@@ -155,9 +159,18 @@ class FakeCreditsServer:
         """The aiohttp application (e.g. for ``aiohttp.test_utils``)."""
         # Bodies are read, within per-route limits, by the middleware itself.
         app = web.Application(middlewares=[self._middleware], client_max_size=MAX_STATE_BODY)
-        Routes(self).register(app)
+        for endpoint in ENDPOINTS:
+            app.router.add_route(endpoint.method, f"{API_PATH}{endpoint.path}",
+                                 self._serve(endpoint), name=endpoint.name)  # fmt: skip
         Admin(self).register(app)
         return app
+
+    def _serve(self, endpoint: Endpoint) -> _Handler:
+        async def handle(request: web.Request) -> web.StreamResponse:  # the row's envelope
+            body = envelope(endpoint.operation, endpoint.handler(self, request))
+            return web.Response(body=body, status=endpoint.status, content_type=_JSON)
+
+        return handle
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen on ``host:port`` (0 picks a free port); see :attr:`url`."""
@@ -268,8 +281,6 @@ class FakeCreditsServer:
     ) -> web.Response:
         try:
             response = await handler(request)
-        except v.BadRequestError as exc:
-            return json_response(400, {"error": "bad_request", "message": str(exc)}, headers)
         except UnknownEntityError as exc:
             return json_response(404, {"error": "not_found", "message": exc.problem}, headers)
         except LedgerError as exc:

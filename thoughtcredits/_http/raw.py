@@ -1,21 +1,16 @@
-"""``with_raw_response``: the HTTP response behind a call, with the parsed model on demand."""
+"""``APIResponse``: the HTTP response behind a ``with_raw_response`` call, the model on demand."""
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Awaitable, Callable, Mapping
-from functools import wraps
-from typing import Generic, ParamSpec, TypeVar, cast
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
 
-from .._http.interpreter import request_id
+from .._transports.base import HTTPResponse
+from .interpreter import Listing, RawJSON, Single, decipher, request_id
 
-__all__ = ["RAW", "APIResponse", "to_raw"]
+__all__ = ["APIResponse", "raw_response"]
 
 T = TypeVar("T")
-P = ParamSpec("P")
-
-RAW: contextvars.ContextVar[bool] = contextvars.ContextVar("thoughtcredits_raw", default=False)
-"""Set while a ``with_raw_response`` method runs: the call returns an :class:`APIResponse`."""
 
 
 class APIResponse(Generic[T]):
@@ -69,15 +64,18 @@ class APIResponse(Generic[T]):
         return self._parsed[0]
 
 
-def to_raw(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[APIResponse[T]]]:
-    """``method``, returning the :class:`APIResponse` instead of the parsed model."""
+def raw_response(
+    response: HTTPResponse,
+    expect: Single[Any] | Listing[Any] | RawJSON,
+    *,
+    method: str,
+    url: str,
+) -> APIResponse[Any]:
+    """The :class:`APIResponse` of a successful ``response``, read as ``expect`` says on demand."""
 
-    @wraps(method)
-    async def raw(*args: P.args, **kwargs: P.kwargs) -> APIResponse[T]:
-        token = RAW.set(True)
-        try:
-            return cast(APIResponse[T], await method(*args, **kwargs))
-        finally:
-            RAW.reset(token)
+    def parse() -> Any:
+        return decipher(
+            response.status, response.headers, response.body, expect, method=method, url=url
+        )
 
-    return raw
+    return APIResponse(response.status, response.headers, response.body, response.elapsed, parse)
