@@ -7,8 +7,10 @@ Run it from cron (or any scheduler) with the tenant's credentials in the environ
     python examples/nightly_reconciliation.py --client-id CLIENT_ID --report report.json
 
 It prints one line per account as it is checked, writes the full report as JSON, and exits
-0 when every account is consistent, 3 when a discrepancy was found and 1 when the API failed
-(the exit codes of ``thoughtcredits reconcile``, the same job on the command line).
+0 when every account is consistent, 3 when a discrepancy was found, 4 when none was but an
+account kept changing while it was read (so was not verified: run it again later) and 1 when
+the API failed (the exit codes of ``thoughtcredits reconcile``, the same job on the command
+line).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def print_progress(account: AccountReport) -> None:
     """One line per account, as soon as it is done."""
     status = "ok" if not account.discrepancies else f"{len(account.discrepancies)} PROBLEM(S)"
+    if account.changed_during_scan:
+        status = "CHANGED during the scan: not verified"
     totals = account.totals
     print(
         f"{account.account_id}  batches={totals.batches} credits={totals.credit_actions} "
@@ -82,10 +86,13 @@ async def main(argv: list[str] | None = None) -> int:
     for problem in report.discrepancies:
         print(f"{problem.kind}: account {problem.account_id}: {problem.message}")
     print(
-        f"{len(report.accounts)} accounts checked, {len(report.discrepancies)} discrepancies "
+        f"{len(report.accounts)} accounts checked, {len(report.discrepancies)} discrepancies, "
+        f"{len(report.changed_during_scan)} not verified (changed during the scan) "
         f"({client.stats.requests} requests, {client.stats.retries} retries)"
     )
-    return 0 if report.ok else 3
+    if report.discrepancies:
+        return 3
+    return 4 if report.changed_during_scan else 0
 
 
 if __name__ == "__main__":

@@ -27,11 +27,13 @@ async def _cancel_leftovers() -> None:
 class ThreadedServer:
     """A ``FakeCreditsServer`` running on a private event loop in a background thread."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(
+        self, server_class: type[FakeCreditsServer] = FakeCreditsServer, **kwargs: Any
+    ) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
-        self.server = FakeCreditsServer(API_KEY, **kwargs)
+        self.server = server_class(API_KEY, **kwargs)
         self.run(self.server.start())
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -69,7 +71,8 @@ class ThreadedServer:
 
 @pytest.fixture
 def make_server() -> Iterator[Callable[..., ThreadedServer]]:
-    """A factory of threaded servers (``FakeCreditsServer`` keyword arguments), all closed after."""
+    """A factory of threaded servers (``FakeCreditsServer`` keyword arguments, or
+    ``server_class=`` a subclass and its own), all closed after."""
     started: list[ThreadedServer] = []
 
     def make(**kwargs: Any) -> ThreadedServer:

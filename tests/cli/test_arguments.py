@@ -110,8 +110,8 @@ def test_debug_output_cannot_drive_the_terminal(fake: ThreadedServer) -> None:
     [
         (["export", "{cid}", "--to", "{tmp}", "-o", "foo.csv"], "unrecognized arguments: -o"),
         (["-o", "foo.csv", "export", "{cid}", "--to", "{tmp}"], "-o/--output does not apply"),
-        (["reconcile", "{cid}", "--format", "csv"], "reconcile: --format must be one of text"),
-        (["--format", "csv", "reconcile", "{cid}"], "reconcile: --format must be one of text"),
+        (["reconcile", "{cid}", "--format", "parquet"], "reconcile: --format must be one of text"),
+        (["--format", "parquet", "reconcile", "{cid}"], "reconcile: --format must be one of text"),
         (["--wide", "export", "{cid}", "--to", "{tmp}"], "--wide does not apply to 'export'"),
         (["batches", "create", "{cid}", "--starting-balance", "1", "--progress"],
          "unrecognized arguments: --progress"),

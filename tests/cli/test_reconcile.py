@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 from decimal import Decimal
@@ -10,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from thoughtcredits.testing import plant_discrepancies, seed_ledger
+from thoughtcredits._cli.commands.reconcile import DISCREPANCIES_FOUND, NOT_VERIFIED
+from thoughtcredits.testing import ScanWriter, plant_discrepancies, seed_ledger
 
 from .conftest import Result, ThreadedServer
 
@@ -113,3 +116,116 @@ def test_summary_at_80_columns_never_splits_a_number(make_server: Callable[..., 
     assert f"  {account}         ok" in text
     for part in ("1 credit (+123,456,789,012)", "1 debit (-1,012)", "balance 123,456,788,000"):
         assert any(part in line for line in screen), (part, screen)
+
+
+def _busy(fake: ThreadedServer, plant: bool = False) -> tuple[str, str, str]:
+    """Two accounts; every action listing is followed by a write to the first one's batches,
+    so it changes during each of its reads. With ``plant``, the second has a chain break.
+    The client, the busy account and the other."""
+    seeded = fake.call(
+        lambda: seed_ledger(fake.server.ledger, accounts=2, actions_per_account=30, seed=4)
+    )
+    busy, other = (str(account) for account in seeded.account_ids)
+    if plant:
+        fake.call(lambda: plant_discrepancies(fake.server.ledger, [other], kinds=("chain_break",)))
+
+    def arm() -> None:
+        ledger = fake.server.ledger
+        fake.server.on_request = ScanWriter(ledger, [busy], route="list_credit_actions")
+
+    fake.call(arm)
+    return str(seeded.client_ids[0]), busy, other
+
+
+def test_an_account_changed_during_the_scan_is_said_plainly_and_exits_4(
+    fake: ThreadedServer, cli: Cli
+) -> None:
+    """The summary marks it CHANGED, says the others were verified and what to do; exit 4,
+    never "ok" and never a bare "no discrepancies"."""
+    cid, busy, quiet = _busy(fake)
+    result = cli("reconcile", cid)
+    assert result.code == NOT_VERIFIED == 4, result
+    lines = result.out.splitlines()
+    assert lines[0] == f"reconciled 2 credit accounts of client {cid}"
+    assert lines[1].startswith(f"  {busy}    CHANGED  ")
+    assert lines[2].startswith(f"  {quiet}         ok  ")
+    assert lines[3:] == [
+        "no discrepancies in 1 verified credit account",
+        "1 credit account kept changing while it was read (CHANGED above), so it was not "
+        "verified: run reconcile again when the ledger is quieter",
+    ]
+
+
+def test_the_json_report_says_which_account_changed(fake: ThreadedServer, cli: Cli) -> None:
+    """--format json (and --report): changedDuringScan per account, no discrepancy; exit 4."""
+    cid, busy, quiet = _busy(fake)
+    result = cli("reconcile", cid, "--format", "json")
+    assert result.code == 4, result
+    data = json.loads(result.out)
+    assert [
+        (a["accountId"], a["changedDuringScan"], a["discrepancies"]) for a in data["accounts"]
+    ] == [
+        (busy, True, []),
+        (quiet, False, []),
+    ]
+
+
+def test_the_csv_report_has_a_status_per_account(fake: ThreadedServer, cli: Cli) -> None:
+    """--format csv: one row per account, status ok / discrepancies / changed_during_scan,
+    the discrepancies spelled out; a changed account with a found one still exits 3."""
+    cid, busy, broken = _busy(fake, plant=True)
+    result = cli("reconcile", cid, "--format", "csv")
+    assert result.code == DISCREPANCIES_FOUND, result
+    rows = list(csv.DictReader(io.StringIO(result.out)))
+    assert list(rows[0]) == [
+        "accountId", "status", "batches", "creditActions", "credited", "debitActions",
+        "debited", "currentBalance", "discrepancies",
+    ]  # fmt: skip
+    assert [(r["accountId"], r["status"]) for r in rows] == [
+        (busy, "changed_during_scan"),
+        (broken, "discrepancies"),
+    ]
+    assert rows[0]["discrepancies"] == ""
+    assert rows[1]["discrepancies"].startswith("[chain_break] ")
+    text = cli("reconcile", cid)
+    assert text.code == DISCREPANCIES_FOUND
+    assert "1 discrepancy:" in text.out
+    assert text.out.splitlines()[-1].startswith("1 credit account kept changing while it was")
+
+
+def test_a_csv_report_of_a_clean_ledger_exits_zero(fake: ThreadedServer, cli: Cli) -> None:
+    """Every account ok, with its totals as exact numbers; exit 0."""
+    seeded = fake.call(lambda: seed_ledger(fake.server.ledger, accounts=2, actions_per_account=20))
+    result = cli("reconcile", str(seeded.client_ids[0]), "--format", "csv")
+    assert result.code == 0, result
+    rows = list(csv.DictReader(io.StringIO(result.out)))
+    assert [r["status"] for r in rows] == ["ok", "ok"]
+    report = json.loads(cli("reconcile", str(seeded.client_ids[0]), "--format", "json").out)
+    assert [Decimal(r["currentBalance"]) for r in rows] == [
+        Decimal(str(a["totals"]["currentBalance"])) for a in report["accounts"]
+    ]
+
+
+def test_when_no_account_could_be_verified_the_summary_says_so(
+    fake: ThreadedServer, cli: Cli
+) -> None:
+    """--account names only the busy one: nothing verified, said in those words; exit 4."""
+    cid, busy, _ = _busy(fake)
+    result = cli("reconcile", cid, "--account", busy)
+    assert result.code == NOT_VERIFIED, result
+    assert result.out.splitlines()[2:] == [
+        "no credit account could be verified",
+        "1 credit account kept changing while it was read (CHANGED above), so it was not "
+        "verified: run reconcile again when the ledger is quieter",
+    ]
+
+
+def test_a_client_without_accounts_has_no_discrepancies(fake: ThreadedServer, cli: Cli) -> None:
+    """No account at all: nothing went unverified either; exit 0."""
+    cid = str(fake.call(fake.server.ledger.add_client))
+    result = cli("reconcile", cid)
+    assert result.code == 0, result
+    assert result.out.splitlines() == [
+        f"reconciled 0 credit accounts of client {cid}",
+        "no discrepancies",
+    ]

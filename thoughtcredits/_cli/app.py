@@ -1,7 +1,8 @@
 """The ``thoughtcredits`` parser and runner: exit codes, one-line errors, never a traceback.
 
 Exit codes: 0 success, 1 an API or I/O error, 2 a bad command line or configuration,
-130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+3 and 4 for ``reconcile``'s findings (see its module), 130 interrupted (Ctrl-C), 143
+terminated (SIGTERM).
 
 To add a command, write a module with a ``register(commands)`` function and list it in
 :data:`COMMANDS`.
@@ -57,7 +58,8 @@ examples:
   thoughtcredits serve-fake --seed-demo        # a local server to try it all on
 
 exit codes: 0 ok, 1 API or I/O error, 2 bad arguments or configuration,
-            3 reconcile found discrepancies, 130 interrupted, 143 terminated
+            3 reconcile found discrepancies, 4 reconcile could not verify an account
+            (it kept changing during the scan), 130 interrupted, 143 terminated
 """
 
 

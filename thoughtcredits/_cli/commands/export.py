@@ -3,11 +3,14 @@
 The API cannot list a client's credit accounts, so the accounts are collected from the
 client's batches (plus any ``--account``). ``DIR/credit-batches.EXT`` holds every batch;
 ``DIR/credit-actions.EXT`` every credit and debit action of those accounts, with
-``creditAccountId`` and ``actionType`` columns first. Both files are written resumably.
+``creditAccountId`` and ``actionType`` columns first. Both files are written resumably. The
+action listings (two per account) are walked several at once, each request paced by the
+client's limiter, and written in order (see :mod:`..exports.walks`).
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -28,6 +31,10 @@ __all__ = ["ACTION_COLUMNS", "register"]
 
 ACTION_COLUMNS = ("creditAccountId", "actionType")
 """The columns ``export`` adds before each action's own."""
+WALKS = 8
+"""Action listings walked at once by default, when a rate limit paces the client."""
+MAX_WALKS = 64
+"""The most ``--concurrency`` accepts: each walk may hold a few spool files open."""
 _EXPORT_FORMATS = ("jsonl", "json", "csv", "parquet")
 
 
@@ -42,7 +49,9 @@ def register(commands: Subcommands) -> None:
             "Write DIR/credit-batches.EXT (every batch of the client) and "
             "DIR/credit-actions.EXT (every credit and debit action of the accounts those "
             "batches belong to, plus --account), with creditAccountId and actionType columns. "
-            "An interrupted export keeps what it wrote; add --resume to continue it."
+            "Several action listings are walked at once, within the rate limit; the file holds "
+            "them in order. An interrupted export keeps what it wrote; add --resume to "
+            "continue it."
         ),
     )
     parser.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid, help=CLIENT_HELP)
@@ -62,10 +71,22 @@ def register(commands: Subcommands) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="continue an interrupted export in DIR"
     )
+    parser.add_argument(
+        "--concurrency", type=_walk_count, metavar="N",
+        help=f"action listings walked at once (default {WALKS} when a rate limit paces the "
+        "client, else 1)",
+    )  # fmt: skip
     add_rate_limit(parser)
     add_progress(parser, parser)
     add_output_options(parser, formats=_EXPORT_FORMATS, output=False, columns=False, wide=False)
     parser.set_defaults(max_items=None, cursor=None)
+
+
+def _walk_count(value: str) -> int:
+    count = argtypes.positive_int(value)
+    if count > MAX_WALKS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_WALKS}, got {count}")
+    return count
 
 
 async def _run(env: Env) -> int:
@@ -108,29 +129,43 @@ async def _batches(
         # (the actions export checks the checkpoint belongs to this export before using it).
         position = Checkpoint.read(actions_checkpoint).position
         return list((position.get("state") or {}).get("accounts", [])), 0
-    accounts: list[str] = []
+    state: dict[str, Any] = {"accounts": []}
+    found = _Accounts(state)
     if resume and not checkpoint_of(target).exists() and target.exists():  # noqa: ASYNC240
         async for batch in client.credit_batches.list(args.client_id, page_size=args.page_size):
-            _add(accounts, batch)
-        return accounts, 0
+            found.add(batch)
+        return list(state["accounts"]), 0
 
     def batches(cursor: str | None) -> AsyncPaginator[CreditBatch]:
         return client.credit_batches.list(args.client_id, page_size=args.page_size, cursor=cursor)
 
     args.resume = resume and checkpoint_of(target).exists()
-    state: dict[str, Any] = {"accounts": accounts}
     written = await export_sources(
         env, target, CreditBatch, [Source(batches)], "export", _identity(env, target.stem),
-        state=state, on_item=lambda batch: _add(state["accounts"], batch), totals=False,
+        state=state, on_item=found.add, totals=False,
     )  # fmt: skip
     return list(state["accounts"]), written
 
 
-def _add(accounts: list[str], batch: CreditBatch) -> None:
-    account = str(batch.credit_account_id)
-    # A client has few accounts and many batches: the list stays small.
-    if account not in accounts:
-        accounts.append(account)
+class _Accounts:
+    """The accounts of the batches, in order of first appearance, as ``state["accounts"]``.
+
+    A resumed export restores that list before the first batch arrives; the set that
+    finds repeats is made from it then (a client may have many thousands of accounts).
+    """
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self._state = state
+        self._seen: set[str] | None = None
+
+    def add(self, batch: CreditBatch) -> None:
+        accounts: list[str] = self._state["accounts"]
+        if self._seen is None:
+            self._seen = set(accounts)
+        account = str(batch.credit_account_id)
+        if account not in self._seen:
+            self._seen.add(account)
+            accounts.append(account)
 
 
 async def _actions(env: Env, client: Client, target: Path, found: list[str], counted: int) -> None:
@@ -140,11 +175,15 @@ async def _actions(env: Env, client: Client, target: Path, found: list[str], cou
         if str(UUID(account)) not in accounts:
             accounts.append(str(UUID(account)))
 
+    walks = _walks(args.concurrency, client)
+
     def source(account: str, action_type: str) -> Source:
         def open_listing(cursor: str | None) -> AsyncPaginator[CreditAction]:
+            # Several walks hide each other's latency: a prefetched page would only be one
+            # more request in flight than --concurrency says.
             return client.credit_actions.list(
                 args.client_id, account, action_type=action_type,
-                page_size=args.page_size, cursor=cursor,
+                page_size=args.page_size, cursor=cursor, prefetch=walks == 1,
             )  # fmt: skip
 
         return Source(open_listing, {"creditAccountId": account, "actionType": action_type})
@@ -153,4 +192,19 @@ async def _actions(env: Env, client: Client, target: Path, found: list[str], cou
     await export_sources(
         env, target, CreditAction, sources, "export", _identity(env, target.stem),
         extra=ACTION_COLUMNS, state={"accounts": accounts}, counted=counted, totals=False,
+        walks=walks,
     )  # fmt: skip
+
+
+def _walks(concurrency: int | None, client: Client) -> int:
+    """How many action listings to walk at once.
+
+    Walking several at once fills the quota across the network's latency; the client's
+    limiter paces them. A server that sets no quota (no ``X-RateLimit-*`` headers, and no
+    ``--rate-limit``) gets one listing at a time, as before: nothing paces more, so the
+    count is the user's to choose. By now the batches' answers have taught the client its
+    quota.
+    """
+    if concurrency is not None:
+        return int(concurrency)
+    return WALKS if client.rate_limit is not None else 1

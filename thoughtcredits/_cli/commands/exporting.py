@@ -15,7 +15,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import aclosing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from ..errors import OutputError
 from ..exports.checkpoint import Checkpoint
 from ..exports.files import ExportFile
 from ..exports.opening import open_export
+from ..exports.walks import Walks
 from ..output.formats import Writer
 from ..output.progress import Progress
 from ..output.writers import export_writer, output_format
@@ -103,6 +104,7 @@ async def export_sources(
     on_item: Callable[[Any], None] | None = None,
     counted: int = 0,
     totals: bool = True,
+    walks: int = 1,
 ) -> int:
     """Write every item of ``sources``, in order, to ``target``; return the items written.
 
@@ -120,6 +122,8 @@ async def export_sources(
         counted: items an enclosing job already showed on the progress display.
         totals: show the server's total (of a single listing); a job of several files
             shows none, as the server gives one per listing.
+        walks: how many of the listings may be walked at once (see :mod:`..exports.walks`);
+            the file holds their items in order all the same.
 
     Raises:
         UsageError: a second export to ``target`` is running, or ``--resume`` cannot resume.
@@ -138,7 +142,7 @@ async def export_sources(
             try:
                 writer = export_writer(env.args, fmt, export, cls, extra)
                 shown = _Shown(progress, counted, totals)
-                await _copy(env, export, writer, sources, at, state, on_item, shown)
+                await _copy(env, export, writer, sources, at, state, on_item, shown, walks)
                 writer.close()
                 export.finish()
             except BaseException as exc:
@@ -181,40 +185,41 @@ async def _copy(
     state: dict[str, Any] | None,
     on_item: Callable[[Any], None] | None,
     shown: _Shown,
+    walks: int,
 ) -> None:
     max_items: int | None = env.args.max_items
     total: int | None = None
     pages = 0
-    for index in range(at.source, len(sources)):
-        source = sources[index]
-        if index != at.source:
-            at.source, at.cursor, at.skip = index, None, 0
-        listing = source.open(at.cursor).pages()
-        async with aclosing(listing):
-            async for page in listing:
-                pages += 1
-                if shown.totals and len(sources) == 1 and page.page_info.total is not None:
-                    total = page.page_info.total
-                    total = total if max_items is None else min(total, max_items)
-                at.cursor, items, first = page.request_cursor, page.items, at.skip
-                for offset in range(first, len(items)):
-                    if max_items is not None and export.items >= max_items:
-                        return
-                    writer.write(items[offset], source.extra)
-                    export.items += 1
-                    at.skip = offset + 1
-                    if on_item is not None:
-                        on_item(items[offset])
-                if page.page_info.has_more and page.page_info.cursor:
-                    at.cursor, at.skip = page.page_info.cursor, 0
-                if shown.progress is not None:
-                    shown.progress.update(shown.counted + export.items, total=total, pages=pages)
-                writer.flush()  # a killed process loses no page it finished
-                if not export.rolls:
-                    export.mark(at.position(state))
-                elif export.due():  # parquet: close a segment, so the file is whole
-                    writer.suspend()
-                    export.mark(at.position(state), save=True)
+    listings = [source.open for source in sources]
+    async with Walks(
+        listings, at.source, at.cursor, walks=walks, directory=export.target.parent
+    ) as chunks:
+        async for chunk in chunks:
+            source = sources[chunk.source]
+            if chunk.source != at.source:
+                at.source, at.cursor, at.skip = chunk.source, None, 0
+            pages += 1
+            if shown.totals and len(sources) == 1 and chunk.total is not None:
+                total = chunk.total if max_items is None else min(chunk.total, max_items)
+            at.cursor, items, first = chunk.cursor, chunk.items, at.skip
+            for offset in range(first, len(items)):
+                if max_items is not None and export.items >= max_items:
+                    return
+                writer.write(items[offset], source.extra)
+                export.items += 1
+                at.skip = offset + 1
+                if on_item is not None:
+                    on_item(items[offset])
+            if chunk.following is not None:
+                at.cursor, at.skip = chunk.following, 0
+            if shown.progress is not None:
+                shown.progress.update(shown.counted + export.items, total=total, pages=pages)
+            writer.flush()  # a killed process loses no page it finished
+            if not export.rolls:
+                export.mark(at.position(state))
+            elif export.due():  # parquet: close a segment, so the file is whole
+                writer.suspend()
+                export.mark(at.position(state), save=True)
     at.source, at.cursor, at.skip = len(sources), None, 0
 
 

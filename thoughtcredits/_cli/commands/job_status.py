@@ -16,7 +16,7 @@ from ..errors import UsageError
 from ..exports.tempfiles import write_atomically
 from ..options import add_output_options, add_progress
 from ..parser import Subcommands
-from .reconcile import DISCREPANCIES_FOUND, plural
+from .reconcile import DISCREPANCIES_FOUND, NOT_VERIFIED, exit_code, plural
 
 __all__ = ["register"]
 
@@ -28,7 +28,8 @@ def register(commands: Subcommands) -> None:
         help="how far a sharded reconciliation job has got (thoughtcredits.workers)",
         description="Read a sharded reconciliation's progress from its Redis: accounts and "
         "shards done, discrepancies so far. With --wait, follow it until every account is "
-        f"done, then exit {DISCREPANCIES_FOUND} if anything was found.",
+        f"done, then exit {DISCREPANCIES_FOUND} if anything was found ({NOT_VERIFIED} if "
+        "nothing was but an account kept changing while it was read).",
     )
     parser.add_argument("job_id", metavar="JOB_ID", help="the job's name, e.g. nightly-2026-01-31")
     parser.add_argument("--redis", metavar="URL", help="the job's Redis (default: $REDIS_URL)")
@@ -81,7 +82,7 @@ async def _follow(env: Env, url: str, as_json: bool) -> int:
     if args.report:
         write_atomically(Path(args.report), report.to_json() + b"\n")
     sys.stdout.write(to_json(progress).decode() + "\n" if as_json else line(progress))
-    return 0 if report.ok else DISCREPANCIES_FOUND
+    return exit_code(report)
 
 
 def line(progress: JobProgress, now: datetime | None = None) -> str:

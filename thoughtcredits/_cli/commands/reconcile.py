@@ -1,4 +1,8 @@
-"""``thoughtcredits reconcile``: check every credit account of a client; exit 3 on findings."""
+"""``thoughtcredits reconcile``: check every credit account of a client.
+
+Exit 3 when a discrepancy is found; exit 4 when none is, but an account kept changing while
+it was read, so it could not be verified (the report says which; run it again later).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,10 @@ import sys
 import textwrap
 from decimal import Decimal
 from pathlib import Path
+from typing import TextIO
+from uuid import UUID
+
+import attrs
 
 from ..._serde.exact_json import format_decimal
 from ...reconcile import AccountReport, ReconciliationReport, reconcile
@@ -14,13 +22,18 @@ from .. import argtypes
 from ..context import Env
 from ..exports.tempfiles import write_atomically
 from ..options import add_output_options, add_progress
+from ..output.formats import CsvWriter, columns_of
 from ..output.safe import safe
 from ..parser import CLIENT_HELP, Subcommands, add_rate_limit, api_command, rate_limit
 
-__all__ = ["DISCREPANCIES_FOUND", "register"]
+__all__ = ["DISCREPANCIES_FOUND", "NOT_VERIFIED", "exit_code", "plural", "register", "summary"]
 
 DISCREPANCIES_FOUND = 3
 """Exit code when reconciliation finds inconsistencies (1 stays "the command failed")."""
+NOT_VERIFIED = 4
+"""Exit code when nothing inconsistent was found, but an account changed during the scan on
+every read, so it was not verified: reconcile it again when the ledger is quieter."""
+_CHANGED = "changed_during_scan"
 
 
 def register(commands: Subcommands) -> None:
@@ -33,8 +46,10 @@ def register(commands: Subcommands) -> None:
         description=(
             "List every batch and every credit and debit action of a client's credit accounts, "
             "concurrently within the rate limit, and report each balance-chain break, amount "
-            "that differs from its balance change, and batch whose balances contradict its "
-            f"ledger. Exits {DISCREPANCIES_FOUND} when anything is found."
+            "that differs from its balance change, batch whose balances contradict its ledger, "
+            f"and row listed twice. Exits {DISCREPANCIES_FOUND} when anything is found, "
+            f"{NOT_VERIFIED} when nothing is but an account kept changing while it was read (so "
+            "was not verified)."
         ),
     )
     parser.add_argument("client_id", metavar="CLIENT_ID", type=argtypes.uuid, help=CLIENT_HELP)
@@ -56,7 +71,7 @@ def register(commands: Subcommands) -> None:
     )
     add_progress(parser, parser)
     add_output_options(
-        parser, formats=("text", "json", "jsonl"), output=False, columns=False, wide=False
+        parser, formats=("text", "json", "jsonl", "csv"), output=False, columns=False, wide=False
     )
 
 
@@ -81,10 +96,61 @@ async def _reconcile(env: Env) -> int:
         write_atomically(Path(args.report), report.to_json() + b"\n")
     if args.format in ("json", "jsonl"):
         sys.stdout.write(report.to_json().decode() + "\n")
+    elif args.format == "csv":
+        write_csv(report, sys.stdout, args.csv_dialect or "rfc4180")
     else:
         width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
         sys.stdout.write(summary(report, width))
-    return 0 if report.ok else DISCREPANCIES_FOUND
+    return exit_code(report)
+
+
+def exit_code(report: ReconciliationReport) -> int:
+    """0 when every account was verified consistent; else :data:`DISCREPANCIES_FOUND` when
+    anything was found, else :data:`NOT_VERIFIED` (an account changed during the scan)."""
+    if report.discrepancies:
+        return DISCREPANCIES_FOUND
+    return NOT_VERIFIED if report.changed_during_scan else 0
+
+
+def _status(account: AccountReport) -> str:
+    """``ok``, ``discrepancies`` or ``changed_during_scan`` (nothing could be proven)."""
+    if account.changed_during_scan:
+        return _CHANGED
+    return "discrepancies" if account.discrepancies else "ok"
+
+
+@attrs.frozen
+class _Row:
+    """One account of the CSV report (written with the listings' CSV writer)."""
+
+    account_id: UUID
+    status: str
+    batches: int
+    credit_actions: int
+    credited: Decimal
+    debit_actions: int
+    debited: Decimal
+    current_balance: Decimal
+    discrepancies: str
+    """Each discrepancy as ``[kind] message``, one a line."""
+
+
+def write_csv(report: ReconciliationReport, stream: TextIO, dialect: str) -> None:
+    """The report as CSV: one row per account, its ``status`` and its discrepancies.
+
+    Discrepancy messages quote server values: the CSV writer defuses spreadsheet formulas.
+    """
+    writer = CsvWriter(stream, columns_of(_Row), dialect=dialect, terminal=stream.isatty())
+    for account in report.accounts:
+        t = account.totals
+        found = "\n".join(f"[{d.kind}] {d.message}" for d in account.discrepancies)
+        writer.write(
+            _Row(
+                account.account_id, _status(account), t.batches, t.credit_actions, t.credited,
+                t.debit_actions, t.debited, t.current_balance, found,
+            )
+        )  # fmt: skip
+    writer.close()
 
 
 def plural(count: int, singular: str, many: str | None = None) -> str:
@@ -130,9 +196,11 @@ def summary(report: ReconciliationReport, width: int | None = None) -> str:
     lines = [f"reconciled {accounts} of client {report.client_id}"]
     for account in report.accounts:
         t = account.totals
-        status = "ok" if not account.discrepancies else f"{len(account.discrepancies)} FOUND"
+        shown = {"ok": "ok", _CHANGED: "CHANGED"}.get(
+            _status(account), f"{len(account.discrepancies)} FOUND"
+        )
         parts = [
-            f"  {account.account_id}  {status:>9}",
+            f"  {account.account_id}  {shown:>9}",
             plural(t.batches, "batch", "batches"),
             f"{plural(t.credit_actions, 'credit')}{_moved('+', t.credited)}",
             f"{plural(t.debit_actions, 'debit')}{_moved('-', t.debited)}",
@@ -140,24 +208,37 @@ def summary(report: ReconciliationReport, width: int | None = None) -> str:
         ]
         lines.extend(_fold(parts, width, indent=6))
     found = report.discrepancies
-    lines.append(
-        "no discrepancies"
-        if not found
-        else plural(len(found), "discrepancy", "discrepancies") + ":"
-    )
+    changed = len(report.changed_during_scan)
+    if found:
+        lines.append(plural(len(found), "discrepancy", "discrepancies") + ":")
+    elif not changed:
+        lines.append("no discrepancies")
+    elif changed == len(report.accounts):
+        lines.append("no credit account could be verified")
+    else:
+        verified = plural(len(report.accounts) - changed, "verified credit account")
+        lines.append(f"no discrepancies in {verified}")
     # Messages quote server-supplied values: neutralize control characters for the terminal.
-    for d in found:
-        text = f"  [{d.kind}] {safe(d.message)}"
-        if width is None:
-            lines.append(text)
-        else:
-            lines.extend(
-                textwrap.wrap(
-                    text,
-                    width,
-                    subsequent_indent="    ",
-                    break_long_words=False,
-                    break_on_hyphens=False,
-                )
+    lines.extend(_wrapped(f"  [{d.kind}] {safe(d.message)}", width, "    ") for d in found)
+    if changed:
+        one = changed == 1
+        lines.append(
+            _wrapped(
+                f"{plural(changed, 'credit account')} kept changing while "
+                f"{'it was' if one else 'they were'} read (CHANGED above), so "
+                f"{'it was' if one else 'they were'} not verified: run reconcile again when "
+                "the ledger is quieter",
+                width,
             )
+        )
     return "\n".join(lines) + "\n"
+
+
+def _wrapped(text: str, width: int | None, indent: str = "") -> str:
+    if width is None:
+        return text
+    return "\n".join(
+        textwrap.wrap(
+            text, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+        )
+    )
