@@ -30,7 +30,8 @@ FAILURES = {
     "503_after_apply": (lambda r: Fault("status", status=503, route=r, when="after"),
                         tc.InternalServerError),
     "drop_after_apply": (lambda r: Fault("drop", route=r, when="after"), tc.APIConnectionError),
-    "drop_mid_body": (lambda r: Fault("drop_mid_body", route=r), tc.APIConnectionError),
+    # The 200 arrived, then the body broke off: the status line says the change was made.
+    "drop_mid_body": (lambda r: Fault("drop_mid_body", route=r), tc.ResponseValidationError),
     # The server acts on the request after the client has given up waiting for the answer.
     "timeout_then_apply": (lambda r: Fault("delay", route=r, delay=TIMEOUT * 2.5),
                            tc.APITimeoutError),
@@ -87,7 +88,12 @@ async def test_post_that_reached_the_server_is_never_resent(
         assert sleep.calls == []
 
 
-@pytest.mark.parametrize("failure", list(FAILURES))
+# A 2xx whose body broke off is not among them: its status line says the change was made, so
+# even the opt-in does not resend it (test_landed_post_cut_mid_body_is_never_resent).
+UNKNOWN = [failure for failure in FAILURES if failure != "drop_mid_body"]
+
+
+@pytest.mark.parametrize("failure", UNKNOWN)
 @pytest.mark.parametrize("route", ROUTES)
 async def test_opt_in_resends_and_can_create_twice(route: Route, failure: str) -> None:
     """With RetryPolicy(retry_unsafe_methods=True) the POST IS re-sent, so two now exist.
@@ -222,6 +228,29 @@ async def test_landed_post_with_an_unreadable_answer_is_not_resent(route: Route,
                 await create(route, w, client)
         await settled(w, route)
         assert (caught.value.applied, caught.value.status) == (True, 201)
+        assert len(w.sent(route)) == 1
+        assert created(route, w) == 1
+        assert sleep.calls == []
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_landed_post_cut_mid_body_is_never_resent(route: Route) -> None:
+    """A POST answered 200 whose body broke off was made: applied=True, sent once, opt-in or not.
+
+    Before, the cut body read as a connection error after sending, so the opt-in resent it and
+    the ledger held two.
+    """
+    async with world() as w:
+        sleep = RecordingSleep()
+        w.server.inject(Fault("drop_mid_body", route=route))
+        async with w.server.client(
+            sleep=sleep, retry=tc.RetryPolicy(retry_unsafe_methods=True)
+        ) as client:
+            with pytest.raises(tc.ResponseValidationError) as caught:
+                await create(route, w, client)
+        await settled(w, route)
+        assert (caught.value.applied, caught.value.status) == (True, 200)
+        assert "WAS MADE" in str(caught.value)
         assert len(w.sent(route)) == 1
         assert created(route, w) == 1
         assert sleep.calls == []

@@ -17,6 +17,7 @@ from decimal import Decimal
 from multidict import CIMultiDict
 
 from .._exceptions import (
+    CHANGING_METHODS,
     APIStatusError,
     AuthenticationError,
     BadRequestError,
@@ -141,11 +142,24 @@ def error_from_response(
     if status == 429 or (status == 503 and "Retry-After" in headers):
         delay = _retry_after(headers, body, datetime.now(UTC).timestamp() if now is None else now)
     return cls(
-        _message(body, status),
+        _message(body, status) if not 300 <= status < 400 else _redirect(status, headers, method),
         status=status,
         body=body,
         headers=headers,
         method=method,
         url=url,
         retry_after=delay,
+    )
+
+
+def _redirect(status: int, headers: CIMultiDict[str], method: str) -> str:
+    """Why a redirect ends the request: a create or update is never sent anywhere else."""
+    location = headers.get("Location")
+    where = f" to {_short(location)}" if location else ""
+    if method not in CHANGING_METHODS:
+        return f"redirected{where}, and not followed"
+    acted = " (a 303 See Other usually means the server acted on it)" if status == 303 else ""
+    return (
+        f"redirected{where}{acted}; not followed: the SDK sends a {method} only to the "
+        "address it was given"
     )

@@ -1,0 +1,133 @@
+"""The OpenTelemetry providers in force, and the seams the pipeline and listings call.
+
+The global tracer and meter providers are looked up at each operation: the API answers from a
+module global, so an application may configure OpenTelemetry before or after it builds its
+clients. While neither is configured (the API's proxies, or its no-op providers), an operation
+gets no telemetry object at all, and the pipeline does nothing more than test for None.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from typing import Any
+
+from opentelemetry import metrics, trace
+from opentelemetry.trace import NoOpTracerProvider, ProxyTracerProvider, Tracer
+from opentelemetry.util.types import AttributeValue
+
+from .._http.endpoint import Endpoint
+from .._version import version
+from .metrics import Instruments, Watchable, Watched, server, server_attributes
+from .spans import ListingTrace, Operation, Target, current_listing
+
+_PROXY_METERS: tuple[type[metrics.MeterProvider], ...]
+try:  # private, as OpenTelemetry's own test utilities find it; without it, any provider counts
+    from opentelemetry.metrics._internal import _ProxyMeterProvider
+
+    _PROXY_METERS = (_ProxyMeterProvider,)
+except ImportError:  # pragma: no cover - a future API that moved it
+    _PROXY_METERS = ()
+
+__all__ = ["Telemetry"]
+
+_SCOPE = "thoughtcredits"
+_HOLE = re.compile(r"/:([A-Za-z_]\w*)")
+# The API's stand-ins until an application sets a provider: nothing would be recorded.
+_UNSET_TRACING = (ProxyTracerProvider, NoOpTracerProvider)
+_UNSET_METRICS = (*_PROXY_METERS, metrics.NoOpMeterProvider)
+
+
+class Telemetry:
+    """The SDK's tracer and instruments on the providers in force, and the watched clients."""
+
+    def __init__(self) -> None:
+        self.clients = Watched()
+        self._lock = threading.Lock()
+        self._tracer_provider: object = None
+        self._tracer: Tracer | None = None
+        self._meter_provider: object = None
+        self._instruments: Instruments | None = None
+
+    def _bound(self) -> tuple[Tracer | None, Instruments | None]:
+        tracers, meters = trace.get_tracer_provider(), metrics.get_meter_provider()
+        if tracers is not self._tracer_provider or meters is not self._meter_provider:
+            self._bind(tracers, meters)
+        return self._tracer, self._instruments
+
+    def _bind(
+        self, tracer_provider: trace.TracerProvider, meter_provider: metrics.MeterProvider
+    ) -> None:
+        # Once per provider: a meter refuses a second instrument of the same name.
+        with self._lock:
+            if tracer_provider is not self._tracer_provider:
+                self._tracer = (
+                    None
+                    if isinstance(tracer_provider, _UNSET_TRACING)
+                    else tracer_provider.get_tracer(_SCOPE, version())
+                )
+                self._tracer_provider = tracer_provider
+            if meter_provider is not self._meter_provider:
+                self._instruments = (
+                    None
+                    if isinstance(meter_provider, _UNSET_METRICS)
+                    else Instruments(meter_provider.get_meter(_SCOPE, version()), self.clients)
+                )
+                self._meter_provider = meter_provider
+
+    def watch(self, client: Watchable) -> None:
+        """Report ``client``'s quota and counters while it is open."""
+        self.clients.add(client)
+
+    def parent(self) -> ListingTrace | None:
+        """The traced listing whose page is being created now, if any."""
+        return current_listing()
+
+    def operation(
+        self,
+        endpoint: Endpoint[Any],
+        base_url: str,
+        base_path: str,
+        listing: ListingTrace | None,
+    ) -> Operation | None:
+        """The telemetry of one SDK call (None when no provider is configured)."""
+        tracer, instruments = self._bound()
+        if tracer is None and instruments is None:
+            return None
+        return Operation(tracer, instruments, target(endpoint, base_url, base_path), listing)
+
+    def listing(
+        self, endpoint: Endpoint[Any], base_url: str, base_path: str
+    ) -> ListingTrace | None:
+        """The span of one walk through a listing (None when not tracing)."""
+        tracer = self._bound()[0]
+        if tracer is None:
+            return None
+        return ListingTrace(tracer, target(endpoint, base_url, base_path))
+
+
+def target(endpoint: Endpoint[Any], base_url: str, base_path: str) -> Target:
+    """What the spans of ``endpoint`` on the client at ``base_url`` say of it."""
+    if endpoint.name:
+        return _row(endpoint.name, endpoint.method, endpoint.path, base_url, base_path)
+    return _request(endpoint.method, base_url)
+
+
+@lru_cache(maxsize=256)
+def _row(name: str, method: str, path: str, base_url: str, base_path: str) -> Target:
+    # "/clients/:id/creditBatches" -> "/incoming/v2/clients/{id}/creditBatches": no id, ever.
+    template = base_path + _HOLE.sub(r"/{\1}", path)
+    attributes: dict[str, AttributeValue] = {
+        "http.request.method": method,
+        **server_attributes(server(base_url)),
+        "url.template": template,
+    }
+    return Target(name, method, f"{method} {template}", attributes)
+
+
+@lru_cache(maxsize=64)
+def _request(method: str, base_url: str) -> Target:
+    # Client.request's path is the caller's, ids filled in: it is no template, so none is said.
+    attributes = {"http.request.method": method, **server_attributes(server(base_url))}
+    return Target("client.request", method, method, attributes)
