@@ -16,6 +16,8 @@ from .._transports.base import Secret
 
 __all__ = ["KeySource"]
 
+_NOTHING = object()
+
 
 class KeySource:
     """An ``api_key`` callable and the ``Authorization`` value of the key it last returned."""
@@ -24,7 +26,7 @@ class KeySource:
 
     def __init__(self, call: KeyCallable) -> None:
         self._call = call
-        self._last: object = None
+        self._last: object = _NOTHING  # what the callable returned last (checked then)
         self._authorization = Secret("")
 
     def __repr__(self) -> str:

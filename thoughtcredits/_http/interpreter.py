@@ -137,7 +137,8 @@ def decipher(
     try:
         if body_error is not None:
             raise ResponseValidationError(
-                f"the {status} answer broke off while its body was read ({body_error.message})",
+                f"the {status} answer broke off while its body was read "
+                f"({' '.join(body_error.message.split())})",
                 method=method,
                 url=url,
                 status=status,

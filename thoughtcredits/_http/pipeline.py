@@ -156,9 +156,11 @@ class _Request:
 
     def new_key(self, error: Exception) -> bool:
         """After a 401, when the key comes from a callable: resend once, asking it again."""
-        if self.core.keys is None or self.refused_key or not isinstance(error, AuthenticationError):
+        if self.core.keys is None or self.refused_key is not None:
             return False
-        self.refused_key = self.key
+        if not isinstance(error, AuthenticationError):
+            return False
+        self.refused_key = self.key or ""  # (set once: a request resends once)
         new_key(self.core, self.method, self.path, self.number, self.budget.waited, error)
         return True
 
