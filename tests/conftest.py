@@ -125,9 +125,7 @@ class ScriptedServer:
     ) -> None:
         """Queue ``times`` identical replies."""
         for _ in range(times):
-            self.script.append(
-                Reply(status, body, dict(headers or {}), delay, drop, cut, chunked)
-            )
+            self.script.append(Reply(status, body, dict(headers or {}), delay, drop, cut, chunked))
 
     @property
     def url(self) -> str:
@@ -236,7 +234,8 @@ class MockScriptedServer(ScriptedServer):
                 body=request.body or b"",
             )
         )
-        assert not reply.drop and reply.cut is None, "drops and cuts need the socket server"
+        assert not reply.drop, "drops need the socket server"
+        assert reply.cut is None, "cuts need the socket server"
         if reply.delay:  # answered late (released at teardown), as the socket server does
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.release.wait(), reply.delay)

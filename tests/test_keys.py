@@ -230,3 +230,22 @@ async def test_a_key_callable_is_never_shown(caplog: pytest.LogCaptureFixture) -
         parts = [client, client.credit_batches, client._view, client._view.core.keys]
         assert all(SECRET not in repr(part) for part in parts)
     assert SECRET not in caplog.text
+
+
+@pytest.mark.parametrize("length", [16_384, 16_385])
+async def test_a_key_is_at_most_16_kib(length: int) -> None:
+    """A key or token of 16,384 characters is sent; one more is refused, given or returned."""
+    key = "k" * length
+    server = Server(key)
+    if length <= 16_384:
+        async with client_for(server, key) as client, client_for(server, lambda: key) as other:
+            await create(client)
+            await create(other)
+        assert server.keys == [key, key]
+        return
+    with pytest.raises(ValueError, match="api_key: the key is over 16384 characters"):
+        tc.Client(BASE, key)
+    async with client_for(server, lambda: key) as client:
+        with pytest.raises(ValueError, match=r"api_key \(the callable\): the key is over"):
+            await create(client)
+    assert server.keys == []

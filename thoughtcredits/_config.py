@@ -40,6 +40,7 @@ _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 ENV_BASE_URL = "THOUGHTCREDITS_BASE_URL"
 ENV_API_KEY = "THOUGHTCREDITS_API_KEY"
 
+MAX_KEY = 16_384  # characters: a long OAuth token is a few thousand
 KeyCallable: TypeAlias = Callable[[], str | Awaitable[str]]
 """An ``api_key`` that changes: a function, sync or async, returning the current key."""
 
@@ -108,6 +109,8 @@ def check_key(key: object, source: str = "api_key") -> str:
     key = key.strip()
     if not key:
         raise ValueError(f"{source}: the key is empty")
+    if len(key) > MAX_KEY:  # a header that size is refused by servers anyway
+        raise ValueError(f"{source}: the key is over {MAX_KEY} characters")
     if key.isascii() and key.isprintable() and " " not in key:
         return key
     index, char = next(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -115,3 +117,16 @@ async def test_the_counters_follow_client_stats_and_never_go_down(
     del first, second
     assert value(otel, "thoughtcredits.client.retries", base_url) == 3
     assert value(otel, "thoughtcredits.client.rate_limited", base_url) == 1
+
+
+async def test_closed_clients_are_let_go_even_if_no_meter_collects(base_url: str) -> None:
+    """Without any reader collecting, a process making many clients holds only the open ones."""
+    first = client_of(Api(), base_url)
+    stats = weakref.ref(first.stats)
+    await first.aclose()
+    del first
+    for _ in range(300):
+        async with client_of(Api(), base_url):
+            pass
+    gc.collect()
+    assert stats() is None  # folded into the server's totals, and dropped

@@ -4,10 +4,13 @@ listing span, waits as events, and the key nowhere."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.test.globals_test import reset_trace_globals
 from opentelemetry.trace import SpanKind, StatusCode
 from yarl import URL
 
@@ -278,3 +281,33 @@ async def test_without_a_provider_nothing_is_traced_or_sent(base_url: str) -> No
         await client.credit_batches.create(CLIENT_ID, starting_balance=1)
     (request,) = api.requests
     assert "traceparent" not in request.headers
+
+
+async def test_a_failing_tracer_never_breaks_a_request(
+    base_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A tracer that raises: every call still succeeds, and the failure is logged once."""
+
+    class Broken(TracerProvider):
+        def get_tracer(self, *args: Any, **kwargs: Any) -> Any:
+            tracer = super().get_tracer(*args, **kwargs)
+
+            def start_span(*args: Any, **kwargs: Any) -> Any:
+                raise RuntimeError("exporter bug")
+
+            tracer.start_span = start_span  # type: ignore[method-assign]
+            return tracer
+
+    reset_trace_globals()
+    trace.set_tracer_provider(Broken())
+    try:
+        api = Api()
+        with caplog.at_level(logging.DEBUG, logger="thoughtcredits"):
+            async with client_of(api, base_url) as client:
+                await client.credit_batches.create(CLIENT_ID, starting_balance=1)
+                assert len([b async for b in client.credit_batches.list(CLIENT_ID)]) == 3
+        assert len(api.requests) == 4
+        failed = [r for r in caplog.records if "telemetry failed" in r.getMessage()]
+        assert [r.levelname for r in failed][:2] in (["WARNING", "DEBUG"], ["DEBUG", "DEBUG"])
+    finally:
+        reset_trace_globals()

@@ -207,7 +207,6 @@ class _Request:
         headers = view.json_headers if self.body is not None else view.headers
         if throttle.busy():  # most requests pass no gate at all: build no wait for them
             core.stats.throttle_wait += await throttle.acquire(self._wait_for_gate)
-        trace = None
         try:
             if core.closed:  # it waited for a slot while the client closed
                 raise ClientClosedError(
@@ -226,10 +225,10 @@ class _Request:
                 RequestContext(method, self.path, number),
             )  # fmt: skip
             self.in_flight = True
-            if self.op is None:
+            trace = None if self.op is None else self.op.attempt(self.url)
+            if trace is None:
                 response = await core.transport.send(request)
             else:  # the attempt's span, current while aiohttp sends (and ended if it raises)
-                trace = self.op.attempt(self.url)
                 response = await trace.send(core.transport, request)
             self.in_flight = False
             if response.body_error and response.status < 300 and method in CHANGING_METHODS:

@@ -74,12 +74,18 @@ class Watched:
         self._lock = threading.Lock()
         self._live: list[tuple[weakref.ref[Watchable], ClientStats, tuple[str, int]]] = []
         self._retired: dict[tuple[str, int], tuple[int, int, float]] = {}
+        self._sweep_at = 64
 
     def add(self, client: Watchable) -> None:
         """Report ``client`` until it is closed or collected."""
         entry = (weakref.ref(client), client.stats, server(client.base_url))
         with self._lock:
             self._live.append(entry)
+            sweep = len(self._live) >= self._sweep_at
+        if sweep:  # no meter may ever collect: closed clients are folded here too
+            live = len(self._open())
+            with self._lock:
+                self._sweep_at = max(64, 2 * live)
 
     def _open(self) -> list[tuple[Watchable, ClientStats, tuple[str, int]]]:
         """The open clients; the totals of the others are folded into the retired sums."""

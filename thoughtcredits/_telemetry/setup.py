@@ -20,7 +20,7 @@ from opentelemetry.util.types import AttributeValue
 from .._http.endpoint import Endpoint
 from .._version import version
 from .metrics import Instruments, Watchable, Watched, server, server_attributes
-from .spans import ListingTrace, Operation, Target, current_listing
+from .spans import ListingTrace, Operation, Target, current_listing, quiet
 
 _PROXY_METERS: tuple[type[metrics.MeterProvider], ...]
 try:  # private, as OpenTelemetry's own test utilities find it; without it, any provider counts
@@ -76,6 +76,7 @@ class Telemetry:
                 )
                 self._meter_provider = meter_provider
 
+    @quiet(None)
     def watch(self, client: Watchable) -> None:
         """Report ``client``'s quota and counters while it is open."""
         self.clients.add(client)
@@ -84,6 +85,7 @@ class Telemetry:
         """The traced listing whose page is being created now, if any."""
         return current_listing()
 
+    @quiet(None)
     def operation(
         self,
         endpoint: Endpoint[Any],
@@ -97,6 +99,7 @@ class Telemetry:
             return None
         return Operation(tracer, instruments, target(endpoint, base_url, base_path), listing)
 
+    @quiet(None)
     def listing(
         self, endpoint: Endpoint[Any], base_url: str, base_path: str
     ) -> ListingTrace | None:

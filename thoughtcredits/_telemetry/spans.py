@@ -17,14 +17,17 @@ exception is recorded only when it is the SDK's own (whose text never holds the 
 
 from __future__ import annotations
 
+import functools
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from contextvars import ContextVar
-from typing import TypeVar
+from contextvars import ContextVar, Token
+from typing import ParamSpec, TypeVar
 
 import attrs
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.util.types import AttributeValue
 
@@ -32,10 +35,40 @@ from .._exceptions import CHANGING_METHODS, APIStatusError, ThoughtCreditsError
 from .._transports.base import HTTPRequest, HTTPResponse, Transport
 from .metrics import Instruments
 
-__all__ = ["Attempt", "ListingTrace", "Operation", "Target", "current_listing"]
+__all__ = ["Attempt", "ListingTrace", "Operation", "Target", "current_listing", "quiet"]
 
 P = TypeVar("P")
 R = TypeVar("R")
+D = TypeVar("D")
+A = ParamSpec("A")
+
+logger = logging.getLogger("thoughtcredits")
+_told = False
+
+
+def quiet(default: D) -> Callable[[Callable[A, R]], Callable[A, R | D]]:
+    """A telemetry seam that never breaks a request: a failure in it is logged, not raised.
+
+    The first failure is logged at WARNING with its traceback, later ones at DEBUG; the seam
+    then answers ``default`` (no telemetry for that call).
+    """
+
+    def wrap(method: Callable[A, R]) -> Callable[A, R | D]:
+        @functools.wraps(method)
+        def guarded(*args: A.args, **kwargs: A.kwargs) -> R | D:
+            global _told
+            try:
+                return method(*args, **kwargs)
+            except Exception:
+                level = logging.DEBUG if _told else logging.WARNING
+                _told = True
+                logger.log(level, "thoughtcredits telemetry failed; requests go on", exc_info=True)
+                return default
+
+        return guarded
+
+    return wrap
+
 
 # Where aiohttp's (and every HTTP client's) instrumentation looks for "not this request"; an
 # API older than the instrumentations that read it has none.
@@ -110,6 +143,7 @@ class ListingTrace:
 
         return traced
 
+    @quiet(None)
     def end(self, error: BaseException | None) -> None:
         """End the listing; ``error`` is what ended it (None: done, or stopped by the caller)."""
         self.span.set_attribute("thoughtcredits.pages", self.pages)
@@ -148,11 +182,13 @@ class Operation:
             attributes={**target.attributes, "thoughtcredits.page": listing.pages},
         )
 
-    def attempt(self, url: str) -> Attempt:
+    @quiet(None)
+    def attempt(self, url: str) -> Attempt | None:
         """Start the next attempt's span and clock (``url`` without its query is ``url.full``)."""
         self.attempts += 1
         return Attempt(self, url)
 
+    @quiet(None)
     def waited(self, seconds: float, reason: str, error: BaseException | None = None) -> None:
         """A wait before an attempt, as an event: ``reason`` is retry, pause or rate_limit."""
         if self.span is None:
@@ -165,6 +201,7 @@ class Operation:
             attributes["error.type"] = error_type(error)
         self.span.add_event("thoughtcredits.wait", attributes)
 
+    @quiet(None)
     def end(self, error: BaseException | None, applied: bool | None = False) -> None:
         """End the operation: ``error`` ended it (None: it succeeded); ``applied`` as errors say."""
         span = self.span
@@ -205,13 +242,7 @@ class Attempt:
         """``transport.send(request)`` with this attempt's span current (and in the headers)."""
         token = None
         if self.span is not None:
-            context = trace.set_span_in_context(self.span)
-            if _SUPPRESS_HTTP is not None:
-                context = otel_context.set_value(_SUPPRESS_HTTP, True, context)
-            headers = dict(request.headers)
-            propagate.inject(headers, context=context)
-            request = attrs.evolve(request, headers=headers)
-            token = otel_context.attach(context)
+            request, token = self._current(request)
         try:
             return await transport.send(request)
         except BaseException as error:
@@ -221,6 +252,20 @@ class Attempt:
             if token is not None:
                 otel_context.detach(token)
 
+    def _current(self, request: HTTPRequest) -> tuple[HTTPRequest, Token[Context] | None]:
+        """Make the span current (HTTP instrumentations quiet) and put it in the headers."""
+        try:
+            context = trace.set_span_in_context(self.span)  # type: ignore[arg-type]
+            if _SUPPRESS_HTTP is not None:
+                context = otel_context.set_value(_SUPPRESS_HTTP, True, context)
+            headers = dict(request.headers)
+            propagate.inject(headers, context=context)
+            return attrs.evolve(request, headers=headers), otel_context.attach(context)
+        except Exception:  # a propagator's failure: sent as it was, untraced downstream
+            logger.debug("thoughtcredits: could not make the attempt's span current", exc_info=True)
+            return request, None
+
+    @quiet(None)
     def end(self, response: HTTPResponse | None, error: BaseException | None) -> None:
         """Record the attempt's answer (or error) on its span and in the duration histogram."""
         if self._ended:
