@@ -10,9 +10,8 @@ table test. The rules:
   other shapes of ``research/ti-api.md`` §5; extra keys anywhere are ignored;
 * a 2xx answer to POST or PUT that cannot be read still raises, with ``applied=True``: the
   change was made on the server and must not be sent again (and it is logged at WARNING).
-  That holds too when the body broke off on the wire after the status line (a short
-  ``Content-Length``, a cut chunk, a bad gzip stream): the status line says what was done.
-  A request that may be sent again (a read, a PUT) gets the transport's error instead, to retry.
+  So is one whose body broke off on the wire after the status line (a short Content-Length, a
+  cut chunk, bad gzip); a request that may be resent (a read, a PUT) then retries instead.
 """
 
 from __future__ import annotations

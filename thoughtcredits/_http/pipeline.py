@@ -84,7 +84,7 @@ async def _run(request: _Request) -> Any:
     policy = request.view.retry
     # The budget starts when the request does (a prefetch may be created a moment earlier).
     request.budget = Budget(policy.timeout if policy is not None else math.inf)
-    if core.telemetry is not None:  # OpenTelemetry's API is installed (None when configured off)
+    if core.telemetry is not None:  # its API is installed; no operation while no provider is set
         request.op = core.telemetry.operation(
             request.endpoint, core.base_url, core.base_path, request.listing
         )

@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
-from typing import Any
+from typing import Protocol
 
 from opentelemetry import metrics, trace
 from opentelemetry.trace import NoOpTracerProvider, ProxyTracerProvider, Tracer
 from opentelemetry.util.types import AttributeValue
 
-from .._http.endpoint import Endpoint
 from .._version import version
 from .metrics import Instruments, Watchable, Watched, server, server_attributes
 from .spans import ListingTrace, Operation, Target, current_listing, quiet
@@ -30,7 +29,21 @@ try:  # private, as OpenTelemetry's own test utilities find it; without it, any 
 except ImportError:  # pragma: no cover - a future API that moved it
     _PROXY_METERS = ()
 
-__all__ = ["Telemetry"]
+__all__ = ["Row", "Telemetry"]
+
+
+class Row(Protocol):
+    """What the spans read of an endpoint table row (``_http.endpoint.Endpoint``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
 
 _SCOPE = "thoughtcredits"
 _HOLE = re.compile(r"/:([A-Za-z_]\w*)")
@@ -88,7 +101,7 @@ class Telemetry:
     @quiet(None)
     def operation(
         self,
-        endpoint: Endpoint[Any],
+        endpoint: Row,
         base_url: str,
         base_path: str,
         listing: ListingTrace | None,
@@ -100,9 +113,7 @@ class Telemetry:
         return Operation(tracer, instruments, target(endpoint, base_url, base_path), listing)
 
     @quiet(None)
-    def listing(
-        self, endpoint: Endpoint[Any], base_url: str, base_path: str
-    ) -> ListingTrace | None:
+    def listing(self, endpoint: Row, base_url: str, base_path: str) -> ListingTrace | None:
         """The span of one walk through a listing (None when not tracing)."""
         tracer = self._bound()[0]
         if tracer is None:
@@ -110,7 +121,7 @@ class Telemetry:
         return ListingTrace(tracer, target(endpoint, base_url, base_path))
 
 
-def target(endpoint: Endpoint[Any], base_url: str, base_path: str) -> Target:
+def target(endpoint: Row, base_url: str, base_path: str) -> Target:
     """What the spans of ``endpoint`` on the client at ``base_url`` say of it."""
     if endpoint.name:
         return _row(endpoint.name, endpoint.method, endpoint.path, base_url, base_path)
