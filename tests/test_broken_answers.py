@@ -11,7 +11,7 @@ import asyncio
 import gzip
 import json
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -20,6 +20,7 @@ from thoughtcredits.testing import MockTransport, RecordingSleep, json_response
 
 from .conftest import API_KEY, BATCH_ID, CLIENT_ID, ScriptedServer, payload
 
+E = TypeVar("E", bound=Exception)
 CREATED = {"data": {"CreateCreditBatch": payload("create_credit_batch")}}
 UPDATED = {"data": {"UpdateCreditBatch": payload("update_credit_batch")}}
 LAST_PAGE = {"data": {"creditBatches": [], "pageInfo": {"hasMore": False}}}
@@ -49,6 +50,16 @@ async def create(client: tc.Client) -> tc.CreditBatch:
     return await client.credit_batches.create(CLIENT_ID, starting_balance=100)
 
 
+async def create_fails(client: tc.Client, expected: type[E], caplog: pytest.LogCaptureFixture) -> E:
+    """Issue credits, which must raise ``expected``, the SDK's WARNINGs captured meanwhile."""
+    with (
+        caplog.at_level(logging.WARNING, logger="thoughtcredits"),
+        pytest.raises(expected) as caught,
+    ):
+        await create(client)
+    return caught.value
+
+
 @pytest.mark.parametrize("cut", list(CUTS))
 @pytest.mark.parametrize("unsafe", [False, True], ids=["default", "retry_unsafe_methods"])
 async def test_a_201_broken_on_the_wire_was_applied(
@@ -59,13 +70,9 @@ async def test_a_201_broken_on_the_wire_was_applied(
     sleep = RecordingSleep()
     policy = tc.RetryPolicy(retry_unsafe_methods=unsafe)
     async with socket_server.client(sleep=sleep, retry=policy) as client:
-        with (
-            caplog.at_level(logging.WARNING, logger="thoughtcredits"),
-            pytest.raises(tc.ResponseValidationError) as caught,
-        ):
-            await create(client)
-    assert (caught.value.applied, caught.value.status) == (True, 201)
-    assert "WAS MADE" in str(caught.value)
+        error = await create_fails(client, tc.ResponseValidationError, caplog)
+    assert (error.applied, error.status) == (True, 201)
+    assert "WAS MADE" in str(error)
     assert len(socket_server.requests) == 1
     assert sleep.calls == []
     (record,) = warnings_of(caplog)
@@ -122,12 +129,7 @@ async def test_a_redirect_answering_a_create_says_it_may_have_been_acted_on(
     """A 3xx to a POST is not followed, and the error says the create may have landed."""
     socket_server.reply(status, headers={"Location": "/incoming/v2/elsewhere/1"})
     async with socket_server.client(sleep=RecordingSleep()) as client:
-        with (
-            caplog.at_level(logging.WARNING, logger="thoughtcredits"),
-            pytest.raises(tc.APIStatusError) as caught,
-        ):
-            await create(client)
-    error = caught.value
+        error = await create_fails(client, tc.APIStatusError, caplog)
     assert type(error) is tc.APIStatusError
     assert (error.status, error.applied) == (status, None)
     assert "redirected to /incoming/v2/elsewhere/1" in str(error)
@@ -146,13 +148,9 @@ async def test_a_500_to_a_create_is_said_once(
 ) -> None:
     """A 5xx answering a POST is not retried, says applied None, and logs one WARNING."""
     server.reply(500, {"message": "boom"})
-    with (
-        caplog.at_level(logging.WARNING, logger="thoughtcredits"),
-        pytest.raises(tc.InternalServerError) as caught,
-    ):
-        await create(client)
-    assert caught.value.applied is None
-    assert "MAY HAVE BEEN MADE" in str(caught.value)
+    error = await create_fails(client, tc.InternalServerError, caplog)
+    assert error.applied is None
+    assert "MAY HAVE BEEN MADE" in str(error)
     (record,) = warnings_of(caplog)
     assert record.tc_reason == "HTTP 500"  # type: ignore[attr-defined]
     assert record.tc_applied is None  # type: ignore[attr-defined]
@@ -192,13 +190,9 @@ async def test_a_resent_create_whose_first_attempt_may_have_landed_says_so(
         "https://x.test", API_KEY, transport=MockTransport(answer), retry=policy,
         sleep=RecordingSleep(),
     ) as client:  # fmt: skip
-        with (
-            caplog.at_level(logging.WARNING, logger="thoughtcredits"),
-            pytest.raises(tc.BadRequestError) as caught,
-        ):
-            await create(client)
-    assert caught.value.applied is None
-    assert "MAY HAVE BEEN MADE" in str(caught.value)
+        error = await create_fails(client, tc.BadRequestError, caplog)
+    assert error.applied is None
+    assert "MAY HAVE BEEN MADE" in str(error)
     assert len(warnings_of(caplog)) == 1
 
 
