@@ -143,6 +143,19 @@ async def test_a_redirect_answering_a_create_says_it_may_have_been_acted_on(
     assert "may have reached the server" in record.getMessage()
 
 
+async def test_a_redirect_never_shows_the_password_in_its_location(
+    socket_server: ScriptedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Location with user:password@ is named without them."""
+    where = "https://ops:hunter2@elsewhere.example/incoming/v2/x"
+    socket_server.reply(307, headers={"Location": where})
+    async with socket_server.client(sleep=RecordingSleep()) as client:
+        error = await create_fails(client, tc.APIStatusError, caplog)
+    assert "redirected to https://elsewhere.example/incoming/v2/x;" in str(error)
+    assert "hunter2" not in str(error) + caplog.text
+    assert "ops" not in str(error).split("redirected")[1]
+
+
 async def test_a_500_to_a_create_is_said_once(
     server: ScriptedServer, client: tc.Client, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -155,7 +155,7 @@ def error_from_response(
 def _redirect(status: int, headers: CIMultiDict[str], method: str) -> str:
     """Why a redirect ends the request: a create or update is never sent anywhere else."""
     location = headers.get("Location")
-    where = f" to {_short(location)}" if location else ""
+    where = f" to {_short(_without_userinfo(location))}" if location else ""
     if method not in CHANGING_METHODS:
         return f"redirected{where}, and not followed"
     acted = " (a 303 See Other usually means the server acted on it)" if status == 303 else ""
@@ -163,3 +163,14 @@ def _redirect(status: int, headers: CIMultiDict[str], method: str) -> str:
         f"redirected{where}{acted}; not followed: the SDK sends a {method} only to the "
         "address it was given"
     )
+
+
+def _without_userinfo(location: str) -> str:
+    """``location`` without a ``user:password@`` part, which is not for messages."""
+    if "@" not in location:
+        return location
+    scheme, sep, rest = location.partition("//")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return location
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}//{authority.rpartition('@')[2]}{slash}{path}"
