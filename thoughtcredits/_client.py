@@ -14,7 +14,7 @@ from yarl import URL
 
 from . import _args
 from ._args import NOT_GIVEN, NotGiven
-from ._config import DEFAULT_TIMEOUT, KeyCallable, client_timeout, resolve_credentials
+from ._config import DEFAULT_TIMEOUT, client_timeout, resolve_credentials
 from ._config import user_agent as _user_agent
 from ._events import ClientStats, Hook, Quota, emit
 from ._http.auth import KeySource
@@ -82,7 +82,7 @@ class Client:
     def __init__(
         self,
         base_url: str | None = None,
-        api_key: str | KeyCallable | None = None,
+        api_key: str | Callable[[], str | Awaitable[str]] | None = None,
         *,
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
