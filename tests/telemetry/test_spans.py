@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.test.globals_test import reset_trace_globals
 from opentelemetry.trace import SpanKind, StatusCode
 from yarl import URL
@@ -272,6 +274,28 @@ async def test_the_attempt_context_goes_out_as_traceparent(otel: Otel, base_url:
         attempt.context.trace_id,
         attempt.context.span_id,
     )
+
+
+async def test_a_client_built_before_the_providers_are_set_is_traced(base_url: str) -> None:
+    """OpenTelemetry configured after the client was made: its next call is traced."""
+    reset_trace_globals()
+    api = Api()
+    try:
+        async with client_of(api, base_url) as client:
+            await client.credit_batches.create(CLIENT_ID, starting_balance=1)
+            exporter = InMemorySpanExporter()
+            provider = TracerProvider()
+            provider.add_span_processor(SimpleSpanProcessor(exporter))
+            trace.set_tracer_provider(provider)
+            await client.credit_batches.create(CLIENT_ID, starting_balance=1)
+        assert [s.name for s in exporter.get_finished_spans()] == [
+            f"POST {TEMPLATE}",
+            "credit_batches.create",
+        ]
+        assert "traceparent" not in api.requests[0].headers
+        assert "traceparent" in api.requests[1].headers
+    finally:
+        reset_trace_globals()
 
 
 async def test_without_a_provider_nothing_is_traced_or_sent(base_url: str) -> None:

@@ -80,9 +80,8 @@ _APPLIED = {True: "true", False: "false", None: "unknown"}
 _LISTING: ContextVar[ListingTrace | None] = ContextVar("thoughtcredits_listing", default=None)
 
 
-def current_listing() -> ListingTrace | None:
-    """The listing a page being created belongs to (None outside a traced listing)."""
-    return _LISTING.get()
+current_listing: Callable[[], ListingTrace | None] = _LISTING.get
+"""The listing a page being created belongs to (None outside a traced listing)."""
 
 
 @attrs.frozen
