@@ -29,6 +29,10 @@ def set_up_otel(state: str) -> None:
     """OpenTelemetry as ``compare.py --otel`` asks, before the SDK is imported."""
     if state == "absent":
         sys.modules["opentelemetry"] = None  # type: ignore[assignment]  # "not installed"
+    elif state == "imported":  # both sides import the API (an app's other library does)
+        import opentelemetry.metrics
+        import opentelemetry.propagate
+        import opentelemetry.trace  # noqa: F401
     elif state == "noop":
         from opentelemetry import metrics, trace
 

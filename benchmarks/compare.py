@@ -20,8 +20,9 @@ two runs a second apart, which pairing cancels.
   client process's CPU time.
 
 ``--otel`` sets up OpenTelemetry the same way in both workers: ``absent`` (it cannot be
-imported), ``installed`` (the API, no provider: the default), ``noop`` (its no-op providers
-set), or ``sdk`` (the SDK's providers: spans and metrics made, none exported).
+imported), ``installed`` (the API, no provider: the default), ``imported`` (the same, the API
+imported by both sides, as an application's other libraries may), ``noop`` (its no-op
+providers set), or ``sdk`` (the SDK's providers: spans and metrics made, none exported).
 
 Prints a table and writes the figures and every sample as JSON (``--output``).
 """
@@ -59,7 +60,7 @@ QUICK: dict[str, Any] = {
 MEASURES = {"a": ("cpu",), "d": ("wall", "cpu"), "p": ("cpu",)}
 # How OpenTelemetry is set up in both workers (the worker reads the variable first of all).
 OTEL_VARIABLE = "TC_COMPARE_OTEL"
-OTEL_STATES = ("absent", "installed", "noop", "sdk")
+OTEL_STATES = ("absent", "installed", "imported", "noop", "sdk")
 WHAT = {
     ("a", "cpu"): "walk, client CPU",
     ("d", "wall"): "64 tasks, wall (1 / requests a second)",
@@ -204,8 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=None, help="write the JSON here")
     parser.add_argument("--otel", choices=OTEL_STATES, default="installed", help="OpenTelemetry "
                         "in both workers: absent (not importable), installed (the API, no "
-                        "provider set: the default), noop (its no-op providers set) or sdk (the "
-                        "SDK's providers, spans and metrics made, none exported)")  # fmt: skip
+                        "provider set: the default), imported (the same, and the API imported "
+                        "by both sides), noop (its no-op providers set) or sdk (the SDK's "
+                        "providers, spans and metrics made, none exported)")  # fmt: skip
     args = parser.parse_args(argv)
     sections = [part.strip() for part in args.sections.split(",") if part.strip()]
     if not sections or set(sections) - set(MEASURES):
