@@ -70,3 +70,49 @@ def test_without_opentelemetry_installed_the_sdk_works_and_imports_none_of_it() 
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_an_app_that_never_loads_opentelemetry_does_not_load_it_through_the_sdk() -> None:
+    """The API installed but unused: no OpenTelemetry module is imported; once the app loads
+    and configures it, the next call is traced."""
+    code = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        import thoughtcredits as tc
+        from thoughtcredits import _telemetry
+        from thoughtcredits.testing import MockTransport, json_response
+
+        assert _telemetry.TELEMETRY is not None  # installed
+
+        async def main():
+            answer = json_response({CREATED!r}, status=201)
+            transport = MockTransport(lambda request: answer)
+            async with tc.Client("https://x.example", "k", transport=transport) as client:
+                await client.credit_batches.create({CLIENT_ID!r}, starting_balance=1)
+                loaded = [m for m in sys.modules if m.startswith("opentelemetry.")]
+                assert loaded == [], loaded
+
+                from opentelemetry import trace
+                from opentelemetry.sdk.trace import TracerProvider
+                from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+                from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+                    InMemorySpanExporter,
+                )
+                exporter = InMemorySpanExporter()
+                provider = TracerProvider()
+                provider.add_span_processor(SimpleSpanProcessor(exporter))
+                trace.set_tracer_provider(provider)
+                await client.credit_batches.create({CLIENT_ID!r}, starting_balance=1)
+            names = [span.name for span in exporter.get_finished_spans()]
+            assert names[-1] == "credit_batches.create", names
+            assert "traceparent" in transport.requests[1].headers
+
+        asyncio.run(main())
+        print("ok")
+        """
+    )
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

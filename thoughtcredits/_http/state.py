@@ -25,7 +25,7 @@ from .auth import KeySource
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from .._telemetry.setup import Telemetry
+    from .._telemetry.seams import Telemetry
 
 __all__ = ["Clock", "Core", "View"]
 

@@ -3,8 +3,8 @@
 ``pip install 'thoughtcredits[otel]'`` installs the API alone; the application installs the SDK
 and its exporters and sets the global providers, as OpenTelemetry's guidance for libraries
 says. :data:`TELEMETRY` is None without the API: then every seam in the pipeline is one test
-for None, and nothing else runs. With the API but no provider configured, each operation costs
-one look at the two global providers.
+for None, and nothing else runs. With the API installed, nothing of it is imported until the
+application has imported it (``seams``), and each operation looks at the two global providers.
 
 What is recorded, and why, is in ``docs/observability.md``: one span per SDK call, one child
 span per HTTP attempt, the listing's pages under one listing span, the waits as events, the
@@ -14,20 +14,19 @@ instruments.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from importlib.util import find_spec
 
-if TYPE_CHECKING:
-    from .setup import Telemetry
+from .seams import Telemetry
 
 __all__ = ["TELEMETRY"]
 
-TELEMETRY: Telemetry | None
-try:
-    import opentelemetry.metrics
-    import opentelemetry.trace  # noqa: F401 - only whether it imports
-except ImportError:  # the optional extra is not installed
-    TELEMETRY = None
-else:
-    from .setup import Telemetry
 
-    TELEMETRY = Telemetry()
+def _installed() -> bool:
+    """Whether OpenTelemetry's API can be imported (without importing it)."""
+    try:
+        return find_spec("opentelemetry.trace") is not None
+    except (ImportError, ValueError):  # its namespace package is missing, or blocked
+        return False
+
+
+TELEMETRY: Telemetry | None = Telemetry() if _installed() else None

@@ -20,10 +20,12 @@ from opentelemetry.trace import NoOpTracerProvider, ProxyTracerProvider, Tracer
 from opentelemetry.util.types import AttributeValue
 
 from .._version import version
-from .metrics import Instruments, Watchable, Watched, server, server_attributes
-from .spans import ListingTrace, Operation, Target, current_listing, quiet
+from .clients import Watched, server, server_attributes
+from .context import LISTING
+from .metrics import Instruments
+from .spans import ListingTrace, Operation, Target, quiet
 
-__all__ = ["Row", "Telemetry"]
+__all__ = ["Providers", "Row"]
 
 _PROXY_METERS: tuple[type[metrics.MeterProvider], ...]
 _metrics_state: types.ModuleType
@@ -63,12 +65,11 @@ _UNSET_TRACING = (ProxyTracerProvider, NoOpTracerProvider)
 _UNSET_METRICS = (*_PROXY_METERS, metrics.NoOpMeterProvider)
 
 
-class Telemetry:
-    """The SDK's tracer and instruments on the providers in force, and the watched clients."""
+class Providers:
+    """The SDK's tracer and instruments on the global providers in force (rebound on a change)."""
 
-    def __init__(self) -> None:
-        self.parent = current_listing  # the traced listing whose page is being created now
-        self.clients = Watched()
+    def __init__(self, clients: Watched) -> None:
+        self.clients = clients
         self._lock = threading.Lock()
         self._tracer_provider: object = _UNKNOWN  # (None is "none set", a state of its own)
         self._tracer: Tracer | None = None
@@ -115,10 +116,6 @@ class Telemetry:
                 self._meter_provider = meter_provider
 
     @quiet(None)
-    def watch(self, client: Watchable) -> None:
-        """Report ``client``'s quota and counters while it is open."""
-        self.clients.add(client)
-
     def operation(
         self,
         endpoint: Row,
@@ -135,7 +132,9 @@ class Telemetry:
     def listing(self, endpoint: Row, base_url: str, base_path: str) -> ListingTrace | None:
         """The span of one walk through a listing (None when not tracing)."""
         tracer = self._bound()[0]
-        return None if tracer is None else _listing(tracer, target(endpoint, base_url, base_path))
+        if tracer is None:
+            return None
+        return _listing(tracer, target(endpoint, base_url, base_path), LISTING)
 
 
 _operation = quiet(None)(Operation)

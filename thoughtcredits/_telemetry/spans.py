@@ -35,7 +35,7 @@ from .._exceptions import CHANGING_METHODS, APIStatusError, ThoughtCreditsError
 from .._transports.base import HTTPRequest, HTTPResponse, Transport
 from .metrics import Instruments
 
-__all__ = ["Attempt", "ListingTrace", "Operation", "Target", "current_listing", "quiet"]
+__all__ = ["Attempt", "ListingTrace", "Operation", "Target", "quiet"]
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -76,13 +76,6 @@ _SUPPRESS_HTTP: str | None = getattr(otel_context, "_SUPPRESS_HTTP_INSTRUMENTATI
 
 _APPLIED = {True: "true", False: "false", None: "unknown"}
 
-# The listing whose page is being created right now (set only around that synchronous call).
-_LISTING: ContextVar[ListingTrace | None] = ContextVar("thoughtcredits_listing", default=None)
-
-
-current_listing: Callable[[], ListingTrace | None] = _LISTING.get
-"""The listing a page being created belongs to (None outside a traced listing)."""
-
 
 @attrs.frozen
 class Target:
@@ -121,24 +114,27 @@ def _fail(span: Span, error: BaseException) -> None:
 class ListingTrace:
     """One traced listing: the parent of its pages' operations."""
 
-    __slots__ = ("context", "pages", "span")
+    __slots__ = ("_current", "context", "pages", "span")
 
-    def __init__(self, tracer: Tracer, target: Target) -> None:
+    def __init__(
+        self, tracer: Tracer, target: Target, current: ContextVar[ListingTrace | None]
+    ) -> None:
         self.span = tracer.start_span(
             target.name, kind=SpanKind.INTERNAL, attributes=target.attributes
         )
         self.context = trace.set_span_in_context(self.span)
         self.pages = 0
+        self._current = current  # where the pipeline's entry looks for the listing of a page
 
     def around(self, fetch: Callable[[P], Awaitable[R]]) -> Callable[[P], Awaitable[R]]:
         """``fetch``, making each page it creates an operation under this listing."""
 
         def traced(request: P) -> Awaitable[R]:
-            token = _LISTING.set(self)  # read by the pipeline's entry, synchronously
+            token = self._current.set(self)  # read by the pipeline's entry, synchronously
             try:
                 return fetch(request)
             finally:
-                _LISTING.reset(token)
+                self._current.reset(token)
 
         return traced
 
