@@ -1,9 +1,9 @@
-"""The OpenTelemetry providers in force, and the seams the pipeline and listings call.
+"""The OpenTelemetry providers in force, and what one operation or listing records on them.
 
-The global tracer and meter providers are looked up at each operation: the API answers from a
-module global, so an application may configure OpenTelemetry before or after it builds its
-clients. While neither is configured (the API's proxies, or its no-op providers), an operation
-gets no telemetry object at all, and the pipeline does nothing more than test for None.
+Loaded by ``seams`` once the application has loaded OpenTelemetry's API. The global tracer and
+meter providers are looked up at each operation, so an application may configure OpenTelemetry
+before or after it builds its clients. While neither is configured (the API's proxies, or its
+no-op providers), an operation gets no telemetry object at all.
 """
 
 from __future__ import annotations
