@@ -18,12 +18,41 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import thoughtcredits as tc
+
+def set_up_otel(state: str) -> None:
+    """OpenTelemetry as ``compare.py --otel`` asks, before the SDK is imported."""
+    if state == "absent":
+        sys.modules["opentelemetry"] = None  # type: ignore[assignment]  # "not installed"
+    elif state == "imported":  # both sides import the API (an app's other library does)
+        import opentelemetry.metrics
+        import opentelemetry.propagate
+        import opentelemetry.trace  # noqa: F401
+    elif state == "noop":
+        from opentelemetry import metrics, trace
+
+        trace.set_tracer_provider(trace.NoOpTracerProvider())
+        metrics.set_meter_provider(metrics.NoOpMeterProvider())
+    elif state == "sdk":  # spans and measurements made and ended; none exported
+        from opentelemetry import metrics, trace
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+
+        tracer_provider = TracerProvider()
+        tracer_provider.add_span_processor(SpanProcessor())  # (its on_end does nothing)
+        trace.set_tracer_provider(tracer_provider)
+        metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
+
+
+set_up_otel(os.environ.get("TC_COMPARE_OTEL", "installed"))
+
+import thoughtcredits as tc  # noqa: E402 - after OpenTelemetry is set up (or hidden)
 
 
 async def walk(client: tc.Client, info: dict[str, Any]) -> int:

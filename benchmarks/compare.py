@@ -19,6 +19,11 @@ two runs a second apart, which pairing cancels.
   shared client; the figures are the wall time (the inverse of requests a second) and the
   client process's CPU time.
 
+``--otel`` sets up OpenTelemetry the same way in both workers: ``absent`` (it cannot be
+imported), ``installed`` (the API, no provider: the default), ``imported`` (the same, the API
+imported by both sides, as an application's other libraries may), ``noop`` (its no-op
+providers set), or ``sdk`` (the SDK's providers: spans and metrics made, none exported).
+
 Prints a table and writes the figures and every sample as JSON (``--output``).
 """
 
@@ -53,6 +58,9 @@ QUICK: dict[str, Any] = {
     **FULL, "big_actions": 2_000, "walk_items": 300, "per_task": 2, "calls": 10, "rounds": 2,
 }  # fmt: skip
 MEASURES = {"a": ("cpu",), "d": ("wall", "cpu"), "p": ("cpu",)}
+# How OpenTelemetry is set up in both workers (the worker reads the variable first of all).
+OTEL_VARIABLE = "TC_COMPARE_OTEL"
+OTEL_STATES = ("absent", "installed", "imported", "noop", "sdk")
 WHAT = {
     ("a", "cpu"): "walk, client CPU",
     ("d", "wall"): "64 tasks, wall (1 / requests a second)",
@@ -89,9 +97,9 @@ def sdk_tree(rev: str | None, scratch: Path) -> tuple[Path, str]:
 class Side:
     """One worker process: the SDK of one tree, measured on request."""
 
-    def __init__(self, name: str, tree: Path, info: dict[str, Any]) -> None:
+    def __init__(self, name: str, tree: Path, info: dict[str, Any], otel: str) -> None:
         self.name = name
-        env = {**os.environ, "PYTHONPATH": str(tree)}
+        env = {**os.environ, "PYTHONPATH": str(tree), OTEL_VARIABLE: otel}
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
             [sys.executable, str(WORKER)],
             stdin=subprocess.PIPE,
@@ -141,11 +149,15 @@ def median_interval(ratios: list[float], draws: int = 2000) -> tuple[float, floa
 
 
 def compare(
-    info: dict[str, Any], trees: dict[str, Path], sections: list[str], size: dict[str, Any]
+    info: dict[str, Any],
+    trees: dict[str, Path],
+    sections: list[str],
+    size: dict[str, Any],
+    otel: str = "installed",
 ) -> dict[str, Any]:
     """Alternate the two sides round by round; the paired ratios and every sample."""
     expected = {"a": size["walk_items"], "d": size["tasks"] * size["per_task"], "p": size["calls"]}
-    sides = [Side(name, tree, {**info, **size}) for name, tree in trees.items()]
+    sides = [Side(name, tree, {**info, **size}, otel) for name, tree in trees.items()]
     samples: dict[str, dict[str, list[dict[str, float]]]] = {
         section: {side.name: [] for side in sides} for section in sections
     }
@@ -191,6 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=None, help="paired rounds (default 15)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a few seconds")
     parser.add_argument("--output", type=Path, default=None, help="write the JSON here")
+    parser.add_argument("--otel", choices=OTEL_STATES, default="installed", help="OpenTelemetry "
+                        "in both workers: absent (not importable), installed (the API, no "
+                        "provider set: the default), imported (the same, and the API imported "
+                        "by both sides), noop (its no-op providers set) or sdk (the SDK's "
+                        "providers, spans and metrics made, none exported)")  # fmt: skip
     args = parser.parse_args(argv)
     sections = [part.strip() for part in args.sections.split(",") if part.strip()]
     if not sections or set(sections) - set(MEASURES):
@@ -211,11 +228,13 @@ def main(argv: list[str] | None = None) -> int:
         with ServerProcess(config) as server:
             if server.info["big_counts"].get("debit", 0) < size["walk_items"]:
                 raise RuntimeError("the big account holds fewer debits than the walk needs")
-            result = compare(server.info, {"base": base_tree, "new": new_tree}, sections, size)
+            trees = {"base": base_tree, "new": new_tree}
+            result = compare(server.info, trees, sections, size, args.otel)
     result = {"base": base_name, "new": new_name, "sizes": size, "sections": sections,
-              "seconds": time.perf_counter() - started, "load_average": os.getloadavg(),
-              **result}  # fmt: skip
-    print(f"base: {base_name}\nnew:  {new_name}\n{size['rounds']} paired rounds")
+              "otel": args.otel, "seconds": time.perf_counter() - started,
+              "load_average": os.getloadavg(), **result}  # fmt: skip
+    print(f"base: {base_name}\nnew:  {new_name}\n{size['rounds']} paired rounds, "
+          f"OpenTelemetry {args.otel}")  # fmt: skip
     print(f"{'':2} {'measure':40} {'new/base':>8}  {'95% interval':>13}  {'range':>13}  "
           f"{'base s':>7} {'new s':>7}")  # fmt: skip
     over = []

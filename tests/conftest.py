@@ -85,6 +85,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False
+    cut: int | None = None  # send the status line and only this many body bytes, then drop
+    chunked: bool = False  # with ``cut``: the body in chunked encoding, its last chunk unsent
 
 
 @dataclass
@@ -111,7 +113,9 @@ class ScriptedServer:
     Replies are consumed in order; when the script is empty every request gets ``default``,
     or, when ``respond`` is set, the reply it computes from the request.
     A reply with ``drop=True`` closes the connection after reading the request, without answering.
-    A reply with ``delay`` answers late (released at teardown, so nothing hangs).
+    A reply with ``delay`` answers late (released at teardown, so nothing hangs). A reply with
+    ``cut=N`` sends its status line and headers (with the whole body's ``Content-Length``, or
+    chunked) and then only N bytes of its body before it drops the connection.
     """
 
     def __init__(self) -> None:
@@ -131,10 +135,12 @@ class ScriptedServer:
         delay: float = 0.0,
         drop: bool = False,
         times: int = 1,
+        cut: int | None = None,
+        chunked: bool = False,
     ) -> None:
         """Queue ``times`` identical replies."""
         for _ in range(times):
-            self.script.append(Reply(status, body, dict(headers or {}), delay, drop))
+            self.script.append(Reply(status, body, dict(headers or {}), delay, drop, cut, chunked))
 
     @property
     def url(self) -> str:
@@ -175,11 +181,28 @@ class ScriptedServer:
         if reply.delay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.release.wait(), reply.delay)
+        if reply.cut is not None:
+            return await self._cut(request, reply)
         if isinstance(reply.body, bytes):
             return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
         if reply.body is None and reply.status >= 300:
             return web.Response(status=reply.status, headers=reply.headers)
         return web.json_response(reply.body, status=reply.status, headers=reply.headers)
+
+    @staticmethod
+    async def _cut(request: web.Request, reply: Reply) -> web.StreamResponse:
+        """The status line and headers, then ``reply.cut`` bytes of the body, then a drop."""
+        body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+        response = web.StreamResponse(status=reply.status, headers=reply.headers)
+        if reply.chunked:
+            response.enable_chunked_encoding()
+        else:
+            response.content_length = len(body)
+        await response.prepare(request)
+        await response.write(body[: reply.cut])
+        assert request.transport is not None
+        request.transport.abort()
+        return response
 
     async def start(self, port: int = 0) -> None:
         """Serve on ``port`` (0: a free port)."""
@@ -227,6 +250,7 @@ class MockScriptedServer(ScriptedServer):
             )
         )
         assert not reply.drop, "drops need the socket server"
+        assert reply.cut is None, "cuts need the socket server"
         if reply.delay:  # answered late (released at teardown), as the socket server does
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.release.wait(), reply.delay)

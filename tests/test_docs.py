@@ -237,6 +237,21 @@ def _run_chain(
         for log, level, handlers in saved:
             log.setLevel(level)
             log.handlers[:] = handlers
+        _reset_opentelemetry()
+
+
+def _reset_opentelemetry() -> None:
+    """A block may set OpenTelemetry's global providers: shut them down and unset them, so that
+    later tests run as they would without OpenTelemetry configured."""
+    from opentelemetry import metrics, trace
+    from opentelemetry.test.globals_test import reset_metrics_globals, reset_trace_globals
+
+    for provider in (trace.get_tracer_provider(), metrics.get_meter_provider()):
+        shutdown = getattr(provider, "shutdown", None)
+        if shutdown is not None:
+            shutdown()
+    reset_trace_globals()
+    reset_metrics_globals()
 
 
 class NetworkRefusedError(RuntimeError):

@@ -23,7 +23,7 @@ from tests.conftest import (
     payload,
     sample,
 )
-from thoughtcredits._http import pipeline
+from thoughtcredits._http import failures
 from thoughtcredits._http.retry import RetryPlan, backoff, should_retry
 from thoughtcredits._http.status import error_from_response
 from thoughtcredits._resources.table import (
@@ -225,7 +225,7 @@ async def test_a_request_that_succeeds_builds_no_retry_plan(
             super().__init__(*args, **kwargs)
             made.append(self)
 
-    monkeypatch.setattr(pipeline, "RetryPlan", CountedPlan)
+    monkeypatch.setattr(failures, "RetryPlan", CountedPlan)
     server.default = Reply(200, LAST_PAGE)
     for _ in range(3):
         assert await list_batches(client) == []

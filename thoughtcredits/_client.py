@@ -17,6 +17,7 @@ from ._args import NOT_GIVEN, NotGiven
 from ._config import DEFAULT_TIMEOUT, client_timeout, resolve_credentials
 from ._config import user_agent as _user_agent
 from ._events import ClientStats, Hook, Quota, emit
+from ._http.auth import KeySource
 from ._http.endpoint import request_endpoint
 from ._http.pipeline import call
 from ._http.retry import RetryPolicy
@@ -28,6 +29,7 @@ from ._quota.throttle import Throttle
 from ._resources.accounts import CreditAccounts
 from ._resources.actions import CreditActions
 from ._resources.batches import CreditBatches
+from ._telemetry import TELEMETRY
 from ._transports.base import Secret, Transport
 from ._transports.default import AiohttpTransport
 
@@ -51,7 +53,9 @@ class Client:
     Args:
         base_url: your instance, e.g. ``https://acme.thoughtindustries.com`` (``/incoming/v2``
             is added when missing). Defaults to ``$THOUGHTCREDITS_BASE_URL``.
-        api_key: the REST API key. Defaults to ``$THOUGHTCREDITS_API_KEY``. Never logged.
+        api_key: the REST API key, or a function (sync or async) that returns the current one:
+            it is asked before every attempt, and once more after a 401, which is then resent.
+            Defaults to ``$THOUGHTCREDITS_API_KEY``. Printable ASCII; never logged or traced.
         session: an ``aiohttp.ClientSession`` to borrow; it is never closed by the client.
         transport: a :class:`Transport` to send through instead of aiohttp (e.g.
             ``thoughtcredits.testing.MockTransport``); not with ``session``.
@@ -80,7 +84,7 @@ class Client:
     def __init__(
         self,
         base_url: str | None = None,
-        api_key: str | None = None,
+        api_key: str | Callable[[], str | Awaitable[str]] | None = None,
         *,
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
@@ -111,7 +115,7 @@ class Client:
             max_concurrency,
             emit=lambda event: emit(hooks, event),
             clock=clock,
-            scope=(base_url, key),
+            scope=(base_url, key if isinstance(key, str) else None),
         )
         core = Core(
             transport or AiohttpTransport(session, trace_configs=trace_configs),
@@ -119,17 +123,20 @@ class Client:
             base_url=base_url,
             base_path=URL(base_url).path,
             agent=_user_agent(user_agent),
-            authorization=Secret(f"Bearer {key}"),
+            authorization=Secret(f"Bearer {key}") if isinstance(key, str) else KeySource(key),
             pagination=pagination,
             max_empty_pages=max_empty_pages,
             clock=clock,
             sleep=sleep,
             hooks=hooks,
             max_response_size=max_response_size,
+            telemetry=TELEMETRY,
         )
         extra = _args.header_map("default_headers", default_headers or {})
         self._view = View.build(core, client_timeout(timeout), retry, extra)
         self._owner: Client | None = None  # a view's: the client that made it, kept alive
+        if TELEMETRY is not None:  # its quota and counters, as observable metrics
+            TELEMETRY.watch(self)
 
     def with_options(
         self,

@@ -1,4 +1,4 @@
-"""Client configuration: base URL checks, environment, timeouts and User-Agent."""
+"""Client configuration: base URL and key checks, environment, timeouts and User-Agent."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import math
 import os
 import platform
 import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeAlias
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -17,6 +19,8 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "ENV_API_KEY",
     "ENV_BASE_URL",
+    "KeyCallable",
+    "check_key",
     "client_timeout",
     "normalize_base_url",
     "resolve_credentials",
@@ -35,6 +39,10 @@ _API_PATH = "/incoming/v2"
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 ENV_BASE_URL = "THOUGHTCREDITS_BASE_URL"
 ENV_API_KEY = "THOUGHTCREDITS_API_KEY"
+
+MAX_KEY = 16_384  # characters: a long OAuth token is a few thousand
+KeyCallable: TypeAlias = Callable[[], str | Awaitable[str]]
+"""An ``api_key`` that changes: a function, sync or async, returning the current key."""
 
 
 def _is_loopback(host: str) -> bool:
@@ -64,8 +72,11 @@ def normalize_base_url(base_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
-def resolve_credentials(base_url: str | None, api_key: str | None) -> tuple[str, str]:
-    """The normalized base URL and the key, from the arguments or the environment."""
+def resolve_credentials(
+    base_url: str | None, api_key: str | KeyCallable | None
+) -> tuple[str, str | KeyCallable]:
+    """The normalized base URL and the key (checked) or key callable, from the arguments or the
+    environment."""
     base_url = base_url or os.environ.get(ENV_BASE_URL)
     api_key = api_key or os.environ.get(ENV_API_KEY)
     if not base_url or not api_key:
@@ -81,11 +92,35 @@ def resolve_credentials(base_url: str | None, api_key: str | None) -> tuple[str,
             f"missing {' and '.join(missing)}: pass base_url= and api_key=, "
             f"or set {ENV_BASE_URL} and {ENV_API_KEY}"
         )
-    api_key = api_key.strip()
-    # A newline would let the key smuggle extra headers; never echo the key itself.
-    if not api_key or any(ch in api_key for ch in "\r\n\x00"):
-        raise ValueError("api_key: must be a non-empty single-line string")
-    return normalize_base_url(base_url), api_key
+    if callable(api_key) and not isinstance(api_key, str):
+        return normalize_base_url(base_url), api_key  # asked, and checked, before each attempt
+    return normalize_base_url(base_url), check_key(api_key)
+
+
+def check_key(key: object, source: str = "api_key") -> str:
+    """``key`` without surrounding whitespace, if it is printable ASCII with no space inside.
+
+    A control character (a newline could smuggle headers; aiohttp refuses ``\\x7f`` on every
+    request) or a non-ASCII one is refused here, where the key is given. The message names
+    the position and the kind of the first bad character, never the key.
+    """
+    if not isinstance(key, str):
+        raise TypeError(f"{source}: expected the key as a str, got {type(key).__name__}")
+    key = key.strip()
+    if not key:
+        raise ValueError(f"{source}: the key is empty")
+    if len(key) > MAX_KEY:  # a header that size is refused by servers anyway
+        raise ValueError(f"{source}: the key is over {MAX_KEY} characters")
+    if key.isascii() and key.isprintable() and " " not in key:
+        return key
+    index, char = next(
+        (i, c) for i, c in enumerate(key, 1) if c == " " or not (c.isascii() and c.isprintable())
+    )
+    what = "a space" if char == " " else "a control character" if char.isascii() else "not ASCII"
+    raise ValueError(
+        f"{source}: a key is printable ASCII with no spaces; its character {index} is {what} "
+        "(the key is not shown)"
+    )
 
 
 def client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:

@@ -23,6 +23,11 @@
 ``ClientClosedError`` (an ``APIConnectionError``) is raised by requests that were in flight or
 waiting to retry when the client was closed.
 
+Every error says what the request did to the server in ``applied``: True, the change was made
+(a 2xx answer to a create or update); False, it was not (a refusal, a 4xx, a failure before
+sending, or a read); None, it may have been (a create or update whose answer was lost or was a
+5xx or a redirect): check before sending it again. Its message says so too.
+
 Bad arguments never reach the wire: they raise ``ValueError`` or ``TypeError`` naming the
 argument before anything is sent.
 """
@@ -54,16 +59,66 @@ __all__ = [
 ]
 
 _APPLIED = "WAS MADE"
+_MAYBE = "MAY HAVE BEEN MADE"
+# The methods whose request changes the server; a read never did, whatever happened to it.
+CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _note(applied: bool | None, status: int) -> str:
+    """What a message adds to say what the request did (nothing when it did nothing)."""
+    if applied:
+        return (
+            f"; the server answered {status}, so the change {_APPLIED} on the server: do not "
+            "send this request again"
+        )
+    if applied is None:
+        return (
+            f"; the change {_MAYBE} on the server (its answer does not say): check before "
+            "sending this request again"
+        )
+    return ""
+
+
+def mark_applied(error: ThoughtCreditsError, applied: bool | None) -> None:
+    """Say on ``error`` what its whole request did, when an earlier attempt knew more.
+
+    A PUT whose 200 broke off and whose resend then timed out was made; a create resent on the
+    caller's word (``retry_unsafe_methods``) after a timeout may have been made, whatever the
+    last answer says. The message says it too.
+    """
+    before = error.applied
+    if before is applied:
+        return
+    error.applied = applied
+    if error.args and isinstance(error.args[0], str):
+        text = error.args[0]
+        old = _note(before, getattr(error, "status", 0))
+        if old and text.endswith(old):
+            text = text[: -len(old)]
+        if _APPLIED not in text and _MAYBE not in text:
+            text += _note(applied, getattr(error, "status", 0))
+        error.args = (text, *error.args[1:])
 
 
 class ThoughtCreditsError(Exception):
-    """Base class of every error this SDK raises."""
+    """Base class of every error this SDK raises.
+
+    Attributes:
+        applied: what the request did to the server: True, the change was made (do not send
+            it again); False, nothing was changed; None, it may have been (the answer was
+            lost, or was a 5xx or a redirect to a create or update): check before sending it
+            again. Always False for a read.
+    """
+
+    applied: bool | None = False
 
     def __reduce__(self) -> tuple[object, ...]:
-        # The constructors take keyword-only arguments, which default pickling cannot replay.
-        state = {k: v for k, v in vars(self).items() if k != "message" and not k.startswith("_")}
+        # The constructors take keyword-only arguments, which default pickling cannot replay;
+        # ``applied`` is worked out by them, then set as it was (an earlier attempt's word).
+        skip = ("message", "applied")
+        state = {k: v for k, v in vars(self).items() if k not in skip and not k.startswith("_")}
         args = (getattr(self, "message", ""),) if state else self.args[:1]
-        return (_rebuild, (type(self), args, state))
+        return (_rebuild, (type(self), args, state), {"applied": self.applied})
 
 
 class APIConnectionError(ThoughtCreditsError):
@@ -74,11 +129,13 @@ class APIConnectionError(ThoughtCreditsError):
     """
 
     def __init__(self, message: str, *, method: str, url: str, request_sent: bool = True) -> None:
-        super().__init__(message)
+        applied = None if request_sent and method in CHANGING_METHODS else False
+        super().__init__(message + _note(applied, 0))
         self.message = message
         self.method = method
         self.url = url
         self.request_sent = request_sent
+        self.applied = applied
 
 
 class APITimeoutError(APIConnectionError):
@@ -105,6 +162,8 @@ class APIStatusError(ThoughtCreditsError):
         retry_after: the server's requested delay in seconds (429, or 503 with
             ``Retry-After``), from ``Retry-After``, then ``X-RateLimit-Reset``, then the body's
             ``retryAfter``; None when it gave none.
+        applied: False for a 4xx (the server refused) and for any read; None for a 5xx or a
+            redirect answering a create or update (it may have acted first).
     """
 
     def __init__(
@@ -118,7 +177,8 @@ class APIStatusError(ThoughtCreditsError):
         url: str,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(f"{status} {message} ({method} {url})")
+        applied = None if method in CHANGING_METHODS and not 400 <= status < 500 else False
+        super().__init__(f"{status} {message} ({method} {url})" + _note(applied, status))
         self.message = message
         self.status = status
         self.body = body
@@ -126,6 +186,7 @@ class APIStatusError(ThoughtCreditsError):
         self.method = method
         self.url = url
         self.retry_after = retry_after
+        self.applied = applied
 
     @property
     def request_id(self) -> str | None:
@@ -173,7 +234,10 @@ class ResponseValidationError(ThoughtCreditsError):
         applied: True when the request was a POST or PUT that the server answered with 2xx:
             the change **was made** on the server and must not be sent again. False for GETs.
         body: the decoded body, or its first bytes, for debugging.
+        request_id: the server's request id header, when it sent one.
     """
+
+    applied: bool
 
     def __init__(
         self,
@@ -184,12 +248,10 @@ class ResponseValidationError(ThoughtCreditsError):
         body: object = None,
         status: int = 0,
         applied: bool = False,
+        request_id: str | None = None,
     ) -> None:
         if applied and _APPLIED not in message:  # (not twice when unpickled)
-            message = (
-                f"{message}; the server answered {status}, so the change {_APPLIED} on the "
-                "server: do not send this request again"
-            )
+            message += _note(True, status)
         super().__init__(f"{message} ({method} {url})" if method else message)
         self.message = message
         self.method = method
@@ -197,6 +259,7 @@ class ResponseValidationError(ThoughtCreditsError):
         self.body = body
         self.status = status
         self.applied = applied
+        self.request_id = request_id
 
 
 class ResponseTooLargeError(ResponseValidationError):

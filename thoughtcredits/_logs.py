@@ -9,10 +9,16 @@ from __future__ import annotations
 import logging
 import os
 
-from ._exceptions import APIConnectionError
 from ._transports.base import HTTPResponse
 
-__all__ = ["ENV_LOG", "log_exchange", "log_final_failure", "log_retry", "setup_from_env"]
+__all__ = [
+    "ENV_LOG",
+    "log_exchange",
+    "log_new_key",
+    "log_retry",
+    "log_unsettled",
+    "setup_from_env",
+]
 
 ENV_LOG = "THOUGHTCREDITS_LOG"
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
@@ -80,14 +86,30 @@ def log_retry(
     )  # fmt: skip
 
 
-def log_final_failure(error: Exception, method: str, path: str) -> None:
-    """Log a failure that will not be retried when the request may have landed."""
-    # A create that may have landed must leave a trace even though it is not retried.
-    if isinstance(error, APIConnectionError) and error.request_sent and method != "GET":
+def log_unsettled(method: str, path: str, why: str, *, applied: bool | None) -> None:
+    """The one WARNING of a create or update that ends without a readable answer.
+
+    ``applied`` None: it may have reached the server and been acted on (a timeout, a drop, a
+    5xx, a redirect, a cancellation after sending); True: it was (a 2xx that broke off).
+    """
+    extra = {"tc_method": method, "tc_path": path, "tc_reason": why, "tc_applied": applied}
+    if applied:
         logger.warning(
-            "%s %s failed after it may have reached the server (%s); not retried",
-            method,
-            path,
-            type(error).__name__,
-            extra={"tc_method": method, "tc_path": path, "tc_reason": type(error).__name__},
-        )
+            "%s %s was carried out on the server but its answer was lost (%s); "
+            "do not send it again",
+            method, path, why, extra=extra,
+        )  # fmt: skip
+        return
+    logger.warning(
+        "%s %s may have reached the server and been acted on (%s); it is not sent again: "
+        "check before sending it again",
+        method, path, why, extra=extra,
+    )  # fmt: skip
+
+
+def log_new_key(method: str, path: str) -> None:
+    """One INFO record when a 401 makes the client ask its key callable again and resend."""
+    logger.info(
+        "%s %s answered 401; resending once with the key the api_key callable returns now",
+        method, path, extra={"tc_request": f"{method} {path}", "tc_reason": "HTTP 401"},
+    )  # fmt: skip

@@ -151,7 +151,8 @@ async def test_unknown_account_export_is_a_404_not_a_cut_stream(
     client_id = server.ledger.account(DEMO_ACCOUNT_IDS[0]).client_id
     response = await http.get(export_url(client_id, UNKNOWN_ID))
     assert response.status_code == 404
-    assert set(response.json()) == {"detail"}
+    assert set(response.json()) == {"detail", "applied"}
+    assert response.json()["applied"] is False  # a read: nothing was changed
 
 
 @pytest.mark.parametrize("url", ["batches", "export"])

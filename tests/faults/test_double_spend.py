@@ -30,7 +30,8 @@ FAILURES = {
     "503_after_apply": (lambda r: Fault("status", status=503, route=r, when="after"),
                         tc.InternalServerError),
     "drop_after_apply": (lambda r: Fault("drop", route=r, when="after"), tc.APIConnectionError),
-    "drop_mid_body": (lambda r: Fault("drop_mid_body", route=r), tc.APIConnectionError),
+    # The 200 arrived, then the body broke off: the status line says the change was made.
+    "drop_mid_body": (lambda r: Fault("drop_mid_body", route=r), tc.ResponseValidationError),
     # The server acts on the request after the client has given up waiting for the answer.
     "timeout_then_apply": (lambda r: Fault("delay", route=r, delay=TIMEOUT * 2.5),
                            tc.APITimeoutError),
@@ -87,7 +88,12 @@ async def test_post_that_reached_the_server_is_never_resent(
         assert sleep.calls == []
 
 
-@pytest.mark.parametrize("failure", list(FAILURES))
+# A 2xx whose body broke off is not among them: its status line says the change was made, so
+# even the opt-in does not resend it (test_landed_post_with_an_unreadable_answer_is_not_resent).
+UNKNOWN = [failure for failure in FAILURES if failure != "drop_mid_body"]
+
+
+@pytest.mark.parametrize("failure", UNKNOWN)
 @pytest.mark.parametrize("route", ROUTES)
 async def test_opt_in_resends_and_can_create_twice(route: Route, failure: str) -> None:
     """With RetryPolicy(retry_unsafe_methods=True) the POST IS re-sent, so two now exist.
@@ -199,29 +205,40 @@ async def test_put_after_apply_is_resent_safely() -> None:
         assert (debit.amount, debit.source_balance_in, debit.source_balance_out) == (6, 10, 4)
 
 
-LANDED_BODIES = {
-    "html": b"<html><body>Created</body></html>",
-    "huge_exponent": b'{"data": {"CreateCreditBatch": {"currentBalance": 1e600000}}}',
-    "tiny_exponent": b'{"data": {"APICreateCreditAccount": {"currentBalance": 1e-200000000}}}',
+# Landed, then unreadable: a body that cannot be read, or a 200 whose body breaks off on the wire
+# (which used to read as a connection error after sending, so the opt-in resent it).
+LANDED = {
+    "html": (b"<html><body>Created</body></html>", 201),
+    "huge_exponent": (b'{"data": {"CreateCreditBatch": {"currentBalance": 1e600000}}}', 201),
+    "tiny_exponent": (
+        b'{"data": {"APICreateCreditAccount": {"currentBalance": 1e-200000000}}}',
+        201,
+    ),
+    "cut_mid_body": (None, 200),
 }
 
 
-@pytest.mark.parametrize("body", list(LANDED_BODIES))
+@pytest.mark.parametrize("landed", list(LANDED))
 @pytest.mark.parametrize("route", ROUTES)
-async def test_landed_post_with_an_unreadable_answer_is_not_resent(route: Route, body: str) -> None:
-    """A POST applied and answered 201 with a body that cannot be read: sent once, applied."""
+async def test_landed_post_with_an_unreadable_answer_is_not_resent(
+    route: Route, landed: str
+) -> None:
+    """A POST applied and answered 2xx with a body that cannot be read: sent once, applied."""
+    body, status = LANDED[landed]
     async with world() as w:
         sleep = RecordingSleep()
-        w.server.inject(
-            Fault("status", status=201, route=route, body=LANDED_BODIES[body], when="after")
-        )
+        if body is None:
+            w.server.inject(Fault("drop_mid_body", route=route))
+        else:
+            w.server.inject(Fault("status", status=201, route=route, body=body, when="after"))
         async with w.server.client(
             sleep=sleep, retry=tc.RetryPolicy(retry_unsafe_methods=True)
         ) as client:
             with pytest.raises(tc.ResponseValidationError) as caught:
                 await create(route, w, client)
         await settled(w, route)
-        assert (caught.value.applied, caught.value.status) == (True, 201)
+        assert (caught.value.applied, caught.value.status) == (True, status)
+        assert "WAS MADE" in str(caught.value)
         assert len(w.sent(route)) == 1
         assert created(route, w) == 1
         assert sleep.calls == []

@@ -316,9 +316,10 @@ FAULTS: dict[str, FaultCase] = {
     "drop_before_response": FaultCase(
         lambda ep, w: Fault("drop", route=ep.route), transient(Outcome(tc.APIConnectionError))
     ),
+    # The 200 arrived before the body broke off: a POST was made (applied=True, not resent).
     "drop_mid_body": FaultCase(
         lambda ep, w: Fault("drop_mid_body", route=ep.route),
-        transient(Outcome(tc.APIConnectionError, applied=True)),
+        transient(Outcome(tc.ResponseValidationError, applied=True)),
     ),
     "timeout": FaultCase(
         lambda ep, w: Fault("delay", route=ep.route, delay=TIMEOUT * 2.5),

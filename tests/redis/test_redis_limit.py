@@ -293,6 +293,25 @@ async def test_the_default_key_is_one_per_api_key_and_base_url(redis_url: str) -
     assert tc.RedisRateLimit.default_key(base, "sk-tenant-a") in keys
 
 
+def test_a_key_function_needs_a_redis_key_given() -> None:
+    """A key that rotates cannot name the shared quota: each new token would start a bucket of
+    its own, so the processes would together send more than the server allows."""
+    with pytest.raises(
+        ValueError, match=r"RedisRateLimit\(key=\.\.\.\) when api_key is a function"
+    ):
+        tc.Client(
+            "http://127.0.0.1:9",
+            lambda: "sk-rotating",
+            rate_limit=tc.RedisRateLimit("redis://127.0.0.1:9"),
+        )
+    client = tc.Client(
+        "http://127.0.0.1:9",
+        lambda: "sk-rotating",
+        rate_limit=tc.RedisRateLimit("redis://127.0.0.1:9", key=KEY),
+    )
+    assert "sk-rotating" not in repr(client)
+
+
 async def test_a_refusal_pauses_every_process_even_when_it_asks_little(redis_url: str) -> None:
     """The shared bucket paces the processes, so a 429 (which it should have prevented: a
     client outside the group, a burst the server reckons otherwise) pauses them all for its

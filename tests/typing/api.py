@@ -116,12 +116,27 @@ async def records(tokens: list[str]) -> None:
             method: str = exc.method
         except (tc.ResponseValidationError, tc.PaginationError) as exc:
             base: tc.ThoughtCreditsError = exc
+            applied: bool | None = exc.applied
+            landed_id: str | None = getattr(exc, "request_id", None)
 
         results: list[tc.CreditBatch] = await asyncio.gather(
             *(client.credit_batches.update(batch.id, name=t) for t in tokens)
         )
         version: str = tc.__version__
         timeout: aiohttp.ClientTimeout = tc.DEFAULT_TIMEOUT
+
+
+async def keys() -> None:
+    """A key that rotates: a function, sync or async, returning the current key."""
+
+    async def from_vault() -> str:
+        return "key"
+
+    fixed: tc.Client = tc.Client("https://acme.thoughtindustries.com", "key")
+    rotating: tc.Client = tc.Client("https://acme.thoughtindustries.com", lambda: "key")
+    fetched: tc.Client = tc.Client("https://acme.thoughtindustries.com", from_vault)
+    tc.Client("https://acme.thoughtindustries.com", b"key")  # type: ignore[arg-type]
+    tc.Client("https://acme.thoughtindustries.com", lambda: 5)  # type: ignore[arg-type,return-value]
 
 
 async def misuse(client: tc.Client) -> None:

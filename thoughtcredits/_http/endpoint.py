@@ -49,9 +49,11 @@ class Endpoint(Generic[R]):
         model: the model of the answer, a :class:`PageOf` for a listing, or :class:`RawJSON`.
         resend: whether sending the request twice does no harm, so that a 5xx, a timeout or a
             drop after sending may be retried (a POST that creates credits may not).
+        name: the SDK's name of the call (``credit_batches.create``), for traces; empty for a
+            ``Client.request`` call, whose path is concrete, not a template.
     """
 
-    __slots__ = ("answer", "method", "operation", "path", "resend")
+    __slots__ = ("answer", "method", "name", "operation", "path", "resend")
 
     @overload
     def __init__(
@@ -62,11 +64,19 @@ class Endpoint(Generic[R]):
         model: PageOf[T],
         *,
         resend: bool,
+        name: str = "",
     ) -> None: ...
 
     @overload
     def __init__(
-        self: Endpoint[T], method: str, path: str, operation: str, model: type[T], *, resend: bool
+        self: Endpoint[T],
+        method: str,
+        path: str,
+        operation: str,
+        model: type[T],
+        *,
+        resend: bool,
+        name: str = "",
     ) -> None: ...
 
     @overload
@@ -75,8 +85,9 @@ class Endpoint(Generic[R]):
     ) -> None: ...
 
     def __init__(
-        self, method: str, path: str, operation: str, model: object, *, resend: bool
+        self, method: str, path: str, operation: str, model: object, *, resend: bool, name: str = ""
     ) -> None:
+        self.name = name
         self.method = method
         self.path = path
         self.operation = operation

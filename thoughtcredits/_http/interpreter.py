@@ -10,6 +10,8 @@ table test. The rules:
   other shapes of ``research/ti-api.md`` §5; extra keys anywhere are ignored;
 * a 2xx answer to POST or PUT that cannot be read still raises, with ``applied=True``: the
   change was made on the server and must not be sent again (and it is logged at WARNING).
+  So is one whose body broke off on the wire after the status line (a short Content-Length, a
+  cut chunk, bad gzip); a request that may be resent (a read, a PUT) then retries instead.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from typing import Any, Generic, TypeVar
 import attrs
 from multidict import istr
 
-from .._exceptions import ResponseTooLargeError, ResponseValidationError
+from .._exceptions import (
+    CHANGING_METHODS,
+    APIConnectionError,
+    ResponseTooLargeError,
+    ResponseValidationError,
+)
 from .._models import Page
 from .._serde.converter import parse_page_info, structure, structure_many
 from .._serde.exact_json import decode, loads_exact
@@ -43,8 +50,6 @@ __all__ = [
 logger = logging.getLogger("thoughtcredits")
 
 T = TypeVar("T")
-
-_CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @attrs.frozen
@@ -99,6 +104,8 @@ def decipher(
     url: str,
     complete: bool = True,
     max_body: int | None = None,
+    body_error: APIConnectionError | None = None,
+    resend: bool = False,
 ) -> Any:
     """Interpret one response; return what ``expect`` asks for, or raise the typed error.
 
@@ -108,19 +115,34 @@ def decipher(
         method, url: the request, for errors.
         complete: False when the transport stopped reading at ``max_body``.
         max_body: the size cap, also checked here (a custom transport may not enforce it).
+        body_error: why the body broke off after the status line, or None.
+        resend: the request may be sent again (its row says so): a body that broke off is
+            then the transport's error, to retry.
 
     Raises:
         APIStatusError: the status was 300 or more (a subclass per status).
         ResponseValidationError: a 2xx body that cannot be read; ``applied`` is True for POST
             and PUT.
+        APIConnectionError: ``body_error``, for a 2xx answer to a request that may be resent.
     """
     too_large = not complete or (max_body is not None and len(body) > max_body)
     if status >= 300:
-        if too_large:
+        if too_large or body_error is not None:
             body = b""  # not JSON we can trust; the status says what matters
         raise error_from_response(status, headers, body, method=method, url=url)
-    applied = method in _CHANGES
+    if body_error is not None and resend:
+        raise body_error  # a read, or a PUT: sending it again does no harm
+    applied = method in CHANGING_METHODS
     try:
+        if body_error is not None:
+            raise ResponseValidationError(
+                f"the {status} answer broke off while its body was read "
+                f"({' '.join(body_error.message.split())})",
+                method=method,
+                url=url,
+                status=status,
+                applied=applied,
+            ) from body_error
         if too_large:
             raise ResponseTooLargeError(
                 f"response body is larger than max_response_size ({max_body} bytes)",
@@ -139,6 +161,7 @@ def decipher(
             )
         elif not error.status:
             error.status = status
+        error.request_id = request_id(headers)
         if applied:
             logger.warning(
                 "%s %s answered %d but the body cannot be read; the change was made on the "

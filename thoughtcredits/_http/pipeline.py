@@ -15,30 +15,35 @@ from __future__ import annotations
 
 import math
 from collections.abc import Coroutine, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
-import attrs
-from multidict import CIMultiDict, CIMultiDictProxy
-from tenacity import RetryCallState
 
-from .._events import RetryEvent, emit
-from .._exceptions import APIConnectionError, ClientClosedError, RateLimitError, ThoughtCreditsError
-from .._logs import log_exchange, log_final_failure, log_retry
+from .._exceptions import (
+    CHANGING_METHODS,
+    APIConnectionError,
+    AuthenticationError,
+    ClientClosedError,
+    RateLimitError,
+)
+from .._logs import log_exchange
 from .._serde.exact_json import dumps
-from .._transports.base import HTTPRequest, RequestContext
+from .._transports.base import HTTPRequest, RequestContext, case_insensitive
 from .endpoint import Endpoint
+from .failures import new_key, retry_plan, settle
 from .interpreter import Expect, Listing, Unparsed, decipher
 from .raw import raw_response
-from .retry import Budget, BudgetExceeded, RetryPlan, RetryPolicy, reason, refused
+from .retry import Budget, BudgetExceeded, RetryPlan, RetryPolicy
 from .state import View
+
+if TYPE_CHECKING:
+    from .._telemetry.spans import ListingTrace, Operation
 
 __all__ = ["call"]
 
 R = TypeVar("R")
 
 _DEFAULT_POLICY = RetryPolicy()
-_MULTIDICTS = (CIMultiDict, CIMultiDictProxy)
 
 
 def call(
@@ -74,28 +79,47 @@ def call(
 
 async def _run(request: _Request) -> Any:
     """One operation: attempt, and after a failure wait as the retry plan says, until done."""
-    request.core.check_open()
+    core = request.core
+    core.check_open()
     policy = request.view.retry
     # The budget starts when the request does (a prefetch may be created a moment earlier).
     request.budget = Budget(policy.timeout if policy is not None else math.inf)
+    if core.telemetry is not None:  # its API is installed; no operation while no provider is set
+        request.op = core.telemetry.operation(
+            request.endpoint, core.base_url, core.base_path, request.listing
+        )
     plan: RetryPlan | None = None  # made at the first failure: most requests never need one
-    while True:
-        try:
-            return await request.attempt()
-        except Exception as error:
-            plan = plan or request.plan()
-            delay = plan.after(error)
-            if delay is None:
-                log_final_failure(error, request.method, request.path)
-                raise
-        await request.wait(delay, pause=False)
+    try:
+        while True:
+            try:
+                value = await request.attempt()
+            except Exception as error:
+                if getattr(error, "applied", False) is None and request.outcome is False:
+                    request.outcome = None  # this attempt may have landed, whatever comes next
+                if request.new_key(error):
+                    continue  # a 401 did nothing: resend at once with the callable's key
+                plan = plan or request.plan()
+                delay = plan.after(error)
+                if delay is None:
+                    raise
+            else:
+                if request.op is not None:
+                    request.op.end(None)
+                return value
+            await request.wait(delay, pause=False)
+    except BaseException as error:  # a cancellation too: what the request did is said once
+        applied = settle(error, request.method, request.path, request.outcome, request.in_flight)
+        if request.op is not None:
+            request.op.end(error, applied)
+        raise
 
 
 class _Request:
     """One request: its row, its URL and body, and what its attempts have seen so far."""
 
-    __slots__ = ("body", "budget", "core", "endpoint", "expect", "last_error", "method",
-                 "number", "path", "sent", "url", "view")  # fmt: skip
+    __slots__ = ("body", "budget", "core", "endpoint", "expect", "in_flight", "key",
+                 "last_error", "listing", "method", "number", "op", "outcome", "path",
+                 "refused_key", "sent", "url", "view")  # fmt: skip
 
     def __init__(
         self,
@@ -114,29 +138,38 @@ class _Request:
         self.number = 0  # attempts made so far
         self.last_error: Exception | None = None
         self.sent = False
+        # What any attempt has shown the request did: False nothing, None maybe (an answer
+        # lost after sending), True done (a 2xx whose body broke off); and whether its bytes
+        # are with the transport now (a cancellation then may have landed).
+        self.outcome: bool | None = False
+        self.in_flight = False
+        self.key: str | None = None  # the Authorization sent, when a callable gives the key
+        self.refused_key: str | None = None  # the one a 401 refused, once the callable is asked
+        telemetry = self.core.telemetry
+        # The listing this page belongs to is known only now, while the page is created.
+        self.listing: ListingTrace | None = None if telemetry is None else telemetry.parent()
+        self.op: Operation | None = None
 
     def plan(self) -> RetryPlan:
         """The request's retry plan, made at its first failure."""
-        core, method, path, budget = self.core, self.method, self.path, self.budget
-        policy = self.view.retry
-        attempts = policy.attempts if policy is not None else 1
+        return retry_plan(self.core, self.view.retry, self.endpoint, self.path, self.budget)
 
-        def on_retry(state: RetryCallState, error: BaseException, wait: float) -> None:
-            core.stats.retries += 1
-            number, why = state.attempt_number, reason(error)
-            log_retry(method, path, number, attempts, why, wait, refused=refused(error))
-            if isinstance(error, ThoughtCreditsError):
-                emit(
-                    core.hooks,
-                    RetryEvent(method, path, number, wait, budget.waited, why, error),
-                )
-
-        return RetryPlan(
-            policy, self.endpoint.resend, budget, on_retry=on_retry, active=lambda: not core.closed
-        )
+    def new_key(self, error: Exception) -> bool:
+        """After a 401, when the key comes from a callable: resend once, asking it again."""
+        if self.core.keys is None or self.refused_key is not None:
+            return False
+        if not isinstance(error, AuthenticationError):
+            return False
+        self.refused_key = self.key or ""  # (set once: a request resends once)
+        new_key(self.core, self.method, self.path, self.number, self.budget.waited, error)
+        return True
 
     async def wait(self, seconds: float, *, pause: bool) -> None:
         """Wait through the budget and the client's interruptible sleep."""
+        if self.op is not None:  # an event of the operation's span: why, and how long
+            paused = pause and self.core.throttle.quota.paused_until is not None
+            why = "pause" if paused else "rate_limit" if pause else "retry"
+            self.op.waited(seconds, why, None if pause else self.last_error)
         try:
             await self.budget.wait(seconds, self.core.sleep)
         except ClientClosedError:
@@ -184,18 +217,25 @@ class _Request:
                     url=self.url,
                     request_sent=self.sent,
                 ) from self.last_error
+            if core.keys is not None:  # asked now, after any wait: a fresh key or token
+                self.key = key = await core.keys.authorization()
+                if key == self.refused_key and self.last_error is not None:
+                    raise self.last_error  # the key a 401 refused: it would be refused again
+                headers = {**headers, "Authorization": key}
             request = HTTPRequest(
                 method, self.url, headers, self.body, self._timeout(), core.max_response_size,
                 RequestContext(method, self.path, number),
             )  # fmt: skip
-            response = await core.transport.send(request)
-            if type(response.headers) is not CIMultiDictProxy and not isinstance(
-                response.headers, _MULTIDICTS
-            ):
-                # A custom transport may answer with a plain dict: headers are case-insensitive.
-                response = attrs.evolve(
-                    response, headers=CIMultiDictProxy(CIMultiDict(response.headers))
-                )
+            self.in_flight = True
+            trace = None if self.op is None else self.op.attempt(self.url)
+            if trace is None:
+                response = await core.transport.send(request)
+            else:  # the attempt's span, current while aiohttp sends (and ended if it raises)
+                response = await trace.send(core.transport, request)
+            self.in_flight = False
+            if response.body_error and response.status < 300 and method in CHANGING_METHODS:
+                self.outcome = True  # the status line says it was made; the body broke off
+            response = case_insensitive(response)  # a custom transport may answer with a dict
             # A 429 refused the request: it was not acted on, whatever came before.
             self.sent = self.sent or response.status != 429
             throttle.observe(
@@ -203,6 +243,7 @@ class _Request:
                 max_hold=(view.retry or _DEFAULT_POLICY).max_retry_after,
             )  # fmt: skip
         except APIConnectionError as exc:
+            self.in_flight = False
             self.last_error = exc
             self.sent = self.sent or exc.request_sent
             if not core.closed or isinstance(exc, ClientClosedError):
@@ -222,13 +263,18 @@ class _Request:
             value = decipher(
                 response.status, response.headers, response.body, expect, method=method,
                 url=self.url, complete=response.complete, max_body=core.max_response_size,
+                body_error=response.body_error, resend=self.endpoint.resend,
             )  # fmt: skip
         except Exception as error:
             if isinstance(error, RateLimitError):
                 core.stats.rate_limited += 1
             self._pause(error)
             self.last_error = error
+            if trace is not None:
+                trace.end(response, error)
             raise
+        if trace is not None:
+            trace.end(response, None)
         if type(expect) is Unparsed:
             return raw_response(response, expect.inner, method=method, url=self.url)
         return value

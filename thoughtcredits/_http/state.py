@@ -11,7 +11,7 @@ import asyncio
 import warnings
 from asyncio import get_running_loop
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
 import attrs
@@ -22,7 +22,11 @@ from .._quota.clock import Clock
 from .._quota.throttle import Throttle
 from .._transports.base import Transport
 from .._transports.default import AiohttpTransport
+from .auth import KeySource
 from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from .._telemetry.seams import Telemetry
 
 __all__ = ["Core", "View"]
 
@@ -64,12 +68,9 @@ class View:
         # The client's own headers win, whatever the spelling: "authorization" given by the
         # caller would otherwise be sent beside the client's "Authorization".
         extra = {name: value for name, value in extra.items() if name.lower() not in _OWN_HEADERS}
-        headers = {
-            **extra,
-            "Accept": "application/json",
-            "User-Agent": core.agent,
-            "Authorization": core.authorization,
-        }
+        headers = {**extra, "Accept": "application/json", "User-Agent": core.agent}
+        if core.authorization is not None:  # else each attempt asks the key callable
+            headers["Authorization"] = core.authorization
         json_headers = {**headers, "Content-Type": "application/json"}
         return cls(core, timeout, retry, extra, headers, json_headers)
 
@@ -89,16 +90,21 @@ class Core:
         base_url: str,
         base_path: str,
         agent: str,
-        authorization: str,
+        authorization: str | KeySource,
         pagination: Literal["cursor", "page"],
         max_empty_pages: int,
         clock: Clock,
         sleep: Callable[[float], Awaitable[None]],
         hooks: Sequence[Hook],
         max_response_size: int,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.base_url, self.base_path = base_url, base_path
-        self.agent, self.authorization = agent, authorization
+        self.agent = agent
+        # A fixed key is in every view's headers; a callable's is asked before each attempt.
+        self.authorization = None if isinstance(authorization, KeySource) else authorization
+        self.keys = authorization if isinstance(authorization, KeySource) else None
+        self.telemetry = telemetry  # None: OpenTelemetry's API is not installed
         self.pagination: Literal["cursor", "page"] = pagination
         self.max_empty_pages = max_empty_pages
         self.transport = transport

@@ -17,6 +17,7 @@ from decimal import Decimal
 from multidict import CIMultiDict
 
 from .._exceptions import (
+    CHANGING_METHODS,
     APIStatusError,
     AuthenticationError,
     BadRequestError,
@@ -96,7 +97,7 @@ def error_from_response(
         hint = server_delay(headers, body, wall=time.time() if now is None else now)
         delay = None if hint is None else hint.seconds
     return cls(
-        _message(body, status),
+        _message(body, status) if not 300 <= status < 400 else _redirect(status, headers, method),
         status=status,
         body=body,
         headers=headers,
@@ -104,3 +105,27 @@ def error_from_response(
         url=url,
         retry_after=delay,
     )
+
+
+def _redirect(status: int, headers: CIMultiDict[str], method: str) -> str:
+    """Why a redirect ends the request: a create or update is never sent anywhere else."""
+    location = headers.get("Location")
+    where = f" to {_short(_without_userinfo(location))}" if location else ""
+    if method not in CHANGING_METHODS:
+        return f"redirected{where}, and not followed"
+    acted = " (a 303 See Other usually means the server acted on it)" if status == 303 else ""
+    return (
+        f"redirected{where}{acted}; not followed: the SDK sends a {method} only to the "
+        "address it was given"
+    )
+
+
+def _without_userinfo(location: str) -> str:
+    """``location`` without a ``user:password@`` part, which is not for messages."""
+    if "@" not in location:
+        return location
+    scheme, sep, rest = location.partition("//")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return location
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}//{authority.rpartition('@')[2]}{slash}{path}"

@@ -82,9 +82,15 @@ def _seconds(value: Any) -> float:
 class RedisBackend:
     """One client's calls to the shared bucket of a :class:`RedisRateLimit`."""
 
-    def __init__(self, spec: RedisRateLimit, *, clock: Clock, scope: tuple[str, str]) -> None:
+    def __init__(
+        self, spec: RedisRateLimit, *, clock: Clock, scope: tuple[str, str | None]
+    ) -> None:
+        base_url, api_key = scope
+        if spec.key is None and api_key is None:
+            # The default key hashes the API key: a key that rotates would split one quota.
+            raise ValueError("rate_limit: give RedisRateLimit(key=...) when api_key is a function")
         self.spec = spec
-        self.key = spec.key or spec.default_key(*scope)
+        self.key = spec.key or spec.default_key(base_url, api_key or "")
         self._client, self._owned = spec.connect(pool_size=CALLS + 2)
         self._script = self._client.register_script(SCRIPT)
         self._calls = asyncio.Semaphore(CALLS)

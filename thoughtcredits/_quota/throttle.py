@@ -80,7 +80,7 @@ class Throttle:
         *,
         emit: Callable[[Event], None],
         clock: Clock | None = None,
-        scope: tuple[str, str] = ("", ""),
+        scope: tuple[str, str | None] = ("", ""),
     ) -> None:
         if max_concurrency is not None and max_concurrency < 1:
             raise ValueError(f"max_concurrency: must be at least 1, got {max_concurrency}")

@@ -9,6 +9,7 @@ row of the endpoint table, the path values, the query and the body to the pipeli
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import ParamSpec, TypeVar, cast
 
 from .. import _args
@@ -80,6 +81,7 @@ class Resource:
         start = PageRequest(cursor=cursor, page=page)
         if mode == "page" and page is None and cursor is None and resume_from is None:
             start = PageRequest(page=1)
+        core = view.core
         return AsyncPaginator(
             fetch,
             start=start,
@@ -87,8 +89,11 @@ class Resource:
             max_items=max_items,
             prefetch=prefetch,
             mode=mode,
-            max_empty_pages=view.core.max_empty_pages,
-            track=view.core.track,
+            max_empty_pages=core.max_empty_pages,
+            track=core.track,
+            trace=None  # without OpenTelemetry's API
+            if core.telemetry is None
+            else partial(core.telemetry.listing, endpoint, core.base_url, core.base_path),
         )
 
 

@@ -11,14 +11,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import Any, Generic, Literal, TypeVar, cast
+from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
 from .._models import Page
 from .page_rules import PageRequest, Walk, format_checkpoint, parse_checkpoint
 
-__all__ = ["AsyncPaginator", "PageRequest"]
+__all__ = ["AsyncPaginator", "ListingTrace", "PageRequest"]
 
 T = TypeVar("T")
+Fetch = Callable[[PageRequest], Awaitable[Page[Any]]]
+
+
+class ListingTrace(Protocol):
+    """One walk's trace (OpenTelemetry's listing span): its pages are fetched through it."""
+
+    def around(self, fetch: Fetch) -> Fetch:
+        """``fetch``, making each page it fetches a child of the listing."""
+        ...
+
+    def end(self, error: BaseException | None) -> None:
+        """The walk ended: done or stopped by the caller (None), or by ``error``."""
+        ...
 
 
 def _drop_result(task: asyncio.Task[object]) -> None:
@@ -78,7 +91,7 @@ class AsyncPaginator(Generic[T]):
 
     # One is made per list() call: no per-instance dict to allocate and free.
     __slots__ = ("_at", "_fetch", "_max_empty_pages", "_max_items", "_mode", "_offset",
-                 "_prefetch", "_resumed", "_skip", "_start", "_track")  # fmt: skip
+                 "_prefetch", "_resumed", "_skip", "_start", "_trace", "_track")  # fmt: skip
 
     def __init__(
         self,
@@ -91,6 +104,7 @@ class AsyncPaginator(Generic[T]):
         mode: Literal["cursor", "page"] = "cursor",
         max_empty_pages: int = 10,
         track: Callable[[asyncio.Task[Any]], None] | None = None,
+        trace: Callable[[], ListingTrace | None] | None = None,
     ) -> None:
         if max_items is not None and (
             isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0
@@ -109,6 +123,7 @@ class AsyncPaginator(Generic[T]):
         self._mode: Literal["cursor", "page"] = mode
         self._max_empty_pages = max_empty_pages
         self._track = track
+        self._trace = trace  # starts each walk's listing span (the SDK's OpenTelemetry seam)
         # The checkpoint is kept as its parts (the page's request, and how many of its items
         # were yielded: an int, no tuple per item) and formatted only when read.
         self._at: PageRequest | None = None
@@ -150,6 +165,9 @@ class AsyncPaginator(Generic[T]):
         budget = None if remaining is None else remaining + skip  # items the pages must hold
         request: PageRequest | None = self._start
         pending: _Prefetch[T] | None = None
+        trace = None if self._trace is None else self._trace()
+        fetch = self._fetch if trace is None else trace.around(self._fetch)
+        ended: BaseException | None = None
         try:
             while request is not None:
                 if budget is not None and budget <= 0:
@@ -157,12 +175,12 @@ class AsyncPaginator(Generic[T]):
                 if pending is not None:
                     page, pending = await pending.result(), None
                 else:
-                    page = await self._fetch(request)
+                    page = await fetch(request)
                 following = walk.next(request, page)
                 if budget is not None:
                     budget -= len(page.items)
                 if following is not None and self._prefetch and (budget is None or budget > 0):
-                    pending = _Prefetch(self._fetch, following, self._track)
+                    pending = _Prefetch(fetch, following, self._track)
                 if not items:
                     yield page
                 else:
@@ -176,6 +194,11 @@ class AsyncPaginator(Generic[T]):
                         yield page_items[index]
                     skip = 0
                 request = following
+        except BaseException as error:
+            ended = None if isinstance(error, GeneratorExit) else error  # (exit: the caller's)
+            raise
         finally:
             if pending is not None:
                 pending.cancel()
+            if trace is not None:
+                trace.end(ended)

@@ -11,9 +11,20 @@ from typing import Protocol
 
 import aiohttp
 import attrs
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 
-__all__ = ["HTTPRequest", "HTTPResponse", "RequestContext", "Secret", "Transport"]
+from .._exceptions import APIConnectionError
+
+__all__ = [
+    "HTTPRequest",
+    "HTTPResponse",
+    "RequestContext",
+    "Secret",
+    "Transport",
+    "case_insensitive",
+]
+
+_MULTIDICTS = (CIMultiDict, CIMultiDictProxy)
 
 _DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=60)
 
@@ -76,6 +87,10 @@ class HTTPResponse:
         complete: False when the body was longer than the request's ``max_body`` and the
             rest was not read.
         elapsed: seconds from sending to the end of reading.
+        body_error: why the body could not be read to its end after the status line arrived
+            (a dropped connection, a short ``Content-Length``, a cut chunk, a bad gzip stream,
+            a timeout), or None. The status line still decides: a 2xx answer to a create was
+            made on the server.
     """
 
     status: int
@@ -83,15 +98,27 @@ class HTTPResponse:
     body: bytes = attrs.field(default=b"", repr=False)
     complete: bool = True
     elapsed: float = 0.0
+    body_error: APIConnectionError | None = None
 
 
 class Transport(Protocol):
     """What a client sends its requests through."""
 
     async def send(self, request: HTTPRequest) -> HTTPResponse:
-        """Make one exchange; raise :class:`APIConnectionError` when no response arrived."""
+        """Make one exchange; raise :class:`APIConnectionError` when no status line arrived.
+
+        When the status line arrived but the body broke off, return the response with the
+        failure as its ``body_error``: the status says what the server did.
+        """
         ...
 
     async def aclose(self) -> None:
         """Release what the transport owns (it is not used again)."""
         ...
+
+
+def case_insensitive(response: HTTPResponse) -> HTTPResponse:
+    """``response``, its headers made case-insensitive if a custom transport gave a plain dict."""
+    if type(response.headers) is CIMultiDictProxy or isinstance(response.headers, _MULTIDICTS):
+        return response
+    return attrs.evolve(response, headers=CIMultiDictProxy(CIMultiDict(response.headers)))

@@ -101,6 +101,7 @@ class AiohttpTransport:
         proxy, proxy_auth = self._proxy_for(url) if self._owns_session else (None, None)
         started = time.monotonic()
         failure: BaseException | None = None
+        answered: aiohttp.ClientResponse | None = None  # once its status line has arrived
         try:
             async with session.request(
                 request.method,
@@ -117,6 +118,7 @@ class AiohttpTransport:
                 raise_for_status=False,
                 trace_request_ctx=request.context,
             ) as response:
+                answered = response
                 length = response.content_length
                 if length is not None and length <= request.max_body and not _encoded(response):
                     # aiohttp reads no more than the declared size (and no extra frame)
@@ -135,10 +137,15 @@ class AiohttpTransport:
                 raise
             failure = exc
         assert failure is not None
-        # Raised outside the except block, so our error's __context__ is not the aiohttp one.
+        # Built outside the except block, so our error's __context__ is not the aiohttp one.
         elapsed = time.monotonic() - started
         error = connection_error(failure, request.method, request.url, elapsed)
-        raise error from scrubbed(failure)
+        error.__cause__, error.__suppress_context__ = scrubbed(failure), True
+        if answered is not None:  # the body broke off: the status line still says what was done
+            return HTTPResponse(
+                answered.status, answered.headers, b"", True, elapsed, body_error=error
+            )
+        raise error
 
     async def aclose(self) -> None:
         """Close the session if the transport created it."""

@@ -16,13 +16,8 @@ Install with ``pip install 'thoughtcredits[fastapi]'``::
 
 from __future__ import annotations
 
-from ._integration import (
-    ThoughtCreditsClient,
-    error_response,
-    get_client,
-    install_error_handlers,
-    lifespan,
-)
+from ._errors import error_response, install_error_handlers
+from ._integration import ThoughtCreditsClient, get_client, lifespan
 
 __all__ = [
     "ThoughtCreditsClient",

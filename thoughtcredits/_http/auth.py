@@ -1,0 +1,43 @@
+"""The key of a client whose ``api_key`` is a callable: asked again before every attempt.
+
+A fixed key is checked once, when the client is built (``_config.check_key``), and its
+``Authorization`` header is part of every view's headers. A callable (sync or async, returning
+the current key) is asked before each attempt, so a key that rotates, or a token that a cache
+renews, is used as soon as the callable returns it; after a 401 the pipeline asks it once more
+and resends. Whatever it returns is checked as a fixed key is, and never shown.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from .._config import KeyCallable, check_key
+from .._transports.base import Secret
+
+__all__ = ["KeySource"]
+
+_NOTHING = object()
+
+
+class KeySource:
+    """An ``api_key`` callable and the ``Authorization`` value of the key it last returned."""
+
+    __slots__ = ("_authorization", "_call", "_last")
+
+    def __init__(self, call: KeyCallable) -> None:
+        self._call = call
+        self._last: object = _NOTHING  # what the callable returned last (checked then)
+        self._authorization = Secret("")
+
+    def __repr__(self) -> str:
+        return "<KeySource ***>"
+
+    async def authorization(self) -> Secret:
+        """``Bearer <key>`` for the key the callable returns now (checked, never shown)."""
+        key = self._call()
+        if inspect.isawaitable(key):
+            key = await key
+        if key is not self._last:  # a cached token is the same str: checked once
+            self._authorization = Secret(f"Bearer {check_key(key, 'api_key (the callable)')}")
+            self._last = key
+        return self._authorization
