@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import thoughtcredits as tc
+from thoughtcredits._models import camel
 from thoughtcredits._serde import converter as _converter
 from thoughtcredits._serde.converter import print_source, structure, structure_hook
-from thoughtcredits._serde.exact_json import camel
 
 MODELS = [tc.CreditBatch, tc.CreditAction, tc.CreditAccount, tc.Sublicense, tc.PageInfo]
 ID = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"

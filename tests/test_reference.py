@@ -19,7 +19,7 @@ import attrs
 import pytest
 
 import thoughtcredits as tc
-from thoughtcredits._serde.exact_json import camel
+from thoughtcredits._models import camel
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("thoughtcredits", "thoughtcredits.testing", "thoughtcredits.reconcile",

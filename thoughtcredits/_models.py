@@ -1,6 +1,7 @@
 """Frozen models for the credits API, with snake_case fields that transliterate the wire names.
 
-The wire format (camelCase, envelopes, timestamps) lives in ``_serde``, never here.
+The wire format (envelopes, timestamps, exact numbers) lives in ``_serde``, never here; only
+the naming rule, :func:`camel`, is here, because :meth:`to_dict` and ``_serde`` both use it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from uuid import UUID
 
 import attrs
 
-from ._serde.exact_json import camel
-
 __all__ = [
     "CreditAccount",
     "CreditAccountStatus",
@@ -29,6 +28,7 @@ __all__ = [
     "PageInfo",
     "Sublicense",
     "attribute_names",
+    "camel",
 ]
 
 logger = logging.getLogger("thoughtcredits")
@@ -131,6 +131,12 @@ def attribute_names(cls: type[Any]) -> tuple[str, ...]:
     if names is None:
         names = _NAMES[cls] = tuple(field.name for field in attrs.fields(cls))
     return names
+
+
+def camel(name: str) -> str:
+    """The wire name of a field: ``starting_balance`` -> ``startingBalance``."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _api_names(cls: type[Any]) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from thoughtcredits._serde.exact_json import camel
+from thoughtcredits._models import camel
 
 _MARKER = re.compile(r"<!-- reference: ([\w.]+) -->")
 _GROUPS = ("Clients", "Models", "Enums", "Exceptions", "Functions", "Other names")

@@ -173,13 +173,8 @@ class _Request:
         try:
             await self.budget.wait(seconds, self.core.sleep)
         except ClientClosedError:
-            raise ClientClosedError(
-                "the client was closed while this request waited"
-                + (" to retry" if self.last_error else ""),
-                method=self.method,
-                url=self.url,
-                request_sent=self.sent,
-            ) from self.last_error
+            doing = "waited to retry" if self.last_error else "waited"
+            raise self._closed(doing, self.sent) from self.last_error
         except BudgetExceeded:
             if self.last_error is not None:
                 raise self.last_error from None
@@ -211,12 +206,7 @@ class _Request:
             core.stats.throttle_wait += permit.waited
         try:
             if core.closed:  # it waited for a slot while the client closed
-                raise ClientClosedError(
-                    "the client was closed while this request waited",
-                    method=method,
-                    url=self.url,
-                    request_sent=self.sent,
-                ) from self.last_error
+                raise self._closed("waited", self.sent) from self.last_error
             if core.keys is not None:  # asked now, after any wait: a fresh key or token
                 self.key = key = await core.keys.authorization()
                 if key == self.refused_key and self.last_error is not None:
@@ -248,12 +238,7 @@ class _Request:
             self.sent = self.sent or exc.request_sent
             if not core.closed or isinstance(exc, ClientClosedError):
                 raise
-            raise ClientClosedError(
-                "the client was closed while this request was in flight",
-                method=method,
-                url=self.url,
-                request_sent=exc.request_sent,
-            ) from exc
+            raise self._closed("was in flight", exc.request_sent) from exc
         finally:
             throttle.release(permit)
         core.stats.requests += 1
@@ -278,6 +263,14 @@ class _Request:
         if type(expect) is Unparsed:
             return raw_response(response, expect.inner, method=method, url=self.url)
         return value
+
+    def _closed(self, doing: str, request_sent: bool) -> ClientClosedError:
+        return ClientClosedError(
+            f"the client was closed while this request {doing}",
+            method=self.method,
+            url=self.url,
+            request_sent=request_sent,
+        )
 
     def _timeout(self) -> aiohttp.ClientTimeout:
         """The attempt's timeout, cut to what is left of the request's budget."""

@@ -21,8 +21,7 @@ from uuid import UUID
 
 import attrs
 
-from .._models import attribute_names
-from .exact_json import camel
+from .._models import attribute_names, camel
 
 if TYPE_CHECKING:
     import pyarrow

@@ -34,9 +34,8 @@ from uuid import UUID, SafeUUID
 import attrs
 import cattrs
 
-from .._models import _OpenEnum
+from .._models import _OpenEnum, camel
 from . import scalars
-from .exact_json import camel
 
 __all__ = ["enum_hook", "generate", "is_generated"]
 

@@ -22,9 +22,9 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .._exceptions import ResponseValidationError
-from .._models import PageInfo, _OpenEnum
+from .._models import PageInfo, _OpenEnum, camel
 from .codegen import enum_hook, generate, is_generated
-from .exact_json import camel, dumps, format_datetime
+from .exact_json import dumps, format_datetime
 from .scalars import bool_hook, datetime_hook, decimal_hook, int_hook, str_hook, uuid_hook
 
 __all__ = [

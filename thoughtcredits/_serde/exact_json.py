@@ -19,7 +19,6 @@ from uuid import UUID
 import orjson as _orjson
 
 __all__ = [
-    "camel",
     "decode",
     "dumps",
     "format_datetime",
@@ -34,12 +33,6 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 _MAX_EXPONENT = 1000
-
-
-def camel(name: str) -> str:
-    """``starting_balance`` -> ``startingBalance``."""
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _reject_constant(name: str) -> object:

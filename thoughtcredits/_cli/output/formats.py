@@ -17,8 +17,9 @@ from typing import Any, Protocol, TextIO
 
 import attrs
 
+from ..._models import camel
 from ..._serde.converter import unstructure
-from ..._serde.exact_json import camel, dumps, format_decimal
+from ..._serde.exact_json import dumps, format_decimal
 from .safe import safe, safe_json
 
 __all__ = [
