@@ -10,10 +10,8 @@ between two runs a second apart, so pairing cancels most of it.
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import statistics
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +19,7 @@ import aiohttp
 import orjson
 from _bench_decode import msgspec_decoder
 from _bench_variants import VARIANTS, structure_variant
+from _measure import measure
 
 import thoughtcredits as tc
 
@@ -40,14 +39,6 @@ def actions_url(base: str, client_id: str, account_id: str) -> str:
 def batches_url(base: str, client_id: str) -> str:
     """The credit batches listing URL of one client."""
     return f"{base}/incoming/v2/clients/{client_id}/creditBatches"
-
-
-async def measure(run: Callable[[], Awaitable[int]]) -> dict[str, float]:
-    """CPU seconds (this process) and wall seconds of one run, and what it counted."""
-    gc.collect()
-    cpu, wall = time.process_time(), time.perf_counter()
-    count = await run()
-    return {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall, "count": count}
 
 
 # --- (a): one cursor walk through a listing ---

@@ -16,13 +16,12 @@ It reads its commands in a thread, so nothing blocks the event loop between runs
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import os
 import sys
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
+
+from _measure import measure
 
 
 def set_up_otel(state: str) -> None:
@@ -115,14 +114,6 @@ def mock_client(info: dict[str, Any]) -> tc.Client:
         return created if request.method == "POST" else page
 
     return tc.Client("https://bench.example", "k", transport=MockTransport(answer))
-
-
-async def measure(run: Callable[[], Awaitable[int]]) -> dict[str, float]:
-    """This process's CPU seconds and the wall seconds of one run, and what it counted."""
-    gc.collect()
-    cpu, wall = time.process_time(), time.perf_counter()
-    count = await run()
-    return {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall, "count": count}
 
 
 async def main() -> None:

@@ -32,7 +32,7 @@ import uuid
 from typing import Any
 
 import aiohttp
-from shared_quota import serve_fake
+from _processes import serve_fake
 
 import thoughtcredits as tc
 from thoughtcredits.testing._server.limits import (
