@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -18,7 +17,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised without the e
 
 from .. import RedisRateLimit
 from .._client import Client
-from ._job import ShardedJob
+from ._job import ShardedJob, pending_after_plan, shard_report_json
 from ._plan import shard_timeout
 
 __all__ = ["FUNCTION", "enqueue_reconciliation", "worker_settings"]
@@ -26,7 +25,6 @@ __all__ = ["FUNCTION", "enqueue_reconciliation", "worker_settings"]
 FUNCTION: Final = "thoughtcredits_reconcile_shard"
 """The name the shard function is registered under, in the worker and when enqueued."""
 _CLIENT: Final = "thoughtcredits_client"
-_RESERVE: Final = 0.1  # of the time limit, left to store the last accounts and retry cleanly
 
 
 def worker_settings(
@@ -73,11 +71,11 @@ def worker_settings(
     async def reconcile_shard(ctx: dict[str, Any], job_id: str, index: int) -> str:
         job = ShardedJob(ctx["redis"], job_id)
         try:
-            async with asyncio.timeout(timeout * (1 - _RESERVE)):
-                report = await job.run_shard(ctx[_CLIENT], index, concurrency=concurrency)
+            return await shard_report_json(
+                job, ctx[_CLIENT], index, concurrency=concurrency, time_limit=timeout
+            )
         except TimeoutError:
             raise Retry(defer=0) from None  # the next run does only the accounts left
-        return report.to_json().decode()
 
     shard = func(reconcile_shard, name=FUNCTION, timeout=timeout, max_tries=max_tries)
     return type(
@@ -110,8 +108,7 @@ async def enqueue_reconciliation(
         client_id: whose accounts to reconcile.
         shard_size: accounts per shard (as in :func:`worker_settings`).
     """
-    await job.plan(client, client_id, shard_size=shard_size)
-    pending = await job.pending_shards()
+    pending = await pending_after_plan(job, client, client_id, shard_size=shard_size)
     if not pending:
         return []
     # A fresh arq job id per run: arq refuses an id whose (failed) result it still keeps.

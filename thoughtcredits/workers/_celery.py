@@ -18,14 +18,13 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised without the e
 
 from .. import RedisRateLimit
 from .._client import Client
-from ._job import ShardedJob
+from ._job import ShardedJob, pending_after_plan, shard_report_json
 from ._plan import shard_timeout
 
 __all__ = ["TASK", "enqueue_reconciliation", "install"]
 
 TASK: Final = "thoughtcredits.reconcile_shard"
 """The name the shard task is registered under."""
-_RESERVE: Final = 0.1  # of the time limit, left to store the last accounts and retry cleanly
 
 
 class _Runtime:
@@ -139,14 +138,12 @@ def install(
     def reconcile_shard(task: Task, job_id: str, index: int) -> str:
         runtime = runtimes.current()
 
-        async def run() -> str:
-            job = ShardedJob(runtime.redis, job_id)
-            async with asyncio.timeout(timeout * (1 - _RESERVE)):
-                report = await job.run_shard(runtime.client, index, concurrency=concurrency)
-            return report.to_json().decode()
-
+        job = ShardedJob(runtime.redis, job_id)
+        run = shard_report_json(
+            job, runtime.client, index, concurrency=concurrency, time_limit=timeout
+        )
         try:
-            return runtime.loop.run_until_complete(run())
+            return runtime.loop.run_until_complete(run)
         except TimeoutError:
             raise task.retry(countdown=0) from None  # the next run does only the accounts left
 
@@ -173,8 +170,7 @@ async def enqueue_reconciliation(
         client_id: whose accounts to reconcile.
         shard_size: accounts per shard (as in :func:`install`).
     """
-    await job.plan(client, client_id, shard_size=shard_size)
-    pending = await job.pending_shards()
+    pending = await pending_after_plan(job, client, client_id, shard_size=shard_size)
     if not pending:
         return None
     shards = group(task.s(job.job_id, index) for index in pending)

@@ -24,9 +24,16 @@ if TYPE_CHECKING:
 
     from .._client import Client
 
-__all__ = ["DEFAULT_TTL", "IncompleteJobError", "ShardedJob"]
+__all__ = [
+    "DEFAULT_TTL",
+    "IncompleteJobError",
+    "ShardedJob",
+    "pending_after_plan",
+    "shard_report_json",
+]
 
 DEFAULT_TTL: Final = timedelta(days=7)
+_RESERVE: Final = 0.1  # of an engine's time limit, left to store the last accounts and retry
 
 
 class IncompleteJobError(RuntimeError):
@@ -242,3 +249,25 @@ class ShardedJob:
         return ReconciliationReport(
             plan.client_id, plan.planned_at, finished, tuple(stored[a] for a in order)
         )
+
+
+async def pending_after_plan(
+    job: ShardedJob, client: Client, client_id: Id, *, shard_size: int
+) -> list[int]:
+    """Plan the job (or read its stored plan); the shards an engine still has to run."""
+    await job.plan(client, client_id, shard_size=shard_size)
+    return await job.pending_shards()
+
+
+async def shard_report_json(
+    job: ShardedJob, client: Client, index: int, *, concurrency: int, time_limit: float
+) -> str:
+    """One engine run of a shard: its report as JSON.
+
+    Raises:
+        TimeoutError: a reserve before the engine's ``time_limit``; the engine retries the shard,
+            and the next run does only the accounts left.
+    """
+    async with asyncio.timeout(time_limit * (1 - _RESERVE)):
+        report = await job.run_shard(client, index, concurrency=concurrency)
+    return report.to_json().decode()

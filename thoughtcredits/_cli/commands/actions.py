@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
+from ..._client import Client
 from ..._models import CreditAction
 from ..._resources.pagination import AsyncPaginator
 from ...reconcile._run import ACTION_TYPES
 from .. import argtypes
 from ..context import Env
 from ..options import add_output_options
-from ..parser import (
-    CLIENT_HELP,
-    ArgumentParser,
-    Subcommands,
-    add_list_options,
-    api_command,
-    rate_limit,
-)
-from .exporting import listing_identity
-from .listing import stream_listing
+from ..parser import CLIENT_HELP, ArgumentParser, Subcommands, add_list_options, api_command
+from .listing import list_command
 
 __all__ = ["register"]
 
@@ -45,23 +38,20 @@ def register(commands: Subcommands) -> None:
 
 async def _list(env: Env) -> int:
     args = env.args
-    async with env.client(rate_limit=rate_limit(args)) as client:
 
-        def listing(cursor: str | None) -> AsyncPaginator[CreditAction]:
-            return client.credit_actions.list(
-                args.client_id,
-                args.account_id,
-                action_type=args.action_type,
-                page_size=args.page_size,
-                cursor=cursor or args.cursor,
-            )
+    def listing(client: Client, cursor: str | None) -> AsyncPaginator[CreditAction]:
+        return client.credit_actions.list(
+            args.client_id,
+            args.account_id,
+            action_type=args.action_type,
+            page_size=args.page_size,
+            cursor=cursor,
+        )
 
-        identity = listing_identity(
-            env, "actions list", clientId=args.client_id, creditAccountId=args.account_id,
-            actionType=args.action_type, cursor=args.cursor,
-        )  # fmt: skip
-        label = f"{args.action_type} actions"
-        written = await stream_listing(env, listing, CreditAction, label, identity)
+    written = await list_command(
+        env, "actions list", listing, CreditAction, f"{args.action_type} actions",
+        clientId=args.client_id, creditAccountId=args.account_id, actionType=args.action_type,
+    )  # fmt: skip
     if written == 0 and args.action_type not in ACTION_TYPES:
         # The set of types is open, so this is not an error; but an empty answer for a
         # misspelt type must not look like "no data".

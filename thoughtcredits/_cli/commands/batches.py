@@ -5,22 +5,15 @@ from __future__ import annotations
 from typing import TypeVar
 
 from ..._args import NOT_GIVEN, NotGiven
+from ..._client import Client
 from ..._models import CreditBatch
 from ..._resources.pagination import AsyncPaginator
 from .. import argtypes
 from ..context import Env
 from ..errors import UsageError
 from ..options import ONE_OBJECT, add_output_options
-from ..parser import (
-    CLIENT_HELP,
-    ArgumentParser,
-    Subcommands,
-    add_list_options,
-    api_command,
-    rate_limit,
-)
-from .exporting import listing_identity
-from .listing import stream_listing
+from ..parser import CLIENT_HELP, ArgumentParser, Subcommands, add_list_options, api_command
+from .listing import list_command
 
 __all__ = ["register"]
 
@@ -80,21 +73,16 @@ def register(commands: Subcommands) -> None:
 
 async def _list(env: Env) -> int:
     args = env.args
-    async with env.client(rate_limit=rate_limit(args)) as client:
 
-        def listing(cursor: str | None) -> AsyncPaginator[CreditBatch]:
-            return client.credit_batches.list(
-                args.client_id,
-                credit_account_id=args.account,
-                page_size=args.page_size,
-                cursor=cursor or args.cursor,
-            )
+    def listing(client: Client, cursor: str | None) -> AsyncPaginator[CreditBatch]:
+        return client.credit_batches.list(
+            args.client_id, credit_account_id=args.account, page_size=args.page_size, cursor=cursor
+        )
 
-        identity = listing_identity(
-            env, "batches list", clientId=args.client_id, creditAccountId=args.account,
-            cursor=args.cursor,
-        )  # fmt: skip
-        await stream_listing(env, listing, CreditBatch, "batches", identity)
+    await list_command(
+        env, "batches list", listing, CreditBatch, "batches",
+        clientId=args.client_id, creditAccountId=args.account,
+    )  # fmt: skip
     return 0
 
 

@@ -7,15 +7,49 @@ part way, a note says which ``--cursor`` continues after what was written.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
+from ..._client import Client
 from ..._exceptions import ThoughtCreditsError
 from ..._resources.pagination import AsyncPaginator
 from ..context import Env
 from ..output.writers import file_target, stdout_stream, stdout_writer
-from .exporting import Source, export_sources
+from ..parser import rate_limit
+from .exporting import Source, export_sources, listing_identity
 
-__all__ = ["stream_listing"]
+__all__ = ["list_command", "stream_listing"]
+
+T = TypeVar("T")
+
+
+async def list_command(
+    env: Env,
+    command: str,
+    open_listing: Callable[[Client, str | None], AsyncPaginator[T]],
+    cls: type[T],
+    label: str,
+    **listing: object,
+) -> int:
+    """Run a ``... list`` command: its client (with ``--rate-limit``), its listing streamed.
+
+    Args:
+        env: the command's context.
+        command: the command's name, e.g. ``"batches list"`` (part of an export's identity).
+        open_listing: starts the listing on the client at a page cursor, or at ``--cursor``
+            (None).
+        cls: the model class of the items.
+        label: what the progress display counts.
+        listing: the listing's wire arguments, for its :func:`.exporting.listing_identity`.
+
+    Returns:
+        The number of items written.
+    """
+    args = env.args
+    async with env.client(rate_limit=rate_limit(args)) as client:
+        identity = listing_identity(env, command, **listing, cursor=args.cursor)
+        return await stream_listing(
+            env, lambda cursor: open_listing(client, cursor or args.cursor), cls, label, identity
+        )
 
 
 async def stream_listing(
