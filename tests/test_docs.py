@@ -328,14 +328,12 @@ async def _arrange(env: dict[str, str], names: frozenset[str]) -> dict[str, str]
 @pytest.fixture(scope="module")
 def docs_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The Redis tests' ``redis-server``, for the blocks that read ``REDIS_URL``."""
-    from .redis.conftest import REDIS_SERVER, RedisServer
+    from .redis.conftest import REDIS_SERVER, running_redis
 
     if REDIS_SERVER is None:
         pytest.skip("no redis-server binary (apt-get install redis-server)")
-    server = RedisServer(tmp_path_factory.mktemp("docs-redis"))
-    server.start()
-    yield server
-    server.stop()
+    with running_redis(tmp_path_factory.mktemp("docs-redis")) as server:
+        yield server
 
 
 @pytest.mark.parametrize("chain", list(python_blocks()))

@@ -91,9 +91,14 @@ def fake(
 ) -> ThreadedServer:
     """A running server with the CLI's environment variables pointing at it."""
     server = make_server()
+    use_server(server, monkeypatch)
+    return server
+
+
+def use_server(server: ThreadedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the CLI's environment variables (base URL, API key) at ``server``."""
     for name, value in server.env().items():
         monkeypatch.setenv(name, value)
-    return server
 
 
 class ClockSleep:

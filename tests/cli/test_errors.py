@@ -13,7 +13,7 @@ import pytest
 
 from thoughtcredits.testing import Fault
 
-from .conftest import API_KEY, ClockSleep, Result, ThreadedServer
+from .conftest import API_KEY, ClockSleep, Result, ThreadedServer, use_server
 
 Cli = Callable[..., Result]
 
@@ -139,8 +139,7 @@ def test_rate_limit_is_waited_out_with_a_note(
     """A 429 from the server's limiter is waited out (Retry-After) with a note; all items arrive."""
     sleep = ClockSleep()
     fake = make_server(rate_limit=(60, 1), clock=sleep.clock)
-    for name, value in fake.env().items():
-        monkeypatch.setenv(name, value)
+    use_server(fake, monkeypatch)
 
     def build() -> str:
         ledger = fake.server.ledger

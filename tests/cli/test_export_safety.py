@@ -22,7 +22,7 @@ import pytest
 
 from thoughtcredits.testing import Fault
 
-from .conftest import ClockSleep, Result, ThreadedServer
+from .conftest import ClockSleep, Result, ThreadedServer, use_server
 from .test_resumable import _seed, read_ids, resume_words
 
 Cli = Callable[..., Result]
@@ -276,8 +276,7 @@ def test_kill_9_mid_export_resumes_with_every_item_once_and_no_temp_file(
     assert hidden.name.startswith(f".debits.{fmt}.")
     assert hidden.name.endswith(".tmp")
     assert saved["items"] < len(debits)
-    for name, value in server.env().items():
-        monkeypatch.setenv(name, value)
+    use_server(server, monkeypatch)
     resumed = cli(*argv, "--resume")
     assert resumed.code == 0, resumed
     assert read_ids(target, fmt) == debits

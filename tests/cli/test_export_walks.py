@@ -24,7 +24,7 @@ from aiohttp import web
 from thoughtcredits._cli.commands.export import WALKS
 from thoughtcredits.testing import FakeCreditsServer, seed_ledger
 
-from .conftest import Result, ThreadedServer
+from .conftest import Result, ThreadedServer, use_server
 from .test_export_command import read_rows, sdk_listings
 from .test_export_safety import FullDisk, _spawn
 from .test_resumable import resume_words
@@ -119,11 +119,6 @@ def _exported(server: ThreadedServer, cid: str, folder: Path, fmt: str = "jsonl"
     ]
 
 
-def _use(server: ThreadedServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in server.env().items():
-        monkeypatch.setenv(name, value)
-
-
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "parquet"])
 def test_export_walks_several_listings_at_once_and_writes_them_in_order(
     make_server: Callable[..., ThreadedServer],
@@ -137,7 +132,7 @@ def test_export_walks_several_listings_at_once_and_writes_them_in_order(
     if fmt == "parquet":
         pytest.importorskip("pyarrow")
     server = make_server(server_class=OverlapServer, want=WALKS, rate_limit=AMPLE)
-    _use(server, monkeypatch)
+    use_server(server, monkeypatch)
     cid = _ledger(server, accounts=6, actions=40)  # 12 listings of 1 to 6 pages
     result = cli("export", cid, "--to", str(tmp_path), "--page-size", "7", "--format", fmt)
     assert result.code == 0, result
@@ -153,7 +148,7 @@ def test_concurrency_bounds_the_listings_in_flight(
 ) -> None:
     """--concurrency 3: three listings at once, also against a server that sets no quota."""
     server = make_server(server_class=OverlapServer, want=3)
-    _use(server, monkeypatch)
+    use_server(server, monkeypatch)
     cid = _ledger(server, accounts=4, actions=30)
     result = cli("export", cid, "--to", str(tmp_path), "--page-size", "5", "--concurrency", "3")
     assert result.code == 0, result
@@ -169,7 +164,7 @@ def test_without_a_quota_to_fill_one_listing_is_walked_at_a_time(
 ) -> None:
     """No X-RateLimit headers and no --rate-limit: nothing paces more walks, so one."""
     server = make_server(server_class=OverlapServer, want=2, hold=0.2)
-    _use(server, monkeypatch)
+    use_server(server, monkeypatch)
     cid = _ledger(server, accounts=3, actions=20)
     result = cli("export", cid, "--to", str(tmp_path), "--page-size", "10")
     assert result.code == 0, result
@@ -250,7 +245,7 @@ def test_kill_9_mid_concurrent_export_resumes_with_every_item_once(
     saved = json.loads((tmp_path / "credit-actions.jsonl.checkpoint").read_bytes())
     assert saved["files"][0]["file"].startswith(".credit-actions.jsonl.")
     assert saved["position"]["source"] <= 1  # the writer never got past the lagging listing
-    _use(server, monkeypatch)
+    use_server(server, monkeypatch)
     resumed = cli(*argv, "--resume")
     assert resumed.code == 0, resumed
     _exported(server, argv[1], tmp_path)
@@ -281,7 +276,7 @@ def test_ctrl_c_mid_concurrent_export_keeps_a_prefix_and_resumes_exactly(
     assert len(kept) in (credits, credits + 10)
     assert [(r["creditAccountId"], r["actionType"], r["id"]) for r in kept] == actions[: len(kept)]
     assert f"{len(kept):,} items kept in {tmp_path}/credit-actions.jsonl.partial" in err
-    _use(server, monkeypatch)
+    use_server(server, monkeypatch)
     resumed = cli(*resume_words(err))
     assert resumed.code == 0, resumed
     _exported(server, _argv[1], tmp_path)

@@ -18,7 +18,7 @@ import pytest
 
 from thoughtcredits.testing import Fault, seed_ledger
 
-from .conftest import API_KEY, ClockSleep, Result, ThreadedServer
+from .conftest import API_KEY, ClockSleep, Result, ThreadedServer, use_server
 
 Cli = Callable[..., Result]
 
@@ -129,8 +129,7 @@ def test_a_signal_mid_export_keeps_the_partial_and_prints_the_resume_command(
     assert f"{len(kept):,} items kept in {target}.partial; to continue: " in err
     words = resume_words(err)
     assert words == [*argv, "--resume"]
-    for name, value in server.env().items():
-        monkeypatch.setenv(name, value)
+    use_server(server, monkeypatch)
     resumed = cli(*words)
     assert resumed.code == 0, resumed
     assert read_ids(target, "jsonl") == debits

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.redis.conftest import REDIS_SERVER, RedisServer
+from tests.redis.conftest import REDIS_SERVER, RedisServer, running_redis
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -22,10 +22,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     if REDIS_SERVER is None:
         pytest.fail("the worker tests need a redis-server binary (apt-get install redis-server)")
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from itertools import pairwise
 from pathlib import Path
 from uuid import UUID
 
+import thoughtcredits as tc
 from thoughtcredits.reconcile import ReconciliationReport
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -189,3 +190,17 @@ def assert_every_account_once(report: ReconciliationReport, server: LedgerServer
     assert len(ids) == len(set(ids)) == len(server.account_ids)
     assert set(ids) == set(server.account_ids)
     assert report.ok
+
+
+def assert_shard_results_match(report: ReconciliationReport, results: Sequence[str]) -> None:
+    """The engine's results (each shard's report as JSON), merged, hold ``report``'s accounts."""
+    merged = ReconciliationReport.merge(ReconciliationReport.from_json(r) for r in results)
+    assert sorted(str(a.account_id) for a in merged.accounts) == sorted(
+        str(a.account_id) for a in report.accounts
+    )
+
+
+def planning_client(server: LedgerServer, redis_url: str) -> tc.Client:
+    """The test's own client (it plans the job), on the workers' shared rate limit."""
+    limit = tc.RedisRateLimit(redis_url, key=LIMIT_KEY, per_minute=PER_MINUTE, burst=LIMIT_BURST)
+    return tc.Client(server.url, server.api_key, rate_limit=limit)

@@ -13,20 +13,18 @@ from pathlib import Path
 
 import pytest
 
-import thoughtcredits as tc
 from thoughtcredits.reconcile import ReconciliationReport
 from thoughtcredits.workers import ShardedJob
 
 from .harness import (
-    LIMIT_BURST,
-    LIMIT_KEY,
-    PER_MINUTE,
     SHARD_SIZE,
     WORKERS,
     LedgerServer,
     Workers,
     assert_every_account_once,
+    assert_shard_results_match,
     ledger_server,
+    planning_client,
     usage,
 )  # fmt: skip
 
@@ -49,11 +47,10 @@ async def _run(
     workers: Workers,
 ) -> tuple[ReconciliationReport, list[str]]:
     """Enqueue the job, optionally SIGKILL worker 0 once ``kill_at`` of it is done, and wait."""
-    limit = tc.RedisRateLimit(redis_url, key=LIMIT_KEY, per_minute=PER_MINUTE, burst=LIMIT_BURST)
     pool = await create_pool(RedisSettings.from_dsn(redis_url))
     try:
         async with (
-            tc.Client(server.url, server.api_key, rate_limit=limit) as client,
+            planning_client(server, redis_url) as client,
             ShardedJob(redis_url, job_id) as job,
         ):
             queued = await enqueue_reconciliation(
@@ -88,10 +85,7 @@ async def test_four_workers_use_the_whole_quota_and_a_rerun_sends_nothing(
         finally:
             workers.stop()
     assert_every_account_once(report, server)
-    merged = ReconciliationReport.merge(ReconciliationReport.from_json(r) for r in results)
-    assert sorted(str(a.account_id) for a in merged.accounts) == sorted(
-        str(a.account_id) for a in report.accounts
-    )
+    assert_shard_results_match(report, results)
     print(f"\narq, {WORKERS} workers: {used}")  # noqa: T201 - the figures for the notes
     assert used.rate_limited == 0
     assert used.quota_used >= 0.95, used

@@ -15,20 +15,18 @@ from pathlib import Path
 
 import pytest
 
-import thoughtcredits as tc
 from thoughtcredits.reconcile import ReconciliationReport
 from thoughtcredits.workers import ShardedJob
 
 from .harness import (
-    LIMIT_BURST,
-    LIMIT_KEY,
-    PER_MINUTE,
     SHARD_SIZE,
     WORKERS,
     LedgerServer,
     Workers,
     assert_every_account_once,
+    assert_shard_results_match,
     ledger_server,
+    planning_client,
     usage,
 )  # fmt: skip
 
@@ -60,9 +58,8 @@ async def _run(
     os.environ["REDIS_URL"] = redis_url
     from .celery_app import reconcile_shard
 
-    limit = tc.RedisRateLimit(redis_url, key=LIMIT_KEY, per_minute=PER_MINUTE, burst=LIMIT_BURST)
     async with (
-        tc.Client(server.url, server.api_key, rate_limit=limit) as client,
+        planning_client(server, redis_url) as client,
         ShardedJob(redis_url, job_id) as job,
     ):
         sent = await enqueue_reconciliation(
@@ -95,10 +92,7 @@ async def test_four_pool_processes_use_the_whole_quota_and_a_rerun_sends_nothing
         finally:
             workers.stop()
     assert_every_account_once(report, server)
-    merged = ReconciliationReport.merge(ReconciliationReport.from_json(r) for r in results)
-    assert sorted(str(a.account_id) for a in merged.accounts) == sorted(
-        str(a.account_id) for a in report.accounts
-    )
+    assert_shard_results_match(report, results)
     print(f"\ncelery prefork, {WORKERS} processes: {used}")  # noqa: T201 - for the notes
     assert used.rate_limited == 0
     assert used.quota_used >= 0.95, used
