@@ -22,7 +22,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import attrs
 
@@ -35,10 +35,8 @@ from .model import Model
 from .pause import Pause, Wait
 from .probe import Probe
 from .rate_limit import RateLimit
-
-if TYPE_CHECKING:
-    from .redis_backend import RedisBackend
-    from .redis_limit import RedisRateLimit
+from .redis_backend import RedisBackend
+from .redis_limit import RedisRateLimit
 
 __all__ = ["Permit", "RateLimit", "Throttle"]
 
@@ -86,8 +84,6 @@ class Throttle:
             raise ValueError(f"max_concurrency: must be at least 1, got {max_concurrency}")
         redis_spec = None
         if not (rate_limit is None or rate_limit == "auto" or isinstance(rate_limit, RateLimit)):
-            from .redis_limit import RedisRateLimit
-
             if not isinstance(rate_limit, RedisRateLimit):
                 raise TypeError(
                     "rate_limit: expected a RateLimit, a RedisRateLimit, 'auto' or None, got "
@@ -102,8 +98,6 @@ class Throttle:
         self._redis: RedisBackend | None = None
         self._model: Model | None = None
         if redis_spec is not None:
-            from .redis_backend import RedisBackend
-
             self._redis = RedisBackend(redis_spec, clock=clock, scope=scope)
             self._model = Model(redis_spec.limit, clock.now())  # learns; paces the fallback
         elif rate_limit is not None:
