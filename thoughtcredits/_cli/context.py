@@ -1,9 +1,10 @@
 """``Env``: what a command needs at run time, each part doing one job.
 
-* :class:`~._notes.Notes`: lines on stderr and the one progress display;
-* :class:`~._signals.SdkSignals`: the SDK's retries and pauses (typed hook events), as notes;
-* :func:`~._connect.connect`: the client, from the command line or the environment;
-* :mod:`._writers`: the output format and its writer.
+* :class:`~.output.notes.Notes`: lines on stderr and the one progress display;
+* :class:`~.output.signals.SdkSignals`: the SDK's retries and pauses (typed hook events), as
+  notes;
+* :func:`~.connect.connect`: the client, from the command line or the environment;
+* :mod:`.output.writers`: the output format and its writer.
 """
 
 from __future__ import annotations

@@ -1,1 +1,2 @@
-"""One module per ``thoughtcredits`` subcommand, and the listing stream they share."""
+"""One module per ``thoughtcredits`` subcommand, and what several share: the listing stream
+(:mod:`.listing`) and the resumable export (:mod:`.exporting`)."""

@@ -1,7 +1,7 @@
 """Write listings to ``-o FILE`` so that no interruption loses or doubles an item.
 
 :func:`export_sources` walks one or more listings (:class:`Source`) into one
-:class:`~.._cli.exports.files.ExportFile`. After each page it may checkpoint (the file on disk,
+:class:`~..exports.files.ExportFile`. After each page it may checkpoint (the file on disk,
 its position recorded); on any way out but success it keeps the last consistent state as
 ``FILE.partial`` and prints the command that continues it. A listing's position is kept per
 source as ``{"source": i, "cursor": c, "skip": n}``: the page requested with cursor ``c``
