@@ -117,9 +117,9 @@ async def _run(request: _Request) -> Any:
 class _Request:
     """One request: its row, its URL and body, and what its attempts have seen so far."""
 
-    __slots__ = ("body", "budget", "core", "endpoint", "expect", "in_flight", "key",
-                 "last_error", "listing", "method", "number", "op", "outcome", "path",
-                 "refused_key", "sent", "url", "view")  # fmt: skip
+    __slots__ = ("attempts", "body", "budget", "core", "endpoint", "expect", "in_flight", "key",
+                 "last_error", "listing", "method", "op", "outcome", "path", "refused_key",
+                 "sent", "url", "view")  # fmt: skip
 
     def __init__(
         self,
@@ -135,7 +135,7 @@ class _Request:
         self.method, self.url, self.path, self.body, self.expect = (
             endpoint.method, url, path, body, expect
         )  # fmt: skip
-        self.number = 0  # attempts made so far
+        self.attempts = 0
         self.last_error: Exception | None = None
         self.sent = False
         # What any attempt has shown the request did: False nothing, None maybe (an answer
@@ -161,7 +161,7 @@ class _Request:
         if not isinstance(error, AuthenticationError):
             return False
         self.refused_key = self.key or ""  # (set once: a request resends once)
-        new_key(self.core, self.method, self.path, self.number, self.budget.waited, error)
+        new_key(self.core, self.method, self.path, self.attempts, self.budget.waited, error)
         return True
 
     async def wait(self, seconds: float, *, pause: bool) -> None:
@@ -197,7 +197,7 @@ class _Request:
     async def attempt(self) -> Any:
         """One attempt: the throttle's gate, the transport, the interpreter; the answer's value."""
         core, method, view = self.core, self.method, self.view
-        self.number = number = self.number + 1
+        self.attempts = number = self.attempts + 1
         throttle = core.throttle
         headers = view.json_headers if self.body is not None else view.headers
         permit = None
