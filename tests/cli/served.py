@@ -63,12 +63,14 @@ class Served:
             self.err.append(line.rstrip("\n"))
 
     def stop(self, signum: int = signal.SIGTERM) -> list[str]:
-        """Stop with ``signum``; the rest of stdout."""
+        """Stop with ``signum``; the rest of stdout (and :attr:`err` holds all of stderr)."""
         self.process.send_signal(signum)
         self.process.wait(timeout=30)
         rest = []
         while (line := self.out.get(timeout=10)) is not None:
             rest.append(line)
+        for thread in self.threads:  # the stderr reader may still be at its last lines
+            thread.join(timeout=10)
         return rest
 
 

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
-from typing import IO
+from collections.abc import Callable
 
 import pytest
 
 from .conftest import API_KEY, Result, ThreadedServer
+from .served import Served, serve
+
+__all__ = ["serve"]  # the fixture, for pytest
 
 Cli = Callable[..., Result]
 
@@ -30,69 +30,6 @@ def _spawn(*argv: str, env: dict[str, str] | None = None) -> subprocess.Popen[st
         text=True,
         env={**os.environ, **(env or {})},
     )
-
-
-def _lines(stream: IO[str]) -> queue.Queue[str | None]:
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:
-        for line in stream:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    return lines
-
-
-def _until_ready(lines: queue.Queue[str | None]) -> dict[str, str]:
-    exported: dict[str, str] = {}
-    while (line := lines.get(timeout=30)) is not None:
-        if line.startswith("export "):
-            name, _, value = line.removeprefix("export ").strip().partition("=")
-            exported[name] = value
-        if line.startswith("# ready"):
-            return exported
-    raise AssertionError("serve-fake exited before it was ready")
-
-
-class Served:
-    """A running ``serve-fake`` process, the values it exported, and its stdout lines."""
-
-    def __init__(self, *argv: str) -> None:
-        self.process = _spawn("serve-fake", "--port", "0", *argv)
-        assert self.process.stdout is not None
-        self.lines = _lines(self.process.stdout)
-        self.exported = _until_ready(self.lines)
-
-    def stop(self, signum: signal.Signals) -> tuple[list[str], str]:
-        """Send ``signum``, wait for the exit; return the rest of stdout and all of stderr."""
-        self.process.send_signal(signum)
-        self.process.wait(timeout=20)
-        rest = []
-        while (line := self.lines.get(timeout=10)) is not None:
-            rest.append(line.rstrip("\n"))
-        assert self.process.stderr is not None
-        return rest, self.process.stderr.read()
-
-
-@pytest.fixture
-def serve_fake() -> Iterator[Callable[..., Served]]:
-    """Start ``thoughtcredits serve-fake ARGS``; any process still running is killed after."""
-    processes: list[subprocess.Popen[str]] = []
-
-    def start(*argv: str) -> Served:
-        served = Served(*argv)
-        processes.append(served.process)
-        return served
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def test_help_runs_as_a_module() -> None:
@@ -111,13 +48,13 @@ def test_help_runs_as_a_module() -> None:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_serve_fake_serves_the_demo_and_stops_on_a_signal(
-    serve_fake: Callable[..., Served],
+    serve: type[Served],
     cli: Cli,
     monkeypatch: pytest.MonkeyPatch,
     signum: signal.Signals,
 ) -> None:
     """serve-fake prints its URL, key and demo ids, answers the CLI, and exits 0 on a signal."""
-    served = serve_fake("--seed-demo", "--api-key", "k-123", "--rate-limit", "120/20")
+    served = serve("--seed-demo", "--rate-limit", "120/20", key="k-123")
     exported = served.exported
     assert exported["THOUGHTCREDITS_API_KEY"] == "k-123"
     assert exported["THOUGHTCREDITS_BASE_URL"].startswith("http://127.0.0.1:")
@@ -142,11 +79,11 @@ def test_serve_fake_serves_the_demo_and_stops_on_a_signal(
     )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         assert response.headers["X-RateLimit-Limit"] == "120"
-    rest, err = served.stop(signum)
+    rest = served.stop(signum)
     assert served.process.returncode == 0
     assert rest == ["# stopped"]
-    assert "Traceback" not in err
-    assert f"GET /incoming/v2/clients/{client}/creditBatches -> 200" in err.splitlines()
+    assert "Traceback" not in "\n".join(served.err)
+    assert f"GET /incoming/v2/clients/{client}/creditBatches -> 200" in served.err
 
 
 def test_ctrl_c_exits_130_without_a_traceback(make_server: Callable[..., ThreadedServer]) -> None:
