@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from .._client import Client
 from .connect import connect
@@ -23,6 +23,8 @@ from .output.signals import SdkSignals
 from .output.writers import single_writer
 
 __all__ = ["RICH_MISSING", "Env"]
+
+T = TypeVar("T")
 
 
 class Env:
@@ -75,3 +77,15 @@ class Env:
         """A writer for one ``cls`` object; with ``-o FILE`` the file appears when complete."""
         with single_writer(self.args, self.notes, cls) as writer:
             yield writer
+
+    async def write_answer(self, cls: type[T], send: Callable[[Client], Awaitable[T]]) -> int:
+        """Send one request with the command's client, write its answer; the exit code (0).
+
+        The output is opened first, so a bad ``-o`` path fails before the request can change
+        anything on the server.
+        """
+        with self.output(cls) as writer:
+            async with self.client() as client:
+                answer = await send(client)
+            writer.write(answer)
+        return 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
+from ..._client import Client
 from ..._models import CreditAccount
 from .. import argtypes
 from ..context import Env
@@ -62,20 +65,19 @@ def register(commands: Subcommands) -> None:
 
 async def _create(env: Env) -> int:
     args = env.args
-    # The output is opened first: a bad -o path must fail before the account is created.
-    with env.output(CreditAccount) as writer:
-        async with env.client() as client:
-            account = await client.credit_accounts.create(
-                args.client_id,
-                name=args.name,
-                starting_balance=args.starting_balance,
-                notify_emails=args.notify_emails,
-                license_ids=args.license_ids,
-                # An option not given is None, which the SDK leaves out of the request.
-                type=args.account_type,
-                batch_days_until_expire=args.batch_days_until_expire,
-                minimum_batch_amount=args.minimum_batch_amount,
-                credit_batch_name=args.credit_batch_name,
-            )
-        writer.write(account)
-    return 0
+
+    def create(client: Client) -> Awaitable[CreditAccount]:
+        return client.credit_accounts.create(
+            args.client_id,
+            name=args.name,
+            starting_balance=args.starting_balance,
+            notify_emails=args.notify_emails,
+            license_ids=args.license_ids,
+            # An option not given is None, which the SDK leaves out of the request.
+            type=args.account_type,
+            batch_days_until_expire=args.batch_days_until_expire,
+            minimum_batch_amount=args.minimum_batch_amount,
+            credit_batch_name=args.credit_batch_name,
+        )
+
+    return await env.write_answer(CreditAccount, create)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TypeVar
 
 from ..._args import NOT_GIVEN, NotGiven
@@ -88,19 +89,18 @@ async def _list(env: Env) -> int:
 
 async def _create(env: Env) -> int:
     args = env.args
-    # The output is opened first: a bad -o path must fail before credits are issued.
-    with env.output(CreditBatch) as writer:
-        async with env.client() as client:
-            # An option not given is None, which the SDK leaves out of the request.
-            batch = await client.credit_batches.create(
-                args.client_id,
-                starting_balance=args.starting_balance,
-                credit_account_id=args.account,
-                name=args.name,
-                expires_on=args.expires_on,
-            )
-        writer.write(batch)
-    return 0
+
+    def create(client: Client) -> Awaitable[CreditBatch]:
+        # An option not given is None, which the SDK leaves out of the request.
+        return client.credit_batches.create(
+            args.client_id,
+            starting_balance=args.starting_balance,
+            credit_account_id=args.account,
+            name=args.name,
+            expires_on=args.expires_on,
+        )
+
+    return await env.write_answer(CreditBatch, create)
 
 
 async def _update(env: Env) -> int:
@@ -109,17 +109,17 @@ async def _update(env: Env) -> int:
         raise UsageError(
             "batches update: give at least one of --name, --expires-on, --current-balance"
         )
-    with env.output(CreditBatch) as writer:
-        async with env.client() as client:
-            # An option not given stays unchanged: NOT_GIVEN (None would ask to clear it).
-            batch = await client.credit_batches.update(
-                args.batch_id,
-                name=_unchanged_if_none(args.name),
-                expires_on=_unchanged_if_none(args.expires_on),
-                current_balance=_unchanged_if_none(args.current_balance),
-            )
-        writer.write(batch)
-    return 0
+
+    def update(client: Client) -> Awaitable[CreditBatch]:
+        # An option not given stays unchanged: NOT_GIVEN (None would ask to clear it).
+        return client.credit_batches.update(
+            args.batch_id,
+            name=_unchanged_if_none(args.name),
+            expires_on=_unchanged_if_none(args.expires_on),
+            current_balance=_unchanged_if_none(args.current_balance),
+        )
+
+    return await env.write_answer(CreditBatch, update)
 
 
 def _unchanged_if_none(value: T | None) -> T | NotGiven:
