@@ -18,6 +18,7 @@ from uuid import UUID
 import attrs
 
 __all__ = [
+    "ACTION_TYPES",
     "CreditAccount",
     "CreditAccountStatus",
     "CreditAccountType",
@@ -194,6 +195,10 @@ class CreditBatch(_Model):
     expires_on: datetime | None = None
     """When the batch expires; None means it does not."""
     client_id: UUID | None = None
+
+
+ACTION_TYPES = ("credit", "debit")
+"""The ``actionType`` values the API lists credit actions by (required, case-sensitive)."""
 
 
 @attrs.frozen

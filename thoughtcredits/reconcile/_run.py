@@ -22,7 +22,7 @@ from uuid import UUID
 
 from .. import _args
 from .._args import Id
-from .._models import CreditBatch
+from .._models import ACTION_TYPES, CreditBatch
 from ._checks import AccountCheck
 from ._report import AccountReport, ReconciliationReport
 
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from .._client import Client
 
 __all__ = ["discover_accounts", "reconcile"]
-
-ACTION_TYPES = ("credit", "debit")
 
 T = TypeVar("T")
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from ..._client import Client
-from ..._models import CreditAction
+from ..._models import ACTION_TYPES, CreditAction
 from ..._resources.pagination import AsyncPaginator
-from ...reconcile._run import ACTION_TYPES
 from .. import argtypes
 from ..context import Env
 from ..options import add_output_options

@@ -16,9 +16,8 @@ from typing import Any
 from uuid import UUID
 
 from ..._client import Client
-from ..._models import CreditAction, CreditBatch
+from ..._models import ACTION_TYPES, CreditAction, CreditBatch
 from ..._resources.pagination import AsyncPaginator
-from ...reconcile._run import ACTION_TYPES
 from .. import argtypes
 from ..context import Env
 from ..errors import UsageError
