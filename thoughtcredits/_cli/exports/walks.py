@@ -189,7 +189,7 @@ class Walks:
         self._channels: dict[int, _Channel] = {}
         self._turn = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
-        self._one = self._in_turn()  # the pages of one walk (walks=1)
+        self._in_order = self._in_turn()  # walks=1: one walk reads every listing in turn
         if start < len(listings):
             self._channel(start).live = True
 
@@ -205,7 +205,7 @@ class Walks:
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._one.aclose()
+        await self._in_order.aclose()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -218,7 +218,7 @@ class Walks:
 
     async def __anext__(self) -> Chunk:
         if self._walks == 1:
-            return await anext(self._one)
+            return await anext(self._in_order)
         while self._head < len(self._listings):
             chunk = await self._channel(self._head).get()
             if chunk is not None:
