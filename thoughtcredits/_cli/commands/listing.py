@@ -1,4 +1,5 @@
-"""Stream a listing to stdout, or export it to ``-o FILE`` (see :mod:`.exporting`).
+"""The ``... list`` commands: stream a listing to stdout, or export it to ``-o FILE`` (see
+:mod:`.exporting`).
 
 To stdout, each page is written and dropped before the next is used; when the listing fails
 part way, a note says which ``--cursor`` continues after what was written.
