@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 import inspect
 import types
+import typing
 from importlib.metadata import version
 from typing import Any
 
@@ -191,3 +192,65 @@ def test_redis_rate_limit_is_exported_and_redis_stays_optional() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert "pip install 'thoughtcredits[redis]'" in result.stdout
+
+
+def _holds_any(hint: object) -> bool:
+    """Whether a resolved annotation is, or holds anywhere inside it, ``typing.Any``."""
+    if hint is Any:
+        return True
+    if isinstance(hint, list | tuple):
+        return any(_holds_any(part) for part in hint)
+    return any(_holds_any(part) for part in typing.get_args(hint))
+
+
+def _signatures(module: types.ModuleType) -> dict[str, object]:
+    """Every public callable and class of ``module``'s ``__all__``, with its public methods."""
+    found: dict[str, object] = {}
+    for name in module.__all__:
+        value = getattr(module, name)
+        if inspect.isclass(value):
+            found[name] = value
+            own = [cls for cls in value.__mro__ if cls.__module__.startswith("thoughtcredits")]
+            members = {key: item for cls in reversed(own) for key, item in vars(cls).items()}
+            for attribute, member in members.items():
+                if attribute.startswith("_") and attribute not in ("__init__", "__call__"):
+                    continue
+                if isinstance(member, property):
+                    member = member.fget
+                if isinstance(member, staticmethod | classmethod):
+                    member = member.__func__
+                if inspect.isfunction(member):
+                    found[f"{name}.{attribute}"] = member
+        elif inspect.isfunction(value):
+            found[name] = value
+    return found
+
+
+def _type_checking_names() -> dict[str, object]:
+    """Names the package imports only for type checkers, where their package is installed."""
+    found: dict[str, object] = {}
+    for module_name, name in [("redis.asyncio", "Redis"), ("pyarrow", "pyarrow")]:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        found[name] = module if name == module_name else getattr(module, name)
+    return found
+
+
+_TYPE_CHECKING_NAMES = _type_checking_names()
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_no_public_signature_holds_any(module_name: str) -> None:
+    """A public function, method or field never says ``Any``: a user's type checker can check
+    every argument they pass and every value they get back."""
+    module = load(module_name)
+    names = {**vars(typing), **{name: getattr(tc, name) for name in tc.__all__}}
+    names.update({name: getattr(module, name) for name in module.__all__})
+    names.update(_TYPE_CHECKING_NAMES)
+    holding = []
+    for where, value in _signatures(module).items():
+        hints = typing.get_type_hints(value, localns=names)
+        holding += [f"{where}: {key}" for key, hint in hints.items() if _holds_any(hint)]
+    assert holding == []

@@ -44,6 +44,7 @@ from ._models import (
     PageInfo,
     Sublicense,
 )
+from ._options import ClientOptions
 from ._quota.rate_limit import RateLimit
 from ._quota.redis_limit import RedisRateLimit
 from ._resources.pagination import AsyncPaginator
@@ -66,6 +67,7 @@ __all__ = [
     "BadRequestError",
     "Client",
     "ClientClosedError",
+    "ClientOptions",
     "ClientStats",
     "ConflictError",
     "CreditAccount",

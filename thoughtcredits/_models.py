@@ -100,7 +100,7 @@ class _Model:
 
     __slots__ = ()
 
-    def to_dict(self, *, use_api_names: bool = True) -> dict[str, Any]:
+    def to_dict(self, *, use_api_names: bool = True) -> dict[str, object]:
         """The model as a dict: the wire's camelCase keys, as in :func:`thoughtcredits.to_json`.
 
         Values stay what the model holds (``Decimal`` amounts, ``UUID`` ids, aware

@@ -12,10 +12,12 @@ from uuid import UUID, uuid4
 import pytest
 import redis.asyncio
 
+import thoughtcredits as tc
 from thoughtcredits.reconcile import reconcile
 from thoughtcredits.testing import FakeCreditsServer, plant_discrepancies, seed_ledger
 from thoughtcredits.testing._ledger.plant import KINDS
 from thoughtcredits.workers import IncompleteJobError, ShardedJob, shard_timeout
+from thoughtcredits.workers._job import worker_options
 
 
 def _account_requests(server: FakeCreditsServer, accounts: set[UUID]) -> int:
@@ -162,3 +164,14 @@ def test_shard_timeout_comes_from_the_shard_size_and_the_quota() -> None:
     for bad in ({"per_minute": 0}, {"per_minute": -1.0}, {"workers": 0}, {"margin": 0}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             shard_timeout(**{"shard_size": 5, "per_minute": 600, **bad})  # type: ignore[arg-type]
+
+
+def test_a_workers_client_options_may_not_set_the_rate_limit() -> None:
+    """The integrations' limit is the one every worker shares in Redis: a ``rate_limit`` in
+    ``client_options`` would replace it in one process only, so it is refused when the
+    integration is set up, not when a worker first runs; other options pass through."""
+    with pytest.raises(ValueError, match=r"client_options: give per_minute=, burst= and key="):
+        worker_options({"rate_limit": None})
+    options: tc.ClientOptions = {"max_concurrency": 4, "base_url": "http://127.0.0.1:9"}
+    assert worker_options(options) == options
+    assert worker_options(None) == {}

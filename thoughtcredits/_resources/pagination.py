@@ -49,7 +49,7 @@ class _Prefetch(Generic[T]):
         self,
         fetch: Callable[[PageRequest], Awaitable[Page[T]]],
         request: PageRequest,
-        track: Callable[[asyncio.Task[Any]], None] | None,
+        track: Callable[[asyncio.Task[object]], None] | None,
     ) -> None:
         self._fetch = fetch
         self._request = request
@@ -103,7 +103,7 @@ class AsyncPaginator(Generic[T]):
         prefetch: bool = True,
         mode: Literal["cursor", "page"] = "cursor",
         max_empty_pages: int = 10,
-        track: Callable[[asyncio.Task[Any]], None] | None = None,
+        track: Callable[[asyncio.Task[object]], None] | None = None,
         trace: Callable[[], ListingTrace | None] | None = None,
     ) -> None:
         if max_items is not None and (

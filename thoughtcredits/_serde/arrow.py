@@ -189,17 +189,17 @@ def _chunks(rows: ArrowRows, items: Iterable[object]) -> Iterator[pyarrow.Record
 
 
 @overload
-def to_arrow(items: Iterable[object], cls: type[Any] | None = None) -> pyarrow.Table: ...
+def to_arrow(items: Iterable[object], cls: type[object] | None = None) -> pyarrow.Table: ...
 
 
 @overload
 def to_arrow(
-    items: AsyncIterable[object], cls: type[Any] | None = None
+    items: AsyncIterable[object], cls: type[object] | None = None
 ) -> Coroutine[None, None, pyarrow.Table]: ...
 
 
 def to_arrow(
-    items: Iterable[object] | AsyncIterable[object], cls: type[Any] | None = None
+    items: Iterable[object] | AsyncIterable[object], cls: type[object] | None = None
 ) -> pyarrow.Table | Coroutine[None, None, pyarrow.Table]:
     """SDK models as a ``pyarrow.Table`` with exact ``decimal128(38, 12)`` amounts.
 

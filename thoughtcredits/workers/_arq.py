@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Final
 
 try:
@@ -17,7 +16,8 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised without the e
 
 from .. import RedisRateLimit
 from .._client import Client
-from ._job import ShardedJob, pending_after_plan, shard_report_json
+from .._options import ClientOptions
+from ._job import ShardedJob, make_client, pending_after_plan, shard_report_json, worker_options
 from ._plan import shard_timeout
 
 __all__ = ["FUNCTION", "enqueue_reconciliation", "worker_settings"]
@@ -37,7 +37,7 @@ def worker_settings(
     workers: int = 1,
     concurrency: int = 8,
     max_tries: int = 5,
-    client_options: Mapping[str, Any] | None = None,
+    client_options: ClientOptions | None = None,
 ) -> type:
     """arq's ``WorkerSettings`` for running reconciliation shards.
 
@@ -56,12 +56,12 @@ def worker_settings(
             ``THOUGHTCREDITS_BASE_URL`` and ``THOUGHTCREDITS_API_KEY``).
     """
     timeout = shard_timeout(shard_size, per_minute, workers=workers)
-    options = dict(client_options or {})
+    options = worker_options(client_options)
 
     async def startup(ctx: dict[str, Any]) -> None:
         # arq's own connection serves the limiter and the job state too: one pool, one URL.
         limit = RedisRateLimit(ctx["redis"], key=key, per_minute=per_minute, burst=burst)
-        ctx[_CLIENT] = Client(rate_limit=limit, **options)
+        ctx[_CLIENT] = make_client(options, limit)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         client = ctx.pop(_CLIENT, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Final
 
 try:
@@ -18,7 +18,8 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised without the e
 
 from .. import RedisRateLimit
 from .._client import Client
-from ._job import ShardedJob, pending_after_plan, shard_report_json
+from .._options import ClientOptions
+from ._job import ShardedJob, make_client, pending_after_plan, shard_report_json, worker_options
 from ._plan import shard_timeout
 
 __all__ = ["TASK", "enqueue_reconciliation", "install"]
@@ -93,7 +94,7 @@ def install(
     workers: int = 1,
     concurrency: int = 8,
     max_retries: int = 5,
-    client_options: Mapping[str, Any] | None = None,
+    client_options: ClientOptions | None = None,
 ) -> Task:
     """Register the shard task on ``app``; return it (enqueue with :func:`enqueue_reconciliation`).
 
@@ -118,13 +119,13 @@ def install(
             ``THOUGHTCREDITS_BASE_URL`` and ``THOUGHTCREDITS_API_KEY``).
     """
     timeout = shard_timeout(shard_size, per_minute, workers=workers)
-    options = dict(client_options or {})
+    options = worker_options(client_options)
 
-    def make_client() -> Client:
+    def new_client() -> Client:
         limit = RedisRateLimit(redis_url, key=key, per_minute=per_minute, burst=burst)
-        return Client(rate_limit=limit, **options)
+        return make_client(options, limit)
 
-    runtimes = _Runtimes(redis_url, make_client)
+    runtimes = _Runtimes(redis_url, new_client)
     worker_process_init.connect(runtimes.forked, weak=False)
     worker_process_shutdown.connect(runtimes.close_all, weak=False)
     worker_shutdown.connect(runtimes.close_all, weak=False)

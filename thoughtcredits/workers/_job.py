@@ -14,6 +14,7 @@ from uuid import UUID
 
 from .. import _args
 from .._args import Id
+from .._client import Client
 from ..reconcile import AccountReport, ReconciliationReport, reconcile
 from ..reconcile._run import discover_accounts
 from ._plan import JobPlan, JobProgress, check_job_id, cut
@@ -22,18 +23,35 @@ from ._store import JobStore
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from .._client import Client
+    from .._options import ClientOptions
+    from .._quota.redis_limit import RedisRateLimit
 
 __all__ = [
     "DEFAULT_TTL",
     "IncompleteJobError",
     "ShardedJob",
+    "make_client",
     "pending_after_plan",
     "shard_report_json",
+    "worker_options",
 ]
 
 DEFAULT_TTL: Final = timedelta(days=7)
 _RESERVE: Final = 0.1  # of an engine's time limit, left to store the last accounts and retry
+
+
+def worker_options(options: ClientOptions | None) -> ClientOptions:
+    """The user's ``client_options`` for a worker's client, refused at once if they set the
+    rate limit: that is the integration's, the one every worker shares in Redis."""
+    if options and "rate_limit" in options:
+        raise ValueError("client_options: give per_minute=, burst= and key= for rate_limit")
+    return {**(options or {})}
+
+
+def make_client(options: ClientOptions, limit: RedisRateLimit) -> Client:
+    """A worker's client: its ``worker_options`` with the shared limit."""
+    arguments: ClientOptions = {**options, "rate_limit": limit}
+    return Client(**arguments)
 
 
 class IncompleteJobError(RuntimeError):

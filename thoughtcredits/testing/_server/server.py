@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
@@ -30,7 +30,9 @@ from .render import dumps, envelope
 from .table import API_PATH, ENDPOINTS, Endpoint
 
 if TYPE_CHECKING:
-    from thoughtcredits import Client
+    from typing import Unpack
+
+    from thoughtcredits import Client, ClientOptions
 
 __all__ = ["MAX_BODY", "FakeCreditsServer", "RecordedRequest"]
 
@@ -149,11 +151,17 @@ class FakeCreditsServer:
         """
         load_ledger(snapshot, self.ledger)
 
-    def client(self, **kwargs: Any) -> Client:
-        """A ``thoughtcredits.Client`` pointed at this server (close it when done)."""
+    def client(self, **options: Unpack[ClientOptions]) -> Client:
+        """A ``thoughtcredits.Client`` pointed at this server (close it when done).
+
+        Args:
+            **options: any other ``Client`` argument (``retry=``, ``sleep=``, ...); the base
+                URL and key are this server's.
+        """
         from thoughtcredits import Client
 
-        return Client(self.url, self.api_key, **kwargs)
+        mine: ClientOptions = {**options, "base_url": self.url, "api_key": self.api_key}
+        return Client(**mine)
 
     def make_app(self) -> web.Application:
         """The aiohttp application (e.g. for ``aiohttp.test_utils``)."""
