@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import thoughtcredits as tc
-from thoughtcredits.testing import MockTransport, json_response
+from thoughtcredits.testing import MockTransport, RecordingSleep, json_response
 
 from .conftest import CLIENT_ID, payload
 
@@ -249,3 +249,45 @@ async def test_a_key_is_at_most_16_kib(length: int) -> None:
         with pytest.raises(ValueError, match=r"api_key \(the callable\): the key is over"):
             await create(client)
     assert server.keys == []
+
+
+async def test_a_key_callable_that_hangs_times_out_before_anything_is_sent() -> None:
+    """A token endpoint that never answers: the attempt's timeout covers the callable too."""
+    server = Server(SECRET)
+    never = asyncio.Event()
+
+    async def hangs() -> str:
+        await never.wait()
+        return SECRET
+
+    async with client_for(server, hangs, timeout=0.05, retry=None) as client:
+        with pytest.raises(tc.APITimeoutError, match=r"^api_key \(the callable\) did not") as err:
+            await asyncio.wait_for(create(client), 10)  # (a hang fails here, not for ever)
+    assert (err.value.request_sent, err.value.applied) == (False, False)
+    assert "nothing was sent" in str(err.value)
+    assert server.keys == []
+
+
+async def test_a_key_callable_that_hung_once_is_asked_again() -> None:
+    """Nothing was sent, so the attempt is retried; the callable's own TimeoutError is its own."""
+    server = Server(SECRET)
+    calls: list[int] = []
+
+    async def slow_once() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            await asyncio.Event().wait()
+        return SECRET
+
+    sleep = RecordingSleep()
+    async with client_for(server, slow_once, timeout=0.05, sleep=sleep) as client:
+        await asyncio.wait_for(create(client), 10)
+    assert (len(calls), server.keys, len(sleep.calls)) == (2, [SECRET], 1)
+
+    async def its_own_timeout() -> str:
+        raise TimeoutError("token endpoint: read timed out")
+
+    async with client_for(server, its_own_timeout) as client:
+        with pytest.raises(TimeoutError, match="token endpoint: read timed out") as own:
+            await create(client)
+    assert not isinstance(own.value, tc.ThoughtCreditsError)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Coroutine, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
@@ -196,9 +197,6 @@ class _Request:
                 retry_after=seconds,
             ) from None
 
-    async def _wait_for_gate(self, seconds: float) -> None:
-        await self.wait(seconds, pause=True)
-
     async def attempt(self) -> Any:
         """One attempt: the throttle's gate, the transport, the interpreter; the answer's value."""
         core, method, view = self.core, self.method, self.view
@@ -207,7 +205,7 @@ class _Request:
         headers = view.json_headers if self.body is not None else view.headers
         permit = None
         if throttle.busy():  # most requests pass no gate at all: build no wait for them
-            permit = await throttle.acquire(self._wait_for_gate)
+            permit = await throttle.acquire(partial(self.wait, pause=True))
             core.stats.throttle_wait += permit.waited
         try:
             if core.closed:  # it waited for a slot while the client closed
@@ -217,8 +215,9 @@ class _Request:
                     url=self.url,
                     request_sent=self.sent,
                 ) from self.last_error
-            if core.keys is not None:  # asked now, after any wait: a fresh key or token
-                self.key = key = await core.keys.authorization()
+            if core.keys is not None:  # asked now, after any wait, within the attempt's time
+                limit = self._timeout().total
+                self.key = key = await core.keys.authorization(limit, method, self.url)
                 if key == self.refused_key and self.last_error is not None:
                     raise self.last_error  # the key a 401 refused: it would be refused again
                 headers = {**headers, "Authorization": key}
