@@ -56,12 +56,27 @@ __all__ = [
     "ResponseValidationError",
     "ThoughtCreditsError",
     "UnprocessableEntityError",
+    "printable",
+    "request_id",
 ]
 
 _APPLIED = "WAS MADE"
 _MAYBE = "MAY HAVE BEEN MADE"
 # The methods whose request changes the server; a read never did, whatever happened to it.
 CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def printable(text: str, limit: int) -> str:
+    """Server text fit for a message or a log line: at most ``limit`` characters, each unprintable
+    one escaped (``\x1b``, ``\udcff``): no escape sequence, line break or undecodable byte."""
+    text = text if len(text) <= limit else text[:limit] + "…"
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def request_id(headers: Mapping[str, str]) -> str | None:
+    """The server's ``X-Request-Id`` (or ``Request-Id``), printable and at most 200 characters."""
+    found = headers.get("X-Request-Id") or headers.get("Request-Id")
+    return printable(found, 200) if found else None
 
 
 def _note(applied: bool | None, status: int) -> str:
@@ -190,8 +205,8 @@ class APIStatusError(ThoughtCreditsError):
 
     @property
     def request_id(self) -> str | None:
-        """The server's ``X-Request-Id`` header, when it sent one."""
-        return self.headers.get("X-Request-Id")
+        """The server's ``X-Request-Id`` header, when it sent one (printable, bounded)."""
+        return request_id(self.headers)
 
 
 class BadRequestError(APIStatusError):

@@ -22,13 +22,13 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import attrs
-from multidict import istr
 
 from .._exceptions import (
     CHANGING_METHODS,
     APIConnectionError,
     ResponseTooLargeError,
     ResponseValidationError,
+    request_id,
 )
 from .._models import Page
 from .._serde.converter import parse_page_info, structure, structure_many
@@ -44,7 +44,6 @@ __all__ = [
     "Unparsed",
     "decipher",
     "find_payload",
-    "request_id",
 ]
 
 logger = logging.getLogger("thoughtcredits")
@@ -84,14 +83,6 @@ class Unparsed:
 
 
 Expect = Single[Any] | Listing[Any] | RawJSON | Unparsed
-
-
-_X_REQUEST_ID, _REQUEST_ID = istr("X-Request-Id"), istr("Request-Id")  # no case folding
-
-
-def request_id(headers: Mapping[str, str]) -> str | None:
-    """The server's request id header, when it sent one."""
-    return headers.get(_X_REQUEST_ID) or headers.get(_REQUEST_ID)
 
 
 def decipher(

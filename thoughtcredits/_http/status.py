@@ -27,6 +27,7 @@ from .._exceptions import (
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
+    printable,
 )
 from .._quota.hints import server_delay
 
@@ -72,9 +73,8 @@ def _message(body: object, status: int) -> str:
 
 
 def _short(text: str) -> str:
-    """Server text fit for a message: one line, bounded, valid Unicode."""
-    text = " ".join(text.split()).encode("utf-8", "replace").decode("utf-8")
-    return text if len(text) <= _MAX_BODY_IN_MESSAGE else text[:_MAX_BODY_IN_MESSAGE] + "…"
+    """Server text fit for a message: one line, bounded, no control character, valid Unicode."""
+    return printable(" ".join(text.split()), _MAX_BODY_IN_MESSAGE)
 
 
 def error_from_response(

@@ -44,11 +44,13 @@ from .._exceptions import (
     ResponseValidationError,
     ThoughtCreditsError,
     UnprocessableEntityError,
+    printable,
 )
 
 __all__ = ["error_response", "install_error_handlers"]
 
 logger = logging.getLogger("thoughtcredits.fastapi")
+_MAX_OWN_ID = 200  # characters of the caller's X-Request-ID that are logged
 
 # Upstream statuses a browser can act on pass through; the rest mean "our upstream failed".
 _PASS_THROUGH: Mapping[type[APIStatusError], int] = {
@@ -128,6 +130,8 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(error, ThoughtCreditsError)
         response = error_response(error)
         upstream, own = _request_id(error), request.headers.get("X-Request-ID")
+        if own:  # the caller's own text, bound for a log line: printable and bounded
+            own = printable(own, _MAX_OWN_ID)
         ids = "".join(
             f"; {name} request id {value}"
             for name, value in (("service", upstream), ("this", own))
