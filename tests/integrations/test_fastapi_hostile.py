@@ -45,19 +45,19 @@ async def service() -> AsyncIterator[str]:
         yield f"http://{host}:{port}"
 
 
-async def call(service: str, own_id: str) -> httpx.Response:
-    """POST to an app whose one route issues credits through ``service``."""
+async def call(service: str, own_id: str, path: str = "/issue/n") -> httpx.Response:
+    """POST ``path`` of an app whose one route issues credits through ``service``."""
     app = FastAPI()
     install_error_handlers(app)
 
-    @app.post("/issue")
-    async def issue() -> None:
+    @app.post("/issue/{note}")
+    async def issue(note: str) -> None:
         async with tc.Client(service, API_KEY, retry=None) as client:
             await client.credit_batches.create(CLIENT_ID, starting_balance=1)
 
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
-        return await http.post("/issue", headers={"X-Request-ID": own_id.encode("latin-1")})
+        return await http.post(path, headers={"X-Request-ID": own_id.encode("latin-1")})
 
 
 def handled(caplog: pytest.LogCaptureFixture) -> logging.LogRecord:
@@ -106,3 +106,17 @@ async def test_the_callers_request_id_is_logged_printable_and_bounded(
     assert len(record.getMessage()) < 3_000
     if own_id.startswith("x"):
         assert logged == "x" * 200 + "…"
+
+
+async def test_the_path_the_caller_asked_for_is_logged_printable_and_bounded(
+    service: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A path with an escape sequence (%1B, decoded by the server) is logged escaped and cut."""
+    with caplog.at_level(logging.WARNING, logger="thoughtcredits.fastapi"):
+        await call(service, "app-1", "/issue/n%1B[2J%1B]0;owned%07")
+        await call(service, "app-2", "/issue/" + "p" * 5000)
+    handler = [r.getMessage() for r in caplog.records if r.name == "thoughtcredits.fastapi"]
+    first, second = handler
+    assert first.startswith("POST /issue/n\\x1b[2J\\x1b]0;owned\\x07 answered 424")
+    assert second.startswith(f"POST /issue/{'p' * 993}… answered 424")
+    assert ESC not in caplog.text
