@@ -250,3 +250,32 @@ async def test_cancelling_what_was_not_sent_says_nothing(
                     client.credit_batches.list(CLIENT_ID).pages().__anext__(), 0.1
                 )
     assert warnings_of(caplog) == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"HTTP/1.1 2O1 Created\r\n", b"HTTP/1.1 2O1 " + b"C" * 8000 + b"\x1b[2J\r\n", b'{"data": {}}'],
+    ids=["bad_status_code", "8_kib_status_line", "no_status_line"],
+)
+async def test_a_garbled_answer_to_a_create_is_one_bounded_line(
+    caplog: pytest.LogCaptureFixture, answer: bytes
+) -> None:
+    """aiohttp quotes the bad status line over several lines; the error says it in one line of
+    at most a few hundred characters (it reaches one-line logs), and that it may have landed."""
+
+    async def reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer + b"Content-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(reply, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, tc.Client(f"http://127.0.0.1:{port}", API_KEY) as client:
+        error = await create_fails(client, tc.APIConnectionError, caplog)
+    message = str(error)
+    assert message.startswith("connection failed: ClientResponseError: 400, ")
+    assert message.isprintable()
+    assert len(message) < 600
+    assert error.applied is None
+    assert len(warnings_of(caplog)) == 1
