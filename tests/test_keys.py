@@ -291,3 +291,35 @@ async def test_a_key_callable_that_hung_once_is_asked_again() -> None:
         with pytest.raises(TimeoutError, match="token endpoint: read timed out") as own:
             await create(client)
     assert not isinstance(own.value, tc.ThoughtCreditsError)
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "error"),
+    [
+        (400, {}, tc.BadRequestError),
+        (500, {}, tc.InternalServerError),
+        (307, {"Location": "https://acme.example/login?auth={auth}"}, tc.APIStatusError),
+    ],
+)
+@pytest.mark.parametrize("given", ["text", "callable"])
+async def test_a_key_the_server_echoes_is_not_quoted_in_the_error(
+    status: int, headers: dict[str, str], error: type[tc.APIStatusError], given: str
+) -> None:
+    """A gateway that quotes the request's Authorization in its error: the message (which
+    reaches logs, traces and, for a 400, the FastAPI answer to an app's caller) says ***."""
+
+    def echo(request: tc.HTTPRequest) -> tc.HTTPResponse:
+        auth = str(request.headers["Authorization"])
+        message = {"message": f"malformed header: Authorization: {auth}"}
+        echoed = {name: value.format(auth=auth) for name, value in headers.items()}
+        return json_response(message, status=status, headers=echoed)
+
+    key = SECRET if given == "text" else (lambda: SECRET)
+    async with tc.Client(BASE, key, transport=MockTransport(echo), retry=None) as client:
+        with pytest.raises(error) as caught:
+            await create(client)
+    assert SECRET not in str(caught.value)
+    if status != 307:
+        assert caught.value.message == "malformed header: Authorization: Bearer ***"
+    else:
+        assert "login?auth=Bearer ***" in caught.value.message

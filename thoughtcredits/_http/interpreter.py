@@ -97,6 +97,7 @@ def decipher(
     max_body: int | None = None,
     body_error: APIConnectionError | None = None,
     resend: bool = False,
+    sent: Mapping[str, str] | None = None,
 ) -> Any:
     """Interpret one response; return what ``expect`` asks for, or raise the typed error.
 
@@ -109,6 +110,7 @@ def decipher(
         body_error: why the body broke off after the status line, or None.
         resend: the request may be sent again (its row says so): a body that broke off is
             then the transport's error, to retry.
+        sent: the request's headers: its key is never quoted from an error's body.
 
     Raises:
         APIStatusError: the status was 300 or more (a subclass per status).
@@ -120,7 +122,8 @@ def decipher(
     if status >= 300:
         if too_large or body_error is not None:
             body = b""  # not JSON we can trust; the status says what matters
-        raise error_from_response(status, headers, body, method=method, url=url)
+        key = "" if sent is None else sent.get("Authorization", "").partition(" ")[2]
+        raise error_from_response(status, headers, body, method=method, url=url, secret=key)
     if body_error is not None and resend:
         raise body_error  # a read, or a PUT: sending it again does no harm
     applied = method in CHANGING_METHODS

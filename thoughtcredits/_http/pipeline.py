@@ -262,7 +262,7 @@ class _Request:
             value = decipher(
                 response.status, response.headers, response.body, expect, method=method,
                 url=self.url, complete=response.complete, max_body=core.max_response_size,
-                body_error=response.body_error, resend=self.endpoint.resend,
+                body_error=response.body_error, resend=self.endpoint.resend, sent=headers,
             )  # fmt: skip
         except Exception as error:
             if isinstance(error, RateLimitError):
