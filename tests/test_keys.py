@@ -323,3 +323,25 @@ async def test_a_key_the_server_echoes_is_not_quoted_in_the_error(
         assert caught.value.message == "malformed header: Authorization: Bearer ***"
     else:
         assert "login?auth=Bearer ***" in caught.value.message
+
+
+async def test_a_client_closed_while_its_key_is_asked_sends_nothing() -> None:
+    """Closed while the callable fetched a token: the create was sent after the close (on a new,
+    leaked session); now it is a ClientClosedError saying nothing was sent."""
+    server = Server(SECRET)
+    asked, fetched = asyncio.Event(), asyncio.Event()
+
+    async def token() -> str:
+        asked.set()
+        await fetched.wait()
+        return SECRET
+
+    client = client_for(server, token)
+    task = asyncio.create_task(create(client))
+    await asked.wait()
+    await client.aclose()
+    fetched.set()
+    with pytest.raises(tc.ClientClosedError, match="closed while this request waited") as err:
+        await task
+    assert (err.value.request_sent, err.value.applied) == (False, False)
+    assert server.keys == []

@@ -208,19 +208,19 @@ class _Request:
             permit = await throttle.acquire(partial(self.wait, pause=True))
             core.stats.throttle_wait += permit.waited
         try:
-            if core.closed:  # it waited for a slot while the client closed
-                raise ClientClosedError(
-                    "the client was closed while this request waited",
-                    method=method,
-                    url=self.url,
-                    request_sent=self.sent,
-                ) from self.last_error
             if core.keys is not None:  # asked now, after any wait, within the attempt's time
                 limit = self._timeout().total
                 self.key = key = await core.keys.authorization(limit, method, self.url)
                 if key == self.refused_key and self.last_error is not None:
                     raise self.last_error  # the key a 401 refused: it would be refused again
                 headers = {**headers, "Authorization": key}
+            if core.closed:  # closed while it waited for a slot or its key: nothing is sent
+                raise ClientClosedError(
+                    "the client was closed while this request waited",
+                    method=method,
+                    url=self.url,
+                    request_sent=self.sent,
+                ) from self.last_error
             request = HTTPRequest(
                 method, self.url, headers, self.body, self._timeout(), core.max_response_size,
                 RequestContext(method, self.path, number),
