@@ -349,3 +349,19 @@ async def test_a_hostile_request_id_is_traced_escaped(otel: Otel, base_url: str)
         await client.credit_batches.create(CLIENT_ID, starting_balance=1)
     ids = [attributes(span)["thoughtcredits.request_id"] for span in otel.named(f"POST {TEMPLATE}")]
     assert ids == ["svc\\udcff\\x1b[2J", "r" * 200 + "…"]
+
+
+async def test_a_key_the_server_echoes_is_in_no_span(otel: Otel, base_url: str) -> None:
+    """A 400 quoting the request's Authorization: the failed span's status and exception
+    event (the error's message) say *** instead of the callable's key."""
+
+    def echo(request: tc.HTTPRequest) -> tc.HTTPResponse:
+        auth = str(request.headers["Authorization"])
+        return json_response({"message": f"bad header Authorization: {auth}"}, status=400)
+
+    async with tc.Client(base_url, lambda: KEY, transport=MockTransport(echo)) as client:
+        with pytest.raises(tc.BadRequestError):
+            await client.credit_batches.create(CLIENT_ID, starting_balance=1)
+    (operation,) = otel.named("credit_batches.create")
+    assert "bad header Authorization: Bearer ***" in (operation.status.description or "")
+    assert KEY not in otel.everything()
