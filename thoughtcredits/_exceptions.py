@@ -64,11 +64,11 @@ _APPLIED = "WAS MADE"
 _MAYBE = "MAY HAVE BEEN MADE"
 # The methods whose request changes the server; a read never did, whatever happened to it.
 CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_MAX_URL = 500  # characters of the URL in a message (a page's cursor can be 64 KiB); .url has all
 
 
 def printable(text: str, limit: int) -> str:
-    """Server text fit for a message or a log line: at most ``limit`` characters, each unprintable
-    one escaped (``\x1b``, ``\udcff``): no escape sequence, line break or undecodable byte."""
+    """Text fit for one log line: at most ``limit`` characters, unprintable ones escaped."""
     text = text if len(text) <= limit else text[:limit] + "…"
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
@@ -193,7 +193,8 @@ class APIStatusError(ThoughtCreditsError):
         retry_after: float | None = None,
     ) -> None:
         applied = None if method in CHANGING_METHODS and not 400 <= status < 500 else False
-        super().__init__(f"{status} {message} ({method} {url})" + _note(applied, status))
+        shown = printable(url, _MAX_URL)
+        super().__init__(f"{status} {message} ({method} {shown})" + _note(applied, status))
         self.message = message
         self.status = status
         self.body = body
@@ -267,7 +268,7 @@ class ResponseValidationError(ThoughtCreditsError):
     ) -> None:
         if applied and _APPLIED not in message:  # (not twice when unpickled)
             message += _note(True, status)
-        super().__init__(f"{message} ({method} {url})" if method else message)
+        super().__init__(f"{message} ({method} {printable(url, _MAX_URL)})" if method else message)
         self.message = message
         self.method = method
         self.url = url
