@@ -345,3 +345,22 @@ async def test_a_client_closed_while_its_key_is_asked_sends_nothing() -> None:
         await task
     assert (err.value.request_sent, err.value.applied) == (False, False)
     assert server.keys == []
+
+
+async def test_the_refused_key_after_a_hung_fetch_still_raises_the_401() -> None:
+    """401 with k1; the callable then hangs once (a timeout, nothing sent, retried) and returns
+    k1 again: the caller gets the 401, not the fetch's timeout retried until attempts ran out."""
+    server = Server("k2")
+    calls: list[int] = []
+
+    async def key() -> str:
+        calls.append(1)
+        if len(calls) == 2:
+            await asyncio.Event().wait()
+        return "k1"
+
+    async with client_for(server, key, timeout=0.05, sleep=RecordingSleep()) as client:
+        with pytest.raises(tc.AuthenticationError) as caught:
+            await create(client)
+    assert caught.value.applied is False
+    assert (server.keys, len(calls)) == (["k1"], 3)

@@ -120,7 +120,7 @@ class _Request:
 
     __slots__ = ("body", "budget", "core", "endpoint", "expect", "in_flight", "key",
                  "last_error", "listing", "method", "number", "op", "outcome", "path",
-                 "refused_key", "sent", "url", "view")  # fmt: skip
+                 "refused", "sent", "url", "view")  # fmt: skip
 
     def __init__(
         self,
@@ -145,7 +145,7 @@ class _Request:
         self.outcome: bool | None = False
         self.in_flight = False
         self.key: str | None = None  # the Authorization sent, when a callable gives the key
-        self.refused_key: str | None = None  # the one a 401 refused, once the callable is asked
+        self.refused: tuple[str, Exception] | None = None  # a 401's key and error, once asked again
         telemetry = self.core.telemetry
         # The listing this page belongs to is known only now, while the page is created.
         self.listing: ListingTrace | None = None if telemetry is None else telemetry.parent()
@@ -157,11 +157,11 @@ class _Request:
 
     def new_key(self, error: Exception) -> bool:
         """After a 401, when the key comes from a callable: resend once, asking it again."""
-        if self.core.keys is None or self.refused_key is not None:
+        if self.core.keys is None or self.refused is not None:
             return False
         if not isinstance(error, AuthenticationError):
             return False
-        self.refused_key = self.key or ""  # (set once: a request resends once)
+        self.refused = (self.key or "", error)  # (set once: a request resends once)
         new_key(self.core, self.method, self.path, self.number, self.budget.waited, error)
         return True
 
@@ -211,8 +211,8 @@ class _Request:
             if core.keys is not None:  # asked now, after any wait, within the attempt's time
                 limit = self._timeout().total
                 self.key = key = await core.keys.authorization(limit, method, self.url)
-                if key == self.refused_key and self.last_error is not None:
-                    raise self.last_error  # the key a 401 refused: it would be refused again
+                if self.refused is not None and key == self.refused[0]:
+                    raise self.refused[1]  # the key a 401 refused: it would be refused again
                 headers = {**headers, "Authorization": key}
             if core.closed:  # closed while it waited for a slot or its key: nothing is sent
                 raise ClientClosedError(
