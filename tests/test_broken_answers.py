@@ -8,6 +8,7 @@ loopback socket server; what the SDK makes of an answer runs against the mock on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import logging
@@ -250,3 +251,93 @@ async def test_cancelling_what_was_not_sent_says_nothing(
                     client.credit_batches.list(CLIENT_ID).pages().__anext__(), 0.1
                 )
     assert warnings_of(caplog) == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"HTTP/1.1 2O1 Created\r\n", b"HTTP/1.1 2O1 " + b"C" * 8000 + b"\x1b[2J\r\n", b'{"data": {}}'],
+    ids=["bad_status_code", "8_kib_status_line", "no_status_line"],
+)
+async def test_a_garbled_answer_to_a_create_is_one_bounded_line(
+    caplog: pytest.LogCaptureFixture, answer: bytes
+) -> None:
+    """aiohttp quotes the bad status line over several lines; the error says it in one line of
+    at most a few hundred characters (it reaches one-line logs), and that it may have landed."""
+
+    async def reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer + b"Content-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(reply, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, tc.Client(f"http://127.0.0.1:{port}", API_KEY) as client:
+        error = await create_fails(client, tc.APIConnectionError, caplog)
+    message = str(error)
+    assert message.startswith("connection failed: ClientResponseError: 400, ")
+    assert message.isprintable()
+    assert len(message) < 600
+    assert error.applied is None
+    assert len(warnings_of(caplog)) == 1
+
+
+@pytest.mark.parametrize(
+    ("where", "warned"),
+    [("key", 0), ("gate", 0), ("answer", 1), ("body", 1)],
+    ids=["asking_the_key", "waiting_for_a_slot", "waiting_for_the_answer", "reading_the_body"],
+)
+async def test_a_create_cancelled_at_each_await_warns_once_if_it_was_sent(
+    caplog: pytest.LogCaptureFixture, where: str, warned: int
+) -> None:
+    """Cancelled while its key is fetched or while it waits for a slot, a create says nothing;
+    once its bytes left, exactly one WARNING. The caller sees a CancelledError every time."""
+    stall, arrived, key_asked = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    seen: list[bytes] = []
+
+    async def reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        seen.append(head)
+        arrived.set()
+        if where == "body":  # the status line, then a body that stops after 4 bytes
+            writer.write(b'HTTP/1.1 201 Created\r\nContent-Length: 99\r\n\r\n{"da')
+            await writer.drain()
+        await stall.wait()
+        writer.close()
+
+    async def key() -> str:
+        key_asked.set()
+        await stall.wait()
+        return API_KEY
+
+    server = await asyncio.start_server(reply, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    options: dict[str, Any] = {"api_key": key} if where == "key" else {"api_key": API_KEY}
+    if where == "gate":
+        options["max_concurrency"] = 1
+    async with server, tc.Client(f"http://127.0.0.1:{port}", **options) as client:
+        first = asyncio.create_task(create(client)) if where == "gate" else None
+        if first is not None:
+            await arrived.wait()  # the one slot is taken by a create in flight
+        with caplog.at_level(logging.WARNING, logger="thoughtcredits"):
+            task = asyncio.create_task(create(client))
+            if where == "key":
+                await key_asked.wait()
+            elif where == "gate":
+                for _ in range(20):  # no I/O before the slot's wait: a few turns of the loop
+                    await asyncio.sleep(0)
+            else:
+                await arrived.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert len(warnings_of(caplog)) == warned
+        assert len(seen) == (0 if where == "key" else 1)
+        if first is not None:
+            first.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await first
+        stall.set()
+    if warned:
+        (record,) = warnings_of(caplog)
+        assert "cancelled after it was sent" in record.getMessage()

@@ -95,6 +95,18 @@ def test_long_text_body_is_truncated_in_the_message() -> None:
     assert error.body == "x" * 5000
 
 
+def test_a_long_url_is_cut_in_the_message_but_kept_whole_in_url() -> None:
+    """A page with a 64 KiB cursor that fails: its message (which goes into one-line logs) holds
+    500 characters of the URL; ``error.url`` holds it all. Pickling keeps both."""
+    url = f"{URL}?cursor={'c' * 65_000}"
+    status = error_from_response(500, {}, b"", method="GET", url=url, now=NOW)
+    unreadable = tc.ResponseValidationError("bad body", method="GET", url=url)
+    for error in (status, unreadable, roundtrip(status)):
+        assert f"(GET {url[:500]}…)" in str(error)
+        assert len(str(error)) < 1_000
+        assert error.url == url  # type: ignore[attr-defined]
+
+
 def test_invalid_utf8_body_never_raises() -> None:
     """Bytes that are not UTF-8 are decoded with replacement characters, not an exception."""
     error = make(500, b"\xff\xfe bad \xc3")
@@ -143,6 +155,14 @@ def test_request_id_header() -> None:
     """``request_id`` reads X-Request-Id case-insensitively."""
     assert make(500, headers={"x-request-id": "req-1"}).request_id == "req-1"
     assert make(500).request_id is None
+
+
+def test_a_hostile_request_id_is_printable_and_bounded() -> None:
+    """An escape sequence or an undecodable byte is escaped, the id cut at 200 characters, and
+    ``Request-Id`` is read too, as for an unreadable 2xx."""
+    assert make(500, headers={"X-Request-Id": "r\x1b[2J\udcff"}).request_id == "r\\x1b[2J\\udcff"
+    assert make(500, headers={"X-Request-Id": "r" * 999}).request_id == "r" * 200 + "…"
+    assert make(500, headers={"Request-Id": "req-2"}).request_id == "req-2"
 
 
 def test_headers_are_case_insensitive() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import thoughtcredits as tc
-from thoughtcredits.testing import MockTransport, json_response
+from thoughtcredits.testing import MockTransport, RecordingSleep, json_response
 
 from .conftest import CLIENT_ID, payload
 
@@ -249,3 +249,118 @@ async def test_a_key_is_at_most_16_kib(length: int) -> None:
         with pytest.raises(ValueError, match=r"api_key \(the callable\): the key is over"):
             await create(client)
     assert server.keys == []
+
+
+async def test_a_key_callable_that_hangs_times_out_before_anything_is_sent() -> None:
+    """A token endpoint that never answers: the attempt's timeout covers the callable too."""
+    server = Server(SECRET)
+    never = asyncio.Event()
+
+    async def hangs() -> str:
+        await never.wait()
+        return SECRET
+
+    async with client_for(server, hangs, timeout=0.05, retry=None) as client:
+        with pytest.raises(tc.APITimeoutError, match=r"^api_key \(the callable\) did not") as err:
+            await asyncio.wait_for(create(client), 10)  # (a hang fails here, not for ever)
+    assert (err.value.request_sent, err.value.applied) == (False, False)
+    assert "nothing was sent" in str(err.value)
+    assert server.keys == []
+
+
+async def test_a_key_callable_that_hung_once_is_asked_again() -> None:
+    """Nothing was sent, so the attempt is retried; the callable's own TimeoutError is its own."""
+    server = Server(SECRET)
+    calls: list[int] = []
+
+    async def slow_once() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            await asyncio.Event().wait()
+        return SECRET
+
+    sleep = RecordingSleep()
+    async with client_for(server, slow_once, timeout=0.05, sleep=sleep) as client:
+        await asyncio.wait_for(create(client), 10)
+    assert (len(calls), server.keys, len(sleep.calls)) == (2, [SECRET], 1)
+
+    async def its_own_timeout() -> str:
+        raise TimeoutError("token endpoint: read timed out")
+
+    async with client_for(server, its_own_timeout) as client:
+        with pytest.raises(TimeoutError, match="token endpoint: read timed out") as own:
+            await create(client)
+    assert not isinstance(own.value, tc.ThoughtCreditsError)
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "error"),
+    [
+        (400, {}, tc.BadRequestError),
+        (500, {}, tc.InternalServerError),
+        (307, {"Location": "https://acme.example/login?auth={auth}"}, tc.APIStatusError),
+    ],
+)
+@pytest.mark.parametrize("given", ["text", "callable"])
+async def test_a_key_the_server_echoes_is_not_quoted_in_the_error(
+    status: int, headers: dict[str, str], error: type[tc.APIStatusError], given: str
+) -> None:
+    """A gateway that quotes the request's Authorization in its error: the message (which
+    reaches logs, traces and, for a 400, the FastAPI answer to an app's caller) says ***."""
+
+    def echo(request: tc.HTTPRequest) -> tc.HTTPResponse:
+        auth = str(request.headers["Authorization"])
+        message = {"message": f"malformed header: Authorization: {auth}"}
+        echoed = {name: value.format(auth=auth) for name, value in headers.items()}
+        return json_response(message, status=status, headers=echoed)
+
+    key = SECRET if given == "text" else (lambda: SECRET)
+    async with tc.Client(BASE, key, transport=MockTransport(echo), retry=None) as client:
+        with pytest.raises(error) as caught:
+            await create(client)
+    assert SECRET not in str(caught.value)
+    if status != 307:
+        assert caught.value.message == "malformed header: Authorization: Bearer ***"
+    else:
+        assert "login?auth=Bearer ***" in caught.value.message
+
+
+async def test_a_client_closed_while_its_key_is_asked_sends_nothing() -> None:
+    """Closed while the callable fetched a token: the create was sent after the close (on a new,
+    leaked session); now it is a ClientClosedError saying nothing was sent."""
+    server = Server(SECRET)
+    asked, fetched = asyncio.Event(), asyncio.Event()
+
+    async def token() -> str:
+        asked.set()
+        await fetched.wait()
+        return SECRET
+
+    client = client_for(server, token)
+    task = asyncio.create_task(create(client))
+    await asked.wait()
+    await client.aclose()
+    fetched.set()
+    with pytest.raises(tc.ClientClosedError, match="closed while this request waited") as err:
+        await task
+    assert (err.value.request_sent, err.value.applied) == (False, False)
+    assert server.keys == []
+
+
+async def test_the_refused_key_after_a_hung_fetch_still_raises_the_401() -> None:
+    """401 with k1; the callable then hangs once (a timeout, nothing sent, retried) and returns
+    k1 again: the caller gets the 401, not the fetch's timeout retried until attempts ran out."""
+    server = Server("k2")
+    calls: list[int] = []
+
+    async def key() -> str:
+        calls.append(1)
+        if len(calls) == 2:
+            await asyncio.Event().wait()
+        return "k1"
+
+    async with client_for(server, key, timeout=0.05, sleep=RecordingSleep()) as client:
+        with pytest.raises(tc.AuthenticationError) as caught:
+            await create(client)
+    assert caught.value.applied is False
+    assert (server.keys, len(calls)) == (["k1"], 3)

@@ -56,12 +56,27 @@ __all__ = [
     "ResponseValidationError",
     "ThoughtCreditsError",
     "UnprocessableEntityError",
+    "printable",
+    "request_id",
 ]
 
 _APPLIED = "WAS MADE"
 _MAYBE = "MAY HAVE BEEN MADE"
 # The methods whose request changes the server; a read never did, whatever happened to it.
 CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_MAX_URL = 500  # characters of the URL in a message (a page's cursor can be 64 KiB); .url has all
+
+
+def printable(text: str, limit: int) -> str:
+    """Text fit for one log line: at most ``limit`` characters, unprintable ones escaped."""
+    text = text if len(text) <= limit else text[:limit] + "…"
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def request_id(headers: Mapping[str, str]) -> str | None:
+    """The server's ``X-Request-Id`` (or ``Request-Id``), printable and at most 200 characters."""
+    found = headers.get("X-Request-Id") or headers.get("Request-Id")
+    return printable(found, 200) if found else None
 
 
 def _note(applied: bool | None, status: int) -> str:
@@ -178,7 +193,8 @@ class APIStatusError(ThoughtCreditsError):
         retry_after: float | None = None,
     ) -> None:
         applied = None if method in CHANGING_METHODS and not 400 <= status < 500 else False
-        super().__init__(f"{status} {message} ({method} {url})" + _note(applied, status))
+        shown = printable(url, _MAX_URL)
+        super().__init__(f"{status} {message} ({method} {shown})" + _note(applied, status))
         self.message = message
         self.status = status
         self.body = body
@@ -190,8 +206,8 @@ class APIStatusError(ThoughtCreditsError):
 
     @property
     def request_id(self) -> str | None:
-        """The server's ``X-Request-Id`` header, when it sent one."""
-        return self.headers.get("X-Request-Id")
+        """The server's ``X-Request-Id`` header, when it sent one (printable, bounded)."""
+        return request_id(self.headers)
 
 
 class BadRequestError(APIStatusError):
@@ -252,7 +268,7 @@ class ResponseValidationError(ThoughtCreditsError):
     ) -> None:
         if applied and _APPLIED not in message:  # (not twice when unpickled)
             message += _note(True, status)
-        super().__init__(f"{message} ({method} {url})" if method else message)
+        super().__init__(f"{message} ({method} {printable(url, _MAX_URL)})" if method else message)
         self.message = message
         self.method = method
         self.url = url

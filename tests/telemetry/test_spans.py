@@ -335,3 +335,33 @@ async def test_a_failing_tracer_never_breaks_a_request(
         assert [r.levelname for r in failed][:2] in (["WARNING", "DEBUG"], ["DEBUG", "DEBUG"])
     finally:
         reset_trace_globals()
+
+
+async def test_a_hostile_request_id_is_traced_escaped(otel: Otel, base_url: str) -> None:
+    """An id with an undecodable byte (which OTLP's UTF-8 encoding refuses, losing the batch)
+    or an escape sequence is an attribute in its escaped form, cut at 200 characters."""
+    api = Api()
+    created = {"data": {"CreateCreditBatch": batch(0)}}
+    for sent in ("svc\udcff\x1b[2J", "r" * 5000):
+        api.first.append(json_response(created, status=201, headers={"X-Request-Id": sent}))
+    async with client_of(api, base_url) as client:
+        await client.credit_batches.create(CLIENT_ID, starting_balance=1)
+        await client.credit_batches.create(CLIENT_ID, starting_balance=1)
+    ids = [attributes(span)["thoughtcredits.request_id"] for span in otel.named(f"POST {TEMPLATE}")]
+    assert ids == ["svc\\udcff\\x1b[2J", "r" * 200 + "…"]
+
+
+async def test_a_key_the_server_echoes_is_in_no_span(otel: Otel, base_url: str) -> None:
+    """A 400 quoting the request's Authorization: the failed span's status and exception
+    event (the error's message) say *** instead of the callable's key."""
+
+    def echo(request: tc.HTTPRequest) -> tc.HTTPResponse:
+        auth = str(request.headers["Authorization"])
+        return json_response({"message": f"bad header Authorization: {auth}"}, status=400)
+
+    async with tc.Client(base_url, lambda: KEY, transport=MockTransport(echo)) as client:
+        with pytest.raises(tc.BadRequestError):
+            await client.credit_batches.create(CLIENT_ID, starting_balance=1)
+    (operation,) = otel.named("credit_batches.create")
+    assert "bad header Authorization: Bearer ***" in (operation.status.description or "")
+    assert KEY not in otel.everything()

@@ -22,13 +22,13 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import attrs
-from multidict import istr
 
 from .._exceptions import (
     CHANGING_METHODS,
     APIConnectionError,
     ResponseTooLargeError,
     ResponseValidationError,
+    request_id,
 )
 from .._models import Page
 from .._serde.converter import parse_page_info, structure, structure_many
@@ -44,7 +44,6 @@ __all__ = [
     "Unparsed",
     "decipher",
     "find_payload",
-    "request_id",
 ]
 
 logger = logging.getLogger("thoughtcredits")
@@ -86,14 +85,6 @@ class Unparsed:
 Expect = Single[Any] | Listing[Any] | RawJSON | Unparsed
 
 
-_X_REQUEST_ID, _REQUEST_ID = istr("X-Request-Id"), istr("Request-Id")  # no case folding
-
-
-def request_id(headers: Mapping[str, str]) -> str | None:
-    """The server's request id header, when it sent one."""
-    return headers.get(_X_REQUEST_ID) or headers.get(_REQUEST_ID)
-
-
 def decipher(
     status: int,
     headers: Mapping[str, str],
@@ -106,6 +97,7 @@ def decipher(
     max_body: int | None = None,
     body_error: APIConnectionError | None = None,
     resend: bool = False,
+    sent: Mapping[str, str] | None = None,
 ) -> Any:
     """Interpret one response; return what ``expect`` asks for, or raise the typed error.
 
@@ -118,6 +110,7 @@ def decipher(
         body_error: why the body broke off after the status line, or None.
         resend: the request may be sent again (its row says so): a body that broke off is
             then the transport's error, to retry.
+        sent: the request's headers: its key is never quoted from an error's body.
 
     Raises:
         APIStatusError: the status was 300 or more (a subclass per status).
@@ -129,7 +122,8 @@ def decipher(
     if status >= 300:
         if too_large or body_error is not None:
             body = b""  # not JSON we can trust; the status says what matters
-        raise error_from_response(status, headers, body, method=method, url=url)
+        key = "" if sent is None else sent.get("Authorization", "").partition(" ")[2]
+        raise error_from_response(status, headers, body, method=method, url=url, secret=key)
     if body_error is not None and resend:
         raise body_error  # a read, or a PUT: sending it again does no harm
     applied = method in CHANGING_METHODS

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Coroutine, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
@@ -118,8 +119,8 @@ class _Request:
     """One request: its row, its URL and body, and what its attempts have seen so far."""
 
     __slots__ = ("attempts", "body", "budget", "core", "endpoint", "expect", "in_flight", "key",
-                 "last_error", "listing", "method", "op", "outcome", "path", "refused_key",
-                 "sent", "url", "view")  # fmt: skip
+                 "last_error", "listing", "method", "op", "outcome", "path", "refused", "sent",
+                 "url", "view")  # fmt: skip
 
     def __init__(
         self,
@@ -144,7 +145,7 @@ class _Request:
         self.outcome: bool | None = False
         self.in_flight = False
         self.key: str | None = None  # the Authorization sent, when a callable gives the key
-        self.refused_key: str | None = None  # the one a 401 refused, once the callable is asked
+        self.refused: tuple[str, Exception] | None = None  # a 401's key and error, once asked again
         telemetry = self.core.telemetry
         # The listing this page belongs to is known only now, while the page is created.
         self.listing: ListingTrace | None = None if telemetry is None else telemetry.parent()
@@ -156,11 +157,11 @@ class _Request:
 
     def new_key(self, error: Exception) -> bool:
         """After a 401, when the key comes from a callable: resend once, asking it again."""
-        if self.core.keys is None or self.refused_key is not None:
+        if self.core.keys is None or self.refused is not None:
             return False
         if not isinstance(error, AuthenticationError):
             return False
-        self.refused_key = self.key or ""  # (set once: a request resends once)
+        self.refused = (self.key or "", error)  # (set once: a request resends once)
         new_key(self.core, self.method, self.path, self.attempts, self.budget.waited, error)
         return True
 
@@ -191,9 +192,6 @@ class _Request:
                 retry_after=seconds,
             ) from None
 
-    async def _wait_for_gate(self, seconds: float) -> None:
-        await self.wait(seconds, pause=True)
-
     async def attempt(self) -> Any:
         """One attempt: the throttle's gate, the transport, the interpreter; the answer's value."""
         core, method, view = self.core, self.method, self.view
@@ -202,16 +200,17 @@ class _Request:
         headers = view.json_headers if self.body is not None else view.headers
         permit = None
         if throttle.busy():  # most requests pass no gate at all: build no wait for them
-            permit = await throttle.acquire(self._wait_for_gate)
+            permit = await throttle.acquire(partial(self.wait, pause=True))
             core.stats.throttle_wait += permit.waited
         try:
-            if core.closed:  # it waited for a slot while the client closed
-                raise self._closed("waited", self.sent) from self.last_error
-            if core.keys is not None:  # asked now, after any wait: a fresh key or token
-                self.key = key = await core.keys.authorization()
-                if key == self.refused_key and self.last_error is not None:
-                    raise self.last_error  # the key a 401 refused: it would be refused again
+            if core.keys is not None:  # asked now, after any wait, within the attempt's time
+                limit = self._timeout().total
+                self.key = key = await core.keys.authorization(limit, method, self.url)
+                if self.refused is not None and key == self.refused[0]:
+                    raise self.refused[1]  # the key a 401 refused: it would be refused again
                 headers = {**headers, "Authorization": key}
+            if core.closed:  # closed while it waited for a slot or its key: nothing is sent
+                raise self._closed("waited", self.sent) from self.last_error
             request = HTTPRequest(
                 method, self.url, headers, self.body, self._timeout(), core.max_response_size,
                 RequestContext(method, self.path, number),
@@ -248,7 +247,7 @@ class _Request:
             value = decipher(
                 response.status, response.headers, response.body, expect, method=method,
                 url=self.url, complete=response.complete, max_body=core.max_response_size,
-                body_error=response.body_error, resend=self.endpoint.resend,
+                body_error=response.body_error, resend=self.endpoint.resend, sent=headers,
             )  # fmt: skip
         except Exception as error:
             if isinstance(error, RateLimitError):

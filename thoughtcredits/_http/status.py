@@ -27,6 +27,7 @@ from .._exceptions import (
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
+    printable,
 )
 from .._quota.hints import server_delay
 
@@ -72,9 +73,8 @@ def _message(body: object, status: int) -> str:
 
 
 def _short(text: str) -> str:
-    """Server text fit for a message: one line, bounded, valid Unicode."""
-    text = " ".join(text.split()).encode("utf-8", "replace").decode("utf-8")
-    return text if len(text) <= _MAX_BODY_IN_MESSAGE else text[:_MAX_BODY_IN_MESSAGE] + "…"
+    """Server text fit for a message: one line, bounded, no control character, valid Unicode."""
+    return printable(" ".join(text.split()), _MAX_BODY_IN_MESSAGE)
 
 
 def error_from_response(
@@ -85,8 +85,14 @@ def error_from_response(
     method: str,
     url: str,
     now: float | None = None,
+    secret: str = "",
 ) -> APIStatusError:
-    """Build the typed error for a 4xx/5xx response. Never fails on empty or non-JSON bodies."""
+    """Build the typed error for a 4xx/5xx response. Never fails on empty or non-JSON bodies.
+
+    ``secret`` (the request's key) is never quoted from the server's text: a gateway that
+    echoes the request's ``Authorization`` in its error would put it in logs, traces and (through
+    the FastAPI handlers, which pass a 400's message on) the answer to an app's own caller.
+    """
     body = _decode_body(raw_body)
     headers = CIMultiDict(headers)  # case-insensitive, whatever mapping the caller passed
     cls = _STATUS_ERRORS.get(status)
@@ -96,8 +102,10 @@ def error_from_response(
     if status == 429 or (status == 503 and "Retry-After" in headers):
         hint = server_delay(headers, body, wall=time.time() if now is None else now)
         delay = None if hint is None else hint.seconds
+    redirect = 300 <= status < 400
+    message = _redirect(status, headers, method) if redirect else _message(body, status)
     return cls(
-        _message(body, status) if not 300 <= status < 400 else _redirect(status, headers, method),
+        message.replace(secret, "***") if secret else message,
         status=status,
         body=body,
         headers=headers,

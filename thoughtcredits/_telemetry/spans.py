@@ -32,6 +32,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.util.types import AttributeValue
 
 from .._exceptions import CHANGING_METHODS, APIStatusError, ThoughtCreditsError
+from .._exceptions import request_id as _request_id
 from .._transports.base import HTTPRequest, HTTPResponse, Transport
 from .metrics import Instruments
 
@@ -281,7 +282,7 @@ class Attempt:
             return
         if status is not None:
             span.set_attribute("http.response.status_code", status)
-            request_id = response.headers.get("X-Request-Id") if response is not None else None
+            request_id = _request_id(response.headers) if response is not None else None
             if request_id:
                 span.set_attribute("thoughtcredits.request_id", request_id)
         if error is not None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from .._exceptions import APIConnectionError, APITimeoutError
+from .._exceptions import APIConnectionError, APITimeoutError, printable
 
 __all__ = ["connection_error", "scrubbed"]
+
+_MAX_DESCRIPTION = 300  # characters
 
 
 def connection_error(
@@ -65,12 +67,16 @@ def _redirect(error: BaseException) -> str:
 
 
 def _describe(error: BaseException) -> str:
+    # One line, bounded: aiohttp's parser errors quote the server's bad line (up to 8 KiB) over
+    # several lines, which would break every one-line log that shows the error.
     if isinstance(error, aiohttp.ClientResponseError):
         # Its str() is safe, but its request_info holds our headers: say only what happened.
-        return f"{type(error).__name__}: {error.status}, {error.message}"
-    if isinstance(error, aiohttp.ClientConnectorError):
-        return f"{type(error).__name__}: {error.host}:{error.port}: {error.strerror}"
-    return f"{type(error).__name__}: {error}"
+        text = f"{type(error).__name__}: {error.status}, {error.message}"
+    elif isinstance(error, aiohttp.ClientConnectorError):
+        text = f"{type(error).__name__}: {error.host}:{error.port}: {error.strerror}"
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return printable(" ".join(text.split()), _MAX_DESCRIPTION)
 
 
 def scrubbed(error: BaseException) -> BaseException | None:

@@ -44,11 +44,14 @@ from .._exceptions import (
     ResponseValidationError,
     ThoughtCreditsError,
     UnprocessableEntityError,
+    printable,
 )
 
 __all__ = ["error_response", "install_error_handlers"]
 
 logger = logging.getLogger("thoughtcredits.fastapi")
+# The caller's own text in the log line (its X-Request-ID, the path it asked for), in characters
+_MAX_OWN_ID, _MAX_PATH = 200, 1000
 
 # Upstream statuses a browser can act on pass through; the rest mean "our upstream failed".
 _PASS_THROUGH: Mapping[type[APIStatusError], int] = {
@@ -128,6 +131,8 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(error, ThoughtCreditsError)
         response = error_response(error)
         upstream, own = _request_id(error), request.headers.get("X-Request-ID")
+        if own:  # (printable: no escape sequence of the caller's reaches a terminal)
+            own = printable(own, _MAX_OWN_ID)
         ids = "".join(
             f"; {name} request id {value}"
             for name, value in (("service", upstream), ("this", own))
@@ -135,7 +140,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         logger.warning(
             "%s %s answered %d (applied: %s): %s: %s%s",
-            request.method, request.url.path, response.status_code,
+            request.method, printable(request.url.path, _MAX_PATH), response.status_code,
             {True: "yes", False: "no", None: "unknown"}[error.applied],
             type(error).__name__, error, ids,
             extra={"tc_status": response.status_code, "tc_applied": error.applied,
