@@ -198,6 +198,10 @@ def http_date(offset: float) -> str:
         ("   ", None),
         ("soon", None),
         ("0x10", None),
+        # RFC 9110's digits are ASCII; Python's float() would read each of these.
+        ("1_0", None),
+        ("\uff15", None),  # fullwidth 5
+        ("\u0661", None),  # Arabic-Indic 1
         (None, None),
         (http_date(30), 30.0),
         (http_date(0), None),

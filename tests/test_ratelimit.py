@@ -225,6 +225,10 @@ def test_an_implausible_limit_is_taken_once_answers_agree_on_it() -> None:
         ({"X-RateLimit-Reset": "30"}, Reading(reset=30.0, reset_at=START + 30, slack=1.0)),
         ({"X-RateLimit-Reset": "2.5"}, Reading(reset=2.5, reset_at=START + 2.5)),
         ({"X-RateLimit-Reset": "nan"}, Reading()),
+        # ASCII digits only: int() and float() would read each of these.
+        ({"X-RateLimit-Limit": "6_00", "X-RateLimit-Remaining": "1_0"}, Reading()),
+        ({"X-RateLimit-Limit": "\uff16\uff10\uff10", "X-RateLimit-Remaining": "\u0661"}, Reading()),
+        ({"X-RateLimit-Reset": "3_0"}, Reading()),
     ],
 )
 def test_headers_are_read_and_implausible_values_dropped(

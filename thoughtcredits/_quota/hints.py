@@ -16,6 +16,7 @@ import email.utils
 import functools
 import logging
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC
 from decimal import Decimal
@@ -97,18 +98,22 @@ def _implausible(kind: str, text: str) -> None:
 def _whole(text: str | None, high: int) -> int | None:
     if text is None:
         return None
-    try:
-        value = int(text.strip())
-    except ValueError:
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):  # int() also reads "1_0" and other digits
         return None
-    return value if 0 <= value <= high else None
+    value = int(text)
+    return value if value <= high else None
+
+
+# ASCII digits only, as RFC 9110 writes them: float() also reads "1_0" and non-ASCII digits.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
 def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
+    text = text.strip()
+    if _NUMBER.fullmatch(text) is None:
         return math.nan
+    value = float(text)
     return value if math.isfinite(value) else math.nan
 
 
@@ -185,9 +190,8 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
+    seconds = _number(value)
+    if math.isnan(seconds):
         when = _http_date(value)
         seconds = math.nan if when is None else when - now
     return seconds if math.isfinite(seconds) and seconds > 0 else None
