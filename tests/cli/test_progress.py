@@ -114,3 +114,16 @@ def test_the_last_line_fits_80_columns_whole_with_a_million_items(
     count = "919,318/919,318" if outcome == "done" else "919,318/1,000,000"
     assert f" {count} items " in line, line
     assert re.search(r" \d:\d\d:\d\d$", line), line
+
+
+def test_reconcile_progress_counts_accounts_not_items(fake: ThreadedServer, cli: Cli) -> None:
+    """reconcile --progress counts accounts, with a rate that is not rounded to 0."""
+    from thoughtcredits.testing import seed_ledger
+
+    seeded = fake.call(lambda: seed_ledger(fake.server.ledger, accounts=3, actions_per_account=20))
+    result = cli("reconcile", str(seeded.client_ids[0]), "--progress")
+    assert result.code == 0, result
+    (line,) = [line for line in result.err.splitlines() if "/s" in line]
+    assert " 3/3 accounts " in line, line
+    assert re.search(r" [\d,.]+ accounts/s ", line), line
+    assert "items" not in line, line

@@ -71,7 +71,7 @@ async def _follow(env: Env, url: str, as_json: bool) -> int:
         if not args.wait:
             sys.stdout.write(to_json(progress).decode() + "\n" if as_json else line(progress))
             return 0
-        with env.progress("accounts", stdout_used=False) as bar:
+        with env.progress(f"job {args.job_id}", stdout_used=False, unit="accounts") as bar:
 
             def show(progress: JobProgress) -> None:
                 if bar is not None:

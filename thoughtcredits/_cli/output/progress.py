@@ -24,8 +24,8 @@ MARKS: dict[str, str] = {"done": "✓", "failed": "✗", "interrupted": "✗ int
 class Progress(Protocol):
     """What a long command reports to: the count so far, and notes."""
 
-    def start(self, label: str) -> None:
-        """Show the display."""
+    def start(self, label: str, unit: str = "items") -> None:
+        """Show the display, counting ``unit`` (a plural noun: items, accounts)."""
 
     def update(self, done: int, *, total: int | None = None, pages: int = 0) -> None:
         """``done`` items written so far (``pages`` pages read); ``total`` when known."""
@@ -44,8 +44,12 @@ def _pages(count: int) -> str:
     return f"{count:,} page" if count == 1 else f"{count:,} pages"
 
 
-def _rate(items: int, elapsed: float) -> str:
-    return f"{items / elapsed:,.0f} items/s" if elapsed > 0 else "- items/s"
+def _rate(items: int, elapsed: float, unit: str = "items") -> str:
+    if elapsed <= 0:
+        return f"- {unit}/s"
+    rate = items / elapsed
+    # A slow count (accounts, each many requests) keeps a decimal rather than showing 0.
+    return f"{rate:,.1f} {unit}/s" if rate < 10 else f"{rate:,.0f} {unit}/s"
 
 
 class PlainProgress:
@@ -57,6 +61,7 @@ class PlainProgress:
         self._stream = stream
         self._tty = stream.isatty()
         self._label = ""
+        self._unit = "items"
         self._items = 0
         self._pages = 0
         self._total: int | None = None
@@ -68,13 +73,14 @@ class PlainProgress:
         elapsed = time.monotonic() - self._started
         pages = f"{_pages(self._pages)}, " if self._pages else ""
         return (
-            f"{self._label}: {self._items:,}{total} items, {pages}"
-            f"{_rate(self._items, elapsed)}, {elapsed:.1f}s"
+            f"{self._label}: {self._items:,}{total} {self._unit}, {pages}"
+            f"{_rate(self._items, elapsed, self._unit)}, {elapsed:.1f}s"
         )
 
-    def start(self, label: str) -> None:
+    def start(self, label: str, unit: str = "items") -> None:
         """Start the clock."""
         self._label = label
+        self._unit = unit
         self._started = time.monotonic()
 
     def update(self, done: int, *, total: int | None = None, pages: int = 0) -> None:
@@ -142,9 +148,9 @@ class RichProgress:
         def stats(task: Any, room: int) -> list[str]:
             """Items, pages, rate and time ("" for what does not fit in ``room``)."""
             parts = [
-                f"{int(task.completed):,}{task.fields['of']} items",
+                f"{int(task.completed):,}{task.fields['of']} {task.fields['unit']}",
                 task.fields["pages"],
-                _rate(int(task.completed), task.elapsed or 0.0),
+                _rate(int(task.completed), task.elapsed or 0.0, task.fields["unit"]),
                 str(timedelta(seconds=int(task.elapsed or 0))),
             ]
             for drop in (None, 1, 2):  # the page count, then the rate, go first
@@ -191,9 +197,11 @@ class RichProgress:
         )
         self._task: Any = None
 
-    def start(self, label: str) -> None:
+    def start(self, label: str, unit: str = "items") -> None:
         """Show the bar."""
-        self._task = self._progress.add_task(label, total=None, pages="", of="", outcome=None)
+        self._task = self._progress.add_task(
+            label, total=None, pages="", of="", outcome=None, unit=unit
+        )
         self._progress.start()
 
     def update(self, done: int, *, total: int | None = None, pages: int = 0) -> None:
