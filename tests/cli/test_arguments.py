@@ -174,6 +174,20 @@ def test_every_option_of_every_command_has_help_text() -> None:
     assert missing == []
 
 
+def test_every_help_fits_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every --help, the top one and each command's, has no line a terminal must wrap."""
+    from thoughtcredits._cli.app import build_parser
+
+    monkeypatch.setenv("COLUMNS", "80")
+    too_long = [
+        f"{parser.prog}: {line}"
+        for parser in _parsers(build_parser())
+        for line in parser.format_help().splitlines()
+        if len(line) >= 80
+    ]
+    assert too_long == []
+
+
 def _help(*argv: str) -> list[str]:
     done = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "thoughtcredits", *argv, "--help"],
