@@ -76,13 +76,10 @@ def describe(exc: BaseException) -> tuple[int, str]:
         )
     if isinstance(exc, APIStatusError):
         return 1, _one_line(
-            f"{_status(exc.status)}: {exc.message} ({_where(exc.method, exc.url)})"
-            + _applied(exc)
+            f"{_status(exc.status)}: {exc.message} ({_where(exc.method, exc.url)})" + _applied(exc)
         )
     if isinstance(exc, APIConnectionError):
-        return 1, _one_line(
-            f"{exc.message} ({exc.method} {exc.url})" + _applied(exc)
-        )
+        return 1, _one_line(f"{exc.message} ({exc.method} {exc.url})" + _applied(exc))
     if isinstance(exc, ResponseValidationError):
         return 1, _one_line(f"unexpected response from the server: {exc}")
     if isinstance(exc, PaginationError):
