@@ -140,6 +140,30 @@ def test_one_progress_display_counts_the_whole_job(
     assert lines[0].startswith(f"export: {count}/{count} items, ")
 
 
+def test_a_resumed_export_counts_the_whole_job_as_a_fresh_one_does(
+    fake: ThreadedServer, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Interrupted in the actions, then --resume --progress: the last line counts every batch
+    and action of the export, as an uninterrupted run's does, not the actions alone."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "rich", None)  # the plain display: one line at the end
+    seeded = fake.call(lambda: seed_ledger(fake.server.ledger, accounts=3, actions_per_account=60))
+    cid = str(seeded.client_ids[0])
+    fake.server.inject(
+        Fault(kind="delay", delay=0.0, count=3, route="list_credit_actions"),
+        Fault(kind="status", status=500, count=4, route="list_credit_actions"),
+    )
+    argv = ("export", cid, "--to", str(tmp_path), "--page-size", "20")
+    assert cli(*argv, sleep=ClockSleep()).code == 1
+    resumed = cli(*argv, "--resume", "--progress")
+    assert resumed.code == 0, resumed
+    batch_ids, actions = fake.run(sdk_listings(fake, cid))
+    count = len(batch_ids) + len(actions)
+    (line,) = [line for line in resumed.err.splitlines() if " items, " in line]
+    assert line.startswith(f"export: {count}/{count} items, "), line
+
+
 def test_an_export_interrupted_in_the_batches_still_exports_every_account(
     fake: ThreadedServer, cli: Cli, tmp_path: Path
 ) -> None:
