@@ -94,10 +94,8 @@ async def _reconcile(env: Env) -> int:
             )  # fmt: skip
     if not report.accounts:
         # A mistyped client id lists no batches: "no discrepancies" alone would pass it.
-        env.note(
-            f"note: client {args.client_id} has no credit batches, so no account was checked; "
-            "is the client id right?"
-        )
+        # One line under 80 columns: the summary below names the client.
+        env.note("note: the client has no credit batches, so nothing was checked: is the id right?")
     if args.report:
         write_atomically(Path(args.report), report.to_json() + b"\n")
     if args.format in ("json", "jsonl"):

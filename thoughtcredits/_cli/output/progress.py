@@ -49,7 +49,7 @@ def _rate(items: int, elapsed: float, unit: str = "items") -> str:
         return f"- {unit}/s"
     rate = items / elapsed
     # A slow count (accounts, each many requests) keeps a decimal rather than showing 0.
-    return f"{rate:,.1f} {unit}/s" if rate < 10 else f"{rate:,.0f} {unit}/s"
+    return f"{rate:,.1f} {unit}/s" if 0 < rate < 10 else f"{rate:,.0f} {unit}/s"
 
 
 class PlainProgress:
