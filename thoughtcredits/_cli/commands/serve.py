@@ -57,7 +57,7 @@ def register(commands: Subcommands) -> None:
     )
     parser.add_argument(
         "--port",
-        type=argtypes.non_negative_int,
+        type=argtypes.port,
         default=8765,
         help="0 picks a free port (default: %(default)s)",
     )
