@@ -194,9 +194,8 @@ async def _actions(env: Env, client: Client, target: Path, found: list[str], cou
     sources = [source(account, kind) for account in accounts for kind in ACTION_TYPES]
     await export_sources(
         env, target, CreditAction, sources, "export", _identity(env, target.stem),
-        extra=ACTION_COLUMNS, state={"accounts": accounts, "batches": counted}, counted=counted,
-        totals=False,
-        walks=walks,
+        extra=ACTION_COLUMNS, state={"accounts": accounts, "batches": counted},
+        counted=counted, totals=False, walks=walks,
     )  # fmt: skip
 
 

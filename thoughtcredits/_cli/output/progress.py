@@ -120,9 +120,10 @@ class PlainProgress:
 class RichProgress:
     """A rich progress bar: spinner, bar (when the total is known), items, pages, rate.
 
-    The line never wraps and no number is cut: the bar takes the room the text leaves (up to
-    20 cells, one cell short of the edge so an echoed ^C cannot wrap it), and goes when it
-    has none; a screen too narrow even for the text drops the page count, then the rate.
+    The line is kept from wrapping, with its numbers whole: the bar takes the room the text
+    leaves (up to 20 cells, one cell short of the edge so an echoed ^C cannot wrap it) and
+    goes when there is none; when even the text does not fit, the page count goes, then the
+    rate (80 columns fit a million items with room to spare).
     """
 
     def __init__(self, stream: TextIO | None = None) -> None:
