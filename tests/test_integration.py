@@ -290,3 +290,28 @@ async def test_a_post_that_may_have_landed_leaves_a_warning(
     assert "may have reached the server" in record.getMessage()
     assert record.tc_method == "POST"  # type: ignore[attr-defined]
     assert server.api_key not in record.getMessage()
+
+
+async def test_an_update_that_may_have_landed_after_its_retries_says_it_stops(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A PUT answered 503 four times was sent four times: the WARNING does not claim it was
+    "not sent again", it says the client stops and what to check."""
+    async with FakeCreditsServer() as server:
+        client_id = server.ledger.add_client()
+        account = server.ledger.create_account(client_id, name="A", starting_balance=10)
+        (batch,) = account.batches
+        server.inject(Fault(kind="status", status=503, count=4, route="update_credit_batch"))
+        async with server.client(sleep=RecordingSleep()) as client:
+            with (
+                caplog.at_level("WARNING", logger="thoughtcredits"),
+                pytest.raises(tc.InternalServerError),
+            ):
+                await client.credit_batches.update(batch.id, current_balance=5)
+        assert [r.status for r in server.requests] == [503, 503, 503, 503]
+    (record,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert record.getMessage() == (
+        f"PUT /incoming/v2/clients/creditBatches/{batch.id} may have reached the server and "
+        "been acted on (HTTP 503); the client stops here: check whether it was made before "
+        "sending it again"
+    )

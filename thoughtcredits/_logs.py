@@ -101,8 +101,8 @@ def log_unsettled(method: str, path: str, why: str, *, applied: bool | None) -> 
         )  # fmt: skip
         return
     logger.warning(
-        "%s %s may have reached the server and been acted on (%s); it is not sent again: "
-        "check before sending it again",
+        "%s %s may have reached the server and been acted on (%s); the client stops here: "
+        "check whether it was made before sending it again",
         method, path, why, extra=extra,
     )  # fmt: skip
 

@@ -174,6 +174,20 @@ def test_every_option_of_every_command_has_help_text() -> None:
     assert missing == []
 
 
+def test_every_help_fits_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every --help, the top one and each command's, has no line a terminal must wrap."""
+    from thoughtcredits._cli.app import build_parser
+
+    monkeypatch.setenv("COLUMNS", "80")
+    too_long = [
+        f"{parser.prog}: {line}"
+        for parser in _parsers(build_parser())
+        for line in parser.format_help().splitlines()
+        if len(line) >= 80
+    ]
+    assert too_long == []
+
+
 def _help(*argv: str) -> list[str]:
     done = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "thoughtcredits", *argv, "--help"],
@@ -212,3 +226,23 @@ def test_global_options_are_listed_once_at_the_top() -> None:
     text = "\n".join(_help())
     for option in ("--base-url URL", "--api-key KEY", "--debug"):
         assert text.count(f"  {option}") == 1
+
+
+@pytest.mark.parametrize(
+    ("port", "problem"),
+    [
+        ("65536", "a port is at most 65535, got 65536"),
+        ("99999", "a port is at most 65535, got 99999"),
+        ("-1", "must not be negative, got -1"),
+    ],
+)
+def test_serve_fake_refuses_a_port_out_of_range(
+    port: str, problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A port past 65535 is a bad argument (exit 2), not an "unexpected OverflowError"."""
+    from thoughtcredits._cli.app import run
+
+    assert run(["serve-fake", "--port", port]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"error: argument --port: {problem} (see 'thoughtcredits serve-fake --help')\n"

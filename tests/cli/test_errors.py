@@ -278,6 +278,41 @@ def test_failed_create_warns_it_may_have_been_applied(fake: ThreadedServer, cli:
     assert len(fake.server.ledger.account(account.id).batches) == 2  # it was applied
 
 
+def test_failed_update_after_its_retries_says_it_may_have_been_applied(
+    fake: ThreadedServer, cli: Cli
+) -> None:
+    """A PUT answered 503 after the change, four times: the error line says it may have been
+    applied (the SDK's error.applied is None), as a create's does."""
+    cid = str(fake.call(fake.server.ledger.add_client))
+    account = fake.call(
+        lambda: fake.server.ledger.create_account(cid, name="A", starting_balance=10)
+    )
+    (batch,) = account.batches
+    fake.server.inject(
+        Fault(kind="status", status=503, count=4, when="after", route="update_credit_batch")
+    )
+    result = cli("batches", "update", batch.id, "--current-balance", "5", sleep=ClockSleep())
+    assert result.code == 1
+    assert _one_error_line(result) == (
+        f"error: 503 Service Unavailable: Service Unavailable (injected fault) "
+        f"(PUT /incoming/v2/clients/creditBatches/{batch.id})"
+        "; it may have been applied: check before running it again"
+    )
+    assert [r.status for r in fake.server.requests] == [503, 503, 503, 503]
+
+
+def test_a_read_that_fails_says_nothing_of_applying(fake: ThreadedServer, cli: Cli) -> None:
+    """A GET answered 503 every time changed nothing: its error line says only the error."""
+    cid = str(fake.call(fake.server.ledger.add_client))
+    fake.server.inject(Fault(kind="status", status=503, count=4, route="list_credit_batches"))
+    result = cli("batches", "list", cid, sleep=ClockSleep())
+    assert result.code == 1
+    assert _one_error_line(result) == (
+        "error: 503 Service Unavailable: Service Unavailable (injected fault) "
+        f"(GET /incoming/v2/clients/{cid}/creditBatches)"
+    )
+
+
 def test_server_text_in_an_error_cannot_drive_the_terminal(fake: ThreadedServer, cli: Cli) -> None:
     """A 400 whose message holds escape sequences is printed with them made visible."""
     cid = str(fake.call(fake.server.ledger.add_client))

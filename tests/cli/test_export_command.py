@@ -82,17 +82,24 @@ def test_an_account_given_twice_is_exported_once(
     assert [(r["creditAccountId"], r["actionType"], r["id"]) for r in rows] == actions
 
 
-def test_an_interrupted_export_resumes_every_action_exactly_once(
-    fake: ThreadedServer, cli: Cli, tmp_path: Path
-) -> None:
-    """A failure in the actions keeps them partial; --resume finishes both files exactly."""
+def _actions_fail_after_three_pages(
+    fake: ThreadedServer, tmp_path: Path
+) -> tuple[str, tuple[str, ...]]:
+    """A client of 3 accounts whose fourth action page fails after the retries; its export argv."""
     seeded = fake.call(lambda: seed_ledger(fake.server.ledger, accounts=3, actions_per_account=60))
     cid = str(seeded.client_ids[0])
     fake.server.inject(
         Fault(kind="delay", delay=0.0, count=3, route="list_credit_actions"),
         Fault(kind="status", status=500, count=4, route="list_credit_actions"),
     )
-    argv = ("export", cid, "--to", str(tmp_path), "--page-size", "20")
+    return cid, ("export", cid, "--to", str(tmp_path), "--page-size", "20")
+
+
+def test_an_interrupted_export_resumes_every_action_exactly_once(
+    fake: ThreadedServer, cli: Cli, tmp_path: Path
+) -> None:
+    """A failure in the actions keeps them partial; --resume finishes both files exactly."""
+    cid, argv = _actions_fail_after_three_pages(fake, tmp_path)
     failed = cli(*argv, sleep=ClockSleep())
     assert failed.code == 1, failed
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -138,6 +145,24 @@ def test_one_progress_display_counts_the_whole_job(
     lines = [line for line in result.err.splitlines() if " items, " in line]
     assert len(lines) == 1
     assert lines[0].startswith(f"export: {count}/{count} items, ")
+
+
+def test_a_resumed_export_counts_the_whole_job_as_a_fresh_one_does(
+    fake: ThreadedServer, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Interrupted in the actions, then --resume --progress: the last line counts every batch
+    and action of the export, as an uninterrupted run's does, not the actions alone."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "rich", None)  # the plain display: one line at the end
+    cid, argv = _actions_fail_after_three_pages(fake, tmp_path)
+    assert cli(*argv, sleep=ClockSleep()).code == 1
+    resumed = cli(*argv, "--resume", "--progress")
+    assert resumed.code == 0, resumed
+    batch_ids, actions = fake.run(sdk_listings(fake, cid))
+    count = len(batch_ids) + len(actions)
+    (line,) = [line for line in resumed.err.splitlines() if " items, " in line]
+    assert line.startswith(f"export: {count}/{count} items, "), line
 
 
 def test_an_export_interrupted_in_the_batches_still_exports_every_account(

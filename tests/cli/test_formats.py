@@ -240,3 +240,24 @@ def test_progress_finishes_full_when_max_items_stops_early(
     assert result.code == 0, result
     (line,) = [line for line in result.err.splitlines() if "items," in line]
     assert line.startswith("debit actions: 60/60 items, 2 pages")
+
+
+@pytest.mark.parametrize("how", [("-o", "x.parquet"), ("-o", "x.out", "--format", "parquet")])
+def test_parquet_without_pyarrow_is_a_usage_error_before_any_request(
+    how: tuple[str, ...],
+    fake: ThreadedServer,
+    cli: Cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the parquet extra: exit 2, one line naming the extra, nothing sent or left."""
+    cid = str(fake.call(fake.server.ledger.add_client))
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.chdir(tmp_path)
+    result = cli("batches", "list", cid, *how)
+    assert result.code == 2, result
+    assert result.err == (
+        "error: Arrow and parquet output need pyarrow: pip install 'thoughtcredits[parquet]'\n"
+    )
+    assert fake.server.requests == []
+    assert list(tmp_path.iterdir()) == []

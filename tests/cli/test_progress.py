@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -88,3 +89,41 @@ def test_without_rich_tables_and_progress_are_plain(
     assert err[1].startswith("debit actions: 3/")
     assert ", 1 page, " in err[1]
     assert len(err) == 2  # the note is printed once
+
+
+@pytest.mark.parametrize("outcome", ["interrupted", "failed", "done"])
+def test_the_last_line_fits_80_columns_whole_with_a_million_items(
+    outcome: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 80 columns, a big count's last line is one line: nothing wrapped, no number cut."""
+    pytest.importorskip("rich")
+    import io
+
+    from thoughtcredits._cli.output.progress import RichProgress
+
+    for name in ("COLUMNS", "LINES"):
+        monkeypatch.delenv(name, raising=False)
+    stream = io.StringIO()
+    progress = RichProgress(stream)
+    progress.start("debit actions")
+    progress.update(919_318, total=1_000_000, pages=9_194)
+    progress.stop(outcome)  # type: ignore[arg-type]
+    (line,) = [line for line in stream.getvalue().splitlines() if line.strip()]
+    assert len(line) < 80, line
+    assert line.startswith({"done": "✓ ", "failed": "✗ ", "interrupted": "✗ interrupted "}[outcome])
+    count = "919,318/919,318" if outcome == "done" else "919,318/1,000,000"
+    assert f" {count} items " in line, line
+    assert re.search(r" \d:\d\d:\d\d$", line), line
+
+
+def test_reconcile_progress_counts_accounts_not_items(fake: ThreadedServer, cli: Cli) -> None:
+    """reconcile --progress counts accounts, with a rate that is not rounded to 0."""
+    from thoughtcredits.testing import seed_ledger
+
+    seeded = fake.call(lambda: seed_ledger(fake.server.ledger, accounts=3, actions_per_account=20))
+    result = cli("reconcile", str(seeded.client_ids[0]), "--progress")
+    assert result.code == 0, result
+    (line,) = [line for line in result.err.splitlines() if "/s" in line]
+    assert " 3/3 accounts " in line, line
+    assert re.search(r" [\d,.]+ accounts/s ", line), line
+    assert "items" not in line, line

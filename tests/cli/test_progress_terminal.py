@@ -167,6 +167,9 @@ def test_ctrl_c_leaves_one_interrupted_line(
     assert line.startswith("✗ interrupted debit actions")
     kept = json.loads(Path(f"{target}.checkpoint").read_bytes())["items"]
     assert f" {kept:,} items" in line or f" {kept:,}/" in line
+    # The command to continue is one line of text (the terminal wraps it), so it pastes whole.
+    resume = f"thoughtcredits actions list {cid} {aid} --type debit --page-size 10 -o {target} "
+    assert f"to continue: {resume}--resume\r\n".encode() in terminal.raw, terminal.raw
 
 
 def test_a_listing_piped_to_another_program_shows_no_bar(fake: ThreadedServer) -> None:

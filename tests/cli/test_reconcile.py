@@ -229,3 +229,14 @@ def test_a_client_without_accounts_has_no_discrepancies(fake: ThreadedServer, cl
         f"reconciled 0 credit accounts of client {cid}",
         "no discrepancies",
     ]
+
+
+def test_a_client_without_batches_is_noted(fake: ThreadedServer, cli: Cli) -> None:
+    """A client id that lists no batches (a typo, say) is said on stderr: nothing was checked."""
+    cid = "11111111-1111-4111-8111-111111111111"
+    result = cli("reconcile", cid)
+    assert result.code == 0, result
+    assert "reconciled 0 credit accounts" in result.out
+    assert result.err == (
+        "note: the client has no credit batches, so nothing was checked: is the id right?\n"
+    )

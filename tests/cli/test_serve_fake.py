@@ -82,6 +82,8 @@ def test_readme_quick_start_runs_unchanged_against_a_bare_serve_fake(serve: type
     served = serve()
     assert "# clients: any client id works: it is registered on first use" in served.banner
     assert any(line.startswith("# admin (same key): POST /_fake/reset") for line in served.banner)
+    admin = [line for line in served.banner if "/_fake/" in line and "curl" not in line]
+    assert all(len(line) < 80 for line in admin), admin  # no route cut by an 80-column terminal
     env = {**os.environ, **served.exported}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,  # noqa: S603
                           text=True, timeout=60, check=False)  # fmt: skip

@@ -129,3 +129,16 @@ def test_an_unreachable_redis_is_one_line_without_its_password(
     assert out == ""
     assert err == "error: the job's Redis (--redis or $REDIS_URL) did not answer: ConnectionError\n"
     assert "s3cretpw" not in err
+
+
+def test_an_unreachable_redis_with_wait_draws_no_progress_bar(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--wait --progress and a Redis that does not answer: the one error line, no ✗ bar."""
+    code = run(
+        ["job-status", "nightly-1", "--redis", "redis://127.0.0.1:1/0", "--wait", "--progress"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert err == "error: the job's Redis (--redis or $REDIS_URL) did not answer: ConnectionError\n"

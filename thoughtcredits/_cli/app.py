@@ -53,13 +53,14 @@ examples:
   export THOUGHTCREDITS_API_KEY=...
   thoughtcredits batches list CLIENT_ID --account ACCOUNT_ID
   thoughtcredits actions list CLIENT_ID ACCOUNT_ID --type debit -o debits.jsonl
-  thoughtcredits export CLIENT_ID --to ledger/ --format parquet --rate-limit 120/20
+  thoughtcredits export CLIENT_ID --to ledger/ --format parquet
   thoughtcredits reconcile CLIENT_ID --rate-limit 120/20 --report report.json
-  thoughtcredits serve-fake --seed-demo        # a local server to try it all on
+  thoughtcredits serve-fake --seed-demo     # a local server to try it all on
 
 exit codes: 0 ok, 1 API or I/O error, 2 bad arguments or configuration,
-            3 reconcile found discrepancies, 4 reconcile could not verify an account
-            (it kept changing during the scan), 130 interrupted, 143 terminated
+            3 reconcile found discrepancies, 4 reconcile could not verify an
+            account (it kept changing during the scan), 130 interrupted,
+            143 terminated
 """
 
 

@@ -16,6 +16,7 @@ from .. import _args
 __all__ = [
     "amount",
     "iso_datetime",
+    "port",
     "positive_int",
     "rate_limit",
     "uuid",
@@ -65,6 +66,14 @@ def positive_int(value: str) -> int:
 def non_negative_int(value: str) -> int:
     """A whole number of at least 0."""
     return _whole_number(value, 0, "must not be negative")
+
+
+def port(value: str) -> int:
+    """A TCP port, 0 to 65535 (0: the system picks a free one)."""
+    number = _whole_number(value, 0, "must not be negative")
+    if number > 65535:
+        raise argparse.ArgumentTypeError(f"a port is at most 65535, got {number}")
+    return number
 
 
 def iso_datetime(value: str) -> datetime:

@@ -55,18 +55,19 @@ class Env:
         self.notes.note(text)
 
     def progress(
-        self, label: str, *, stdout_used: bool | None = None
+        self, label: str, *, stdout_used: bool | None = None, unit: str = "items"
     ) -> AbstractContextManager[Progress | None]:
         """The progress display for ``label`` (see :meth:`Notes.progress`).
 
         Args:
             label: what is counted.
+            unit: what one count is, plural (items, accounts).
             stdout_used: the command's data goes to stdout; default: when there is no
                 ``-o FILE``.
         """
         if stdout_used is None:
             stdout_used = getattr(self.args, "output", None) in (None, "-")
-        return self.notes.progress(label, stdout_used=stdout_used)
+        return self.notes.progress(label, stdout_used=stdout_used, unit=unit)
 
     def client(self, **options: Any) -> Client:
         """A client from ``--base-url``/``--api-key`` or the environment."""

@@ -28,6 +28,14 @@ class OutputError(Exception):
 
 # The API has no idempotency key: re-running a create that reached the server issues twice.
 _MAYBE_APPLIED = "; it may have been applied: check before running it again"
+_APPLIED = "; it was applied: do not run it again"
+
+
+def _applied(exc: APIStatusError | APIConnectionError) -> str:
+    """What the request did, as the SDK's error says (a read or a refusal did nothing)."""
+    if exc.applied is None:
+        return _MAYBE_APPLIED
+    return _APPLIED if exc.applied else ""
 
 
 def _status(code: int) -> str:
@@ -68,14 +76,10 @@ def describe(exc: BaseException) -> tuple[int, str]:
         )
     if isinstance(exc, APIStatusError):
         return 1, _one_line(
-            f"{_status(exc.status)}: {exc.message} ({_where(exc.method, exc.url)})"
-            + (_MAYBE_APPLIED if exc.method == "POST" and exc.status >= 500 else "")
+            f"{_status(exc.status)}: {exc.message} ({_where(exc.method, exc.url)})" + _applied(exc)
         )
     if isinstance(exc, APIConnectionError):
-        return 1, _one_line(
-            f"{exc.message} ({exc.method} {exc.url})"
-            + (_MAYBE_APPLIED if exc.method == "POST" and exc.request_sent else "")
-        )
+        return 1, _one_line(f"{exc.message} ({exc.method} {exc.url})" + _applied(exc))
     if isinstance(exc, ResponseValidationError):
         return 1, _one_line(f"unexpected response from the server: {exc}")
     if isinstance(exc, PaginationError):

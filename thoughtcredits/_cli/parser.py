@@ -49,6 +49,11 @@ class ArgumentParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         kwargs.setdefault("formatter_class", HelpFormatter)
+        description = kwargs.get("description")
+        if description and "\n" not in description:
+            # One paragraph, filled to 79 columns here: the formatter keeps line breaks as
+            # written (for the examples), so it would print the paragraph as one long line.
+            kwargs["description"] = textwrap.fill(description, 79, break_on_hyphens=False)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
@@ -188,10 +193,7 @@ def api_command(
     parser = commands.add_parser(
         name,
         help=help,
-        # Filled here: the formatter keeps line breaks as written (for the examples).
-        description=textwrap.fill(
-            description or help[:1].upper() + help[1:] + ".", 79, break_on_hyphens=False
-        ),
+        description=description or help[:1].upper() + help[1:] + ".",
         epilog=GLOBAL_HELP,
     )
     add_api_options(parser, defaults=False)

@@ -124,16 +124,19 @@ async def _batches(
     args = env.args
     actions_checkpoint = checkpoint_of(target.with_name(f"credit-actions.{args.format}"))
     if resume and actions_checkpoint.exists():
-        # The batches were complete before the actions began; their accounts were recorded
-        # (the actions export checks the checkpoint belongs to this export before using it).
-        position = Checkpoint.read(actions_checkpoint).position
-        return list((position.get("state") or {}).get("accounts", [])), 0
+        # The batches were complete before the actions began; their accounts (and, so the
+        # progress counts the whole job, their number) were recorded (the actions export
+        # checks the checkpoint belongs to this export before using it).
+        kept = Checkpoint.read(actions_checkpoint).position.get("state") or {}
+        return list(kept.get("accounts", [])), int(kept.get("batches", 0))
     state: dict[str, Any] = {"accounts": []}
     found = _Accounts(state)
     if resume and not checkpoint_of(target).exists() and target.exists():  # noqa: ASYNC240
+        listed = 0
         async for batch in client.credit_batches.list(args.client_id, page_size=args.page_size):
             found.add(batch)
-        return list(state["accounts"]), 0
+            listed += 1
+        return list(state["accounts"]), listed
 
     def batches(cursor: str | None) -> AsyncPaginator[CreditBatch]:
         return client.credit_batches.list(args.client_id, page_size=args.page_size, cursor=cursor)
@@ -190,8 +193,8 @@ async def _actions(env: Env, client: Client, target: Path, found: list[str], cou
     sources = [source(account, kind) for account in accounts for kind in ACTION_TYPES]
     await export_sources(
         env, target, CreditAction, sources, "export", _identity(env, target.stem),
-        extra=ACTION_COLUMNS, state={"accounts": accounts}, counted=counted, totals=False,
-        walks=walks,
+        extra=ACTION_COLUMNS, state={"accounts": accounts, "batches": counted},
+        counted=counted, totals=False, walks=walks,
     )  # fmt: skip
 
 

@@ -29,6 +29,7 @@ from ..exports.files import ExportFile
 from ..exports.opening import open_export
 from ..exports.walks import Walks
 from ..output.formats import Writer
+from ..output.parquet import require_parquet
 from ..output.progress import Progress
 from ..output.writers import export_writer, output_format
 from ..redact import resume_command
@@ -131,6 +132,8 @@ async def export_sources(
         OSError: the disk failed (e.g. full); what it holds is kept where the disk allows.
     """
     fmt = output_format(env.args)
+    if fmt == "parquet":
+        require_parquet()
     resume = bool(getattr(env.args, "resume", False))
     with open_export(target, fmt, identity, resume=resume) as export:
         if state is not None:

@@ -67,11 +67,11 @@ async def _status(env: Env) -> int:
 async def _follow(env: Env, url: str, as_json: bool) -> int:
     args: argparse.Namespace = env.args
     async with ShardedJob(url, args.job_id) as job:
+        progress = await job.progress()  # a Redis that does not answer fails before any bar
         if not args.wait:
-            progress = await job.progress()
             sys.stdout.write(to_json(progress).decode() + "\n" if as_json else line(progress))
             return 0
-        with env.progress("accounts", stdout_used=False) as bar:
+        with env.progress(f"job {args.job_id}", stdout_used=False, unit="accounts") as bar:
 
             def show(progress: JobProgress) -> None:
                 if bar is not None:

@@ -79,7 +79,7 @@ async def _reconcile(env: Env) -> int:
     args = env.args
     checked = 0
     # The summary is printed after the display has ended: they never share the screen.
-    with env.progress("accounts", stdout_used=False) as progress:
+    with env.progress("reconcile", stdout_used=False, unit="accounts") as progress:
 
         def done(account: AccountReport) -> None:
             nonlocal checked
@@ -92,6 +92,10 @@ async def _reconcile(env: Env) -> int:
                 client, args.client_id, args.accounts,
                 concurrency=args.concurrency, on_account=done,
             )  # fmt: skip
+    if not report.accounts:
+        # A mistyped client id lists no batches: "no discrepancies" alone would pass it.
+        # One line under 80 columns: the summary below names the client.
+        env.note("note: the client has no credit batches, so nothing was checked: is the id right?")
     if args.report:
         write_atomically(Path(args.report), report.to_json() + b"\n")
     if args.format in ("json", "jsonl"):

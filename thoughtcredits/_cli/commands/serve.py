@@ -57,7 +57,7 @@ def register(commands: Subcommands) -> None:
     )
     parser.add_argument(
         "--port",
-        type=argtypes.non_negative_int,
+        type=argtypes.port,
         default=8765,
         help="0 picks a free port (default: %(default)s)",
     )
@@ -196,8 +196,10 @@ def _hints(args: argparse.Namespace, loaded: bool, kept: str | None) -> list[str
         clients = "any client id works: it is registered on first use"
     lines = [
         f"# clients: {clients}",
-        "# admin (same key): POST /_fake/reset, GET|PUT /_fake/state, GET /_fake/requests, "
-        "POST /_fake/faults, POST /_fake/clients, GET /_fake/openapi.json",
+        # Three lines: one would be 124 columns, cut by an 80-column terminal mid-route.
+        "# admin (same key): POST /_fake/reset, GET|PUT /_fake/state,",
+        "#   GET /_fake/requests, POST /_fake/faults, POST /_fake/clients,",
+        "#   GET /_fake/openapi.json",
         f'# e.g. curl -H "Authorization: Bearer ${ENV_API_KEY}" ${ENV_BASE_URL}/_fake/requests',
     ]
     if args.state is not None:

@@ -53,7 +53,9 @@ class Notes:
         return False
 
     @contextmanager
-    def progress(self, label: str, *, stdout_used: bool) -> Iterator[Progress | None]:
+    def progress(
+        self, label: str, *, stdout_used: bool, unit: str = "items"
+    ) -> Iterator[Progress | None]:
         """Show a progress display when wanted; it is stopped on every way out.
 
         By default a display is shown when stderr is a terminal and the command's data does
@@ -62,6 +64,7 @@ class Notes:
 
         Args:
             label: what is counted.
+            unit: what one count is, plural (items, accounts).
             stdout_used: the command writes its data to stdout.
         """
         wanted = self._wanted
@@ -71,7 +74,7 @@ class Notes:
             yield self._display
             return
         display: Progress = RichProgress() if self.need_rich() else PlainProgress(sys.stderr)
-        display.start(safe(label))
+        display.start(safe(label), unit)
         self._display = display
         outcome: Outcome = "failed"
         try:

@@ -11,16 +11,25 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..._serde.arrow import ArrowRows, require_pyarrow
-from ..errors import OutputError
+from ..errors import OutputError, UsageError
 from ..exports.files import ExportFile
 
-__all__ = ["ROW_GROUP_ROWS", "ParquetWriter"]
+__all__ = ["ROW_GROUP_ROWS", "ParquetWriter", "require_parquet"]
 
 ROW_GROUP_ROWS = 65_536
 """Rows per row group."""
 _BATCH_ROWS = 4_096
 # Rows wait as Python objects only until a small record batch is full; a row group is then
 # gathered from compact Arrow batches (about 200 bytes a row), not from millions of objects.
+
+
+def require_parquet() -> None:
+    """Refuse parquet output when pyarrow is missing: a usage error (exit 2) that names the
+    extra, raised before anything is sent or written."""
+    try:
+        require_pyarrow()
+    except ImportError as exc:
+        raise UsageError(str(exc)) from None
 
 
 class ParquetWriter:
@@ -48,7 +57,7 @@ class ParquetWriter:
         extra: Sequence[str] = (),
         row_group_rows: int | None = None,
     ) -> None:
-        require_pyarrow()  # a clear "install the parquet extra" when it is missing
+        require_parquet()
         import pyarrow.parquet as pq
 
         self._export = export

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import timedelta
 from typing import Any, Literal, Protocol, TextIO
 
 __all__ = ["MARKS", "Outcome", "PlainProgress", "Progress", "RichProgress"]
@@ -23,8 +24,8 @@ MARKS: dict[str, str] = {"done": "✓", "failed": "✗", "interrupted": "✗ int
 class Progress(Protocol):
     """What a long command reports to: the count so far, and notes."""
 
-    def start(self, label: str) -> None:
-        """Show the display."""
+    def start(self, label: str, unit: str = "items") -> None:
+        """Show the display, counting ``unit`` (a plural noun: items, accounts)."""
 
     def update(self, done: int, *, total: int | None = None, pages: int = 0) -> None:
         """``done`` items written so far (``pages`` pages read); ``total`` when known."""
@@ -43,8 +44,12 @@ def _pages(count: int) -> str:
     return f"{count:,} page" if count == 1 else f"{count:,} pages"
 
 
-def _rate(items: int, elapsed: float) -> str:
-    return f"{items / elapsed:,.0f} items/s" if elapsed > 0 else "- items/s"
+def _rate(items: int, elapsed: float, unit: str = "items") -> str:
+    if elapsed <= 0:
+        return f"- {unit}/s"
+    rate = items / elapsed
+    # A slow count (accounts, each many requests) keeps a decimal rather than showing 0.
+    return f"{rate:,.1f} {unit}/s" if 0 < rate < 10 else f"{rate:,.0f} {unit}/s"
 
 
 class PlainProgress:
@@ -56,6 +61,7 @@ class PlainProgress:
         self._stream = stream
         self._tty = stream.isatty()
         self._label = ""
+        self._unit = "items"
         self._items = 0
         self._pages = 0
         self._total: int | None = None
@@ -67,13 +73,14 @@ class PlainProgress:
         elapsed = time.monotonic() - self._started
         pages = f"{_pages(self._pages)}, " if self._pages else ""
         return (
-            f"{self._label}: {self._items:,}{total} items, {pages}"
-            f"{_rate(self._items, elapsed)}, {elapsed:.1f}s"
+            f"{self._label}: {self._items:,}{total} {self._unit}, {pages}"
+            f"{_rate(self._items, elapsed, self._unit)}, {elapsed:.1f}s"
         )
 
-    def start(self, label: str) -> None:
+    def start(self, label: str, unit: str = "items") -> None:
         """Start the clock."""
         self._label = label
+        self._unit = unit
         self._started = time.monotonic()
 
     def update(self, done: int, *, total: int | None = None, pages: int = 0) -> None:
@@ -111,19 +118,22 @@ class PlainProgress:
 
 
 class RichProgress:
-    """A rich progress bar: spinner, bar (when the total is known), items, pages, rate."""
+    """A rich progress bar: spinner, bar (when the total is known), items, pages, rate.
+
+    The line is kept from wrapping, with its numbers whole: the bar takes the room the text
+    leaves (up to 20 cells, one cell short of the edge so an echoed ^C cannot wrap it) and
+    goes when there is none; when even the text does not fit, the page count goes, then the
+    rate (80 columns fit a million items with room to spare).
+    """
 
     def __init__(self, stream: TextIO | None = None) -> None:
+        from rich.cells import cell_len
         from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            Progress,
-            ProgressColumn,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-        )
+        from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, TextColumn
+        from rich.table import Column
         from rich.text import Text
+
+        console = Console(file=stream if stream is not None else sys.stderr, highlight=False)
 
         class MarkColumn(SpinnerColumn):
             """A spinner while running; then ✓ or ✗ (the description says "interrupted")."""
@@ -136,38 +146,63 @@ class RichProgress:
                     return Text("✓", style="green")
                 return Text("✗", style="red")
 
+        def stats(task: Any, room: int) -> list[str]:
+            """Items, pages, rate and time ("" for what does not fit in ``room``)."""
+            parts = [
+                f"{int(task.completed):,}{task.fields['of']} {task.fields['unit']}",
+                task.fields["pages"],
+                _rate(int(task.completed), task.elapsed or 0.0, task.fields["unit"]),
+                str(timedelta(seconds=int(task.elapsed or 0))),
+            ]
+            for drop in (None, 1, 2):  # the page count, then the rate, go first
+                if drop is not None:
+                    parts[drop] = ""
+                if len(" ".join(part for part in parts if part)) <= room:
+                    break
+            return parts
+
+        def room(task: Any) -> int:
+            # The mark, the description and three gaps; one cell spare at the edge.
+            return console.width - 1 - 1 - cell_len(task.description) - 3
+
         class Bar(BarColumn):
-            """No bar for a total never known (a frozen pulse would look half done)."""
+            """As wide as the text leaves room for; none for a total never known (a frozen
+            pulse would look half done) or when there is no room."""
 
             def render(self, task: Any) -> Any:
                 if task.total is None and task.fields.get("outcome") is not None:
                     return Text("")
-                return super().render(task)
+                text = " ".join(part for part in stats(task, room(task)) if part)
+                self.bar_width = min(20, room(task) - len(text))
+                return Text("") if self.bar_width < 4 else super().render(task)
 
-        class RateColumn(ProgressColumn):
-            """Items per second over the whole run."""
+        class StatsColumn(ProgressColumn):
+            """Items written (of the total), pages, items per second, time: never wrapped."""
 
             def render(self, task: Any) -> Text:
-                return Text(_rate(int(task.completed), task.elapsed or 0.0), style="cyan")
+                items, pages, rate, elapsed = stats(task, room(task))
+                text = Text(" ".join(part for part in (items, pages) if part))
+                for part, style in ((rate, "cyan"), (elapsed, "progress.elapsed")):
+                    if part:
+                        text.append(" " if text else "").append(part, style=style)
+                return text
 
-        console = Console(file=stream if stream is not None else sys.stderr, highlight=False)
         self._progress = Progress(
             MarkColumn(),
-            TextColumn("{task.description}"),
-            Bar(bar_width=20),  # the line stays short of the edge: an echoed ^C cannot wrap it
-            TextColumn("{task.completed:,}{task.fields[of]} items"),
-            TextColumn("{task.fields[pages]}"),
-            RateColumn(),
-            TimeElapsedColumn(),
+            TextColumn("{task.description}", table_column=Column(no_wrap=True)),
+            Bar(),
+            StatsColumn(table_column=Column(no_wrap=True)),
             console=console,
             redirect_stdout=False,
             redirect_stderr=False,
         )
         self._task: Any = None
 
-    def start(self, label: str) -> None:
+    def start(self, label: str, unit: str = "items") -> None:
         """Show the bar."""
-        self._task = self._progress.add_task(label, total=None, pages="", of="", outcome=None)
+        self._task = self._progress.add_task(
+            label, total=None, pages="", of="", outcome=None, unit=unit
+        )
         self._progress.start()
 
     def update(self, done: int, *, total: int | None = None, pages: int = 0) -> None:
@@ -180,8 +215,9 @@ class RichProgress:
         self._progress.update(self._task, **fields)
 
     def print(self, text: str) -> None:
-        """Print a line above the bar."""
-        self._progress.console.print(text, markup=False, highlight=False)
+        """Print a line above the bar, unbroken: the terminal wraps it, so a command in it
+        (the one that resumes an export) is copied whole, not as several lines."""
+        self._progress.console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def stop(self, outcome: Outcome) -> None:
         """Mark the bar with the outcome and leave it on screen, one line."""

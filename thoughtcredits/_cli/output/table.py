@@ -7,6 +7,7 @@ they arrive, the columns line up from chunk to chunk, and memory stays flat.
 from __future__ import annotations
 
 import importlib.util
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -97,7 +98,8 @@ class RichTable:
             self._blocks = True
         if dropped and self._note is not None:
             why = "" if self._blocks else f" to fit {width} columns"
-            self._note(f"note: {', '.join(dropped)} hidden{why}; use --wide or --columns to choose")
+            text = f"note: {', '.join(dropped)} hidden{why}; use --wide or --columns to choose"
+            self._note(textwrap.fill(text, width - 1, break_on_hyphens=False))
         return self._shown
 
     def _cells(self, shown: Sequence[str]) -> list[list[str]]:
