@@ -38,6 +38,8 @@ from collections.abc import Mapping
 
 from multidict import CIMultiDict
 
+from ._printable import printable, request_id
+
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
@@ -56,8 +58,7 @@ __all__ = [
     "ResponseValidationError",
     "ThoughtCreditsError",
     "UnprocessableEntityError",
-    "printable",
-    "request_id",
+    "without_note",
 ]
 
 _APPLIED = "WAS MADE"
@@ -67,31 +68,27 @@ CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _MAX_URL = 500  # characters of the URL in a message (a page's cursor can be 64 KiB); .url has all
 
 
-def printable(text: str, limit: int) -> str:
-    """Text fit for one log line: at most ``limit`` characters, unprintable ones escaped."""
-    text = text if len(text) <= limit else text[:limit] + "…"
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
-
-
-def request_id(headers: Mapping[str, str]) -> str | None:
-    """The server's ``X-Request-Id`` (or ``Request-Id``), printable and at most 200 characters."""
-    found = headers.get("X-Request-Id") or headers.get("Request-Id")
-    return printable(found, 200) if found else None
+_MADE_NOTE = "; the server answered "
+_MAYBE_NOTE = f"; the change {_MAYBE} on the server"
 
 
 def _note(applied: bool | None, status: int) -> str:
     """What a message adds to say what the request did (nothing when it did nothing)."""
     if applied:
         return (
-            f"; the server answered {status}, so the change {_APPLIED} on the server: do not "
-            "send this request again"
+            f"{_MADE_NOTE}{status}, so the change {_APPLIED} on the server: do not send this "
+            "request again"
         )
     if applied is None:
-        return (
-            f"; the change {_MAYBE} on the server (its answer does not say): check before "
-            "sending this request again"
-        )
+        return f"{_MAYBE_NOTE} (its answer does not say): check before sending this request again"
     return ""
+
+
+def without_note(message: str) -> str:
+    """A message without what :func:`_note` added: for a line that says it in its own words."""
+    for start in (_MADE_NOTE, _MAYBE_NOTE):
+        message = message.partition(start)[0]
+    return message
 
 
 def mark_applied(error: ThoughtCreditsError, applied: bool | None) -> None:

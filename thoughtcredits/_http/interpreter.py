@@ -28,9 +28,10 @@ from .._exceptions import (
     APIConnectionError,
     ResponseTooLargeError,
     ResponseValidationError,
-    request_id,
+    without_note,
 )
 from .._models import Page
+from .._printable import request_id
 from .._serde.converter import parse_page_info, structure, structure_many
 from .._serde.exact_json import decode, loads_exact
 from .._serde.scalars import decimal_hook
@@ -163,7 +164,7 @@ def decipher(
                 method,
                 url,
                 status,
-                error.message,
+                without_note(error.message),
                 extra={"tc_method": method, "tc_status": status, "tc_applied": True},
             )
         raise error from error.__cause__

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
-from .._exceptions import request_id
+from .._printable import request_id
 from .._transports.base import HTTPResponse
 from .interpreter import Listing, RawJSON, Single, decipher
 

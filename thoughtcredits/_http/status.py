@@ -27,8 +27,8 @@ from .._exceptions import (
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
-    printable,
 )
+from .._printable import printable
 from .._quota.hints import server_delay
 
 __all__ = ["error_from_response"]

@@ -32,7 +32,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.util.types import AttributeValue
 
 from .._exceptions import CHANGING_METHODS, APIStatusError, ThoughtCreditsError
-from .._exceptions import request_id as _request_id
+from .._printable import request_id as _request_id
 from .._transports.base import HTTPRequest, HTTPResponse, Transport
 from .metrics import Instruments
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from .._exceptions import APIConnectionError, APITimeoutError, printable
+from .._exceptions import APIConnectionError, APITimeoutError
+from .._printable import printable
 
 __all__ = ["connection_error", "scrubbed"]
 

@@ -44,8 +44,8 @@ from .._exceptions import (
     ResponseValidationError,
     ThoughtCreditsError,
     UnprocessableEntityError,
-    printable,
 )
+from .._printable import printable
 
 __all__ = ["error_response", "install_error_handlers"]
 
