@@ -19,6 +19,7 @@ from uuid import UUID
 from ._serde.scalars import decimal_hook
 
 __all__ = [
+    "MAX_INTEGER",
     "NOT_GIVEN",
     "UNSET",
     "Amount",
@@ -222,13 +223,17 @@ def amount(name: str, value: object, *, integral: bool = False) -> Decimal:
     return number
 
 
+MAX_INTEGER = 2**53
+"""The largest count or size the SDK sends (every JSON reader holds it exactly)."""
+
+
 def integer(name: str, value: object, *, minimum: int = 0) -> int:
     """A whole number no smaller than ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
     if value < minimum:
         raise ValueError(f"{name}: must be at least {minimum}, got {value}")
-    if value > 2**53:
+    if value > MAX_INTEGER:
         raise ValueError(f"{name}: too large ({value})")
     return value
 

@@ -121,6 +121,11 @@ def test_debug_output_cannot_drive_the_terminal(fake: ThreadedServer) -> None:
          "--columns does not apply to 'batches create'"),
         (["export", "{cid}", "--to", "{tmp}", "--format", "table"],
          "export: --format must be one of jsonl, json, csv, parquet"),
+        # A count past what the SDK sends is named by its option, not by the SDK's argument.
+        (["batches", "list", "{cid}", "--page-size", "1" + "0" * 23],
+         "argument --page-size: must be at most 2**53, got 1" + "0" * 23),
+        (["export", "{cid}", "--to", "{tmp}", "--page-size", str(2**53 + 1)],
+         "argument --page-size: must be at most 2**53"),
     ],
 )  # fmt: skip
 def test_an_option_a_command_cannot_use_is_refused(

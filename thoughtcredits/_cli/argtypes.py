@@ -55,6 +55,8 @@ def _whole_number(value: str, minimum: int, problem: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
     if number < minimum:
         raise argparse.ArgumentTypeError(f"{problem}, got {number}")
+    if number > _args.MAX_INTEGER:  # named here, by its option, not later by the SDK's argument
+        raise argparse.ArgumentTypeError(f"must be at most 2**53, got {number}")
     return number
 
 
