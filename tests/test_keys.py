@@ -145,6 +145,18 @@ async def test_a_rotated_key_is_picked_up_after_one_401_with_no_failed_request(
     assert "k2" not in caplog.text
 
 
+async def test_a_rotated_key_is_picked_up_with_retry_none_too() -> None:
+    """retry=None sends nothing twice on failure, but a key function's 401 is not a failure
+    of the request: the key changed. The docs promise the one resend with either setting."""
+    store = {"key": "k1"}
+    server = Server("k2")
+    server.on_refusal = lambda: store.update(key="k2")
+    async with client_for(server, lambda: store["key"], retry=None) as client:
+        await create(client)
+        assert client.stats.retries == 1
+    assert server.keys == ["k1", "k2"]
+
+
 async def test_many_requests_refused_at_once_each_resend_once() -> None:
     """Twenty creates in flight when the key rotates: twenty 401s, twenty resends, twenty made."""
     store = {"key": "k1"}
