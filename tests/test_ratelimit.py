@@ -67,6 +67,29 @@ async def go(throttle: Throttle, fake: FakeTime) -> float:
     return permit.waited
 
 
+async def test_a_server_without_quota_headers_leaves_no_gate_until_it_sends_some(
+    fake: FakeTime,
+) -> None:
+    """Against a server that sets no quota headers (a proxy that strips them, a test's mock)
+    the learning limiter stands aside after the first answer, as ``rate_limit=None`` would;
+    once an answer shows a quota it paces again, and the first such answer is learned from
+    even though its request went ungated."""
+    throttle = fake.throttle()
+    assert throttle.busy()  # the probe: nothing known yet
+    permit = await throttle.acquire(fake.wait)
+    throttle.observe(200, {}, permit)
+    throttle.release(permit)
+    assert not throttle.busy()
+    ungated = await throttle.acquire(fake.wait)
+    assert ungated == Permit()  # nothing taken, nothing to give back
+    throttle.observe(200, limited(60, 0, reset_in=1.0), ungated)
+    throttle.release(ungated)
+    assert throttle.busy()
+    assert throttle.rate_limit == tc.RateLimit(60, 1)
+    await go(throttle, fake)
+    assert fake.waits != []  # nothing left: the next request waits for the refill
+
+
 # -- the configured limiter -------------------------------------------------------------------
 
 

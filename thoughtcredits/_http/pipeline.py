@@ -34,7 +34,7 @@ from .endpoint import Endpoint
 from .failures import new_key, retry_plan, settle
 from .interpreter import Expect, Listing, Unparsed, decipher
 from .raw import raw_response
-from .retry import Budget, BudgetExceeded, RetryPlan, RetryPolicy
+from .retry import Budget, BudgetExceeded, RetryPlan, RetryPolicy, refused
 from .state import View
 
 if TYPE_CHECKING:
@@ -103,6 +103,8 @@ async def _run(request: _Request) -> Any:
                 delay = plan.after(error)
                 if delay is None:
                     raise
+                if refused(error):  # one wait covers the pause its 429 began (read a moment apart)
+                    delay = max(delay, core.throttle.paused_for())
             else:
                 if request.op is not None:
                     request.op.end(None)

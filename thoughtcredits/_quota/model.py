@@ -124,6 +124,11 @@ class Model:
                 bucket.slow(self.factor)
         self.share.update(reading, limit)
 
+    @property
+    def idle(self) -> bool:
+        """No limit known and nothing to pace by: a server that sets no quota headers."""
+        return self.bucket is None and self.share.idle
+
     def settle(self, booking: Booking) -> None:
         """A request is done, with or without an answer."""
         if self.bucket is not None:

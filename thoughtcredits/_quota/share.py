@@ -59,6 +59,11 @@ class SharePacer:
             intervals.append(limit.burst * 60.0 / limit.per_minute / left)
         self._interval = min(intervals, default=0.0)
 
+    @property
+    def idle(self) -> bool:
+        """Nothing to pace by: the server has shown no ``Remaining``."""
+        return self._interval == 0.0
+
     def wait(self, now: float) -> float:
         """0.0: go now (and be counted); else seconds to wait before asking again."""
         due = self._last + self._interval * self._backoff

@@ -129,8 +129,15 @@ class Throttle:
         return self._pause.left()
 
     def busy(self) -> bool:
-        """Whether any gate is in force; when not, :meth:`acquire` would return at once."""
-        return self._model is not None or self._pause.active or self._semaphore is not None
+        """Whether any gate is in force (else :meth:`acquire` returns at once). The model is
+        one only once it has something to go by: a server without quota headers costs nothing."""
+        model = self._model
+        return (
+            self._pause.active
+            or self._semaphore is not None
+            or self._redis is not None
+            or (model is not None and (self._probe.active or not model.idle))
+        )
 
     async def acquire(self, wait: Wait) -> Permit:
         """Pass the pause, the probe, the model and the concurrency cap.
@@ -225,6 +232,8 @@ class Throttle:
             probe.settle(reading, mine=permit.probe, refused=refused, learned=learned)
             if refused:
                 model.refused(permit.booking, permit.sent, permit.generation, now)
+            elif reading.remaining is not None and permit is FREE:
+                model.share.update(reading, model.limit)  # sent ungated: no place in the order
             elif reading.remaining is not None:
                 model.answered(permit.booking, permit.sent, permit.number, now, reading)
         if refused:
