@@ -76,12 +76,7 @@ class Watched:
                 ref, stats, key = entry
                 client = ref()
                 if client is None or client.closed:
-                    retries, refused, waited = self._retired.get(key, (0, 0, 0.0))
-                    self._retired[key] = (
-                        retries + stats.retries,
-                        refused + stats.rate_limited,
-                        waited + stats.throttle_wait,
-                    )
+                    _add(self._retired, key, stats)
                 else:
                     kept.append(entry)
                     found.append((client, stats, key))
@@ -92,12 +87,7 @@ class Watched:
         """Retries, 429s and seconds waited, by server, over every client ever watched."""
         sums: dict[tuple[str, int], tuple[int, int, float]] = {}
         for _client, stats, key in self._open():
-            retries, refused, waited = sums.get(key, (0, 0, 0.0))
-            sums[key] = (
-                retries + stats.retries,
-                refused + stats.rate_limited,
-                waited + stats.throttle_wait,
-            )
+            _add(sums, key, stats)
         with self._lock:
             for key, (retries, refused, waited) in self._retired.items():
                 live = sums.get(key, (0, 0, 0.0))
@@ -107,3 +97,15 @@ class Watched:
     def quotas(self) -> list[tuple[Quota, dict[str, str | int]]]:
         """Each open client's quota, with its server's attributes."""
         return [(client.quota, server_attributes(key)) for client, _stats, key in self._open()]
+
+
+def _add(
+    sums: dict[tuple[str, int], tuple[int, int, float]], key: tuple[str, int], stats: ClientStats
+) -> None:
+    """Add one client's retries, 429s and seconds waited to its server's sums."""
+    retries, refused, waited = sums.get(key, (0, 0, 0.0))
+    sums[key] = (
+        retries + stats.retries,
+        refused + stats.rate_limited,
+        waited + stats.throttle_wait,
+    )
