@@ -17,7 +17,8 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised without the e
 from .. import RedisRateLimit
 from .._client import Client
 from .._options import ClientOptions
-from ._job import ShardedJob, make_client, pending_after_plan, shard_report_json, worker_options
+from ._engine import make_client, pending_after_plan, shard_report_json, worker_options
+from ._job import ShardedJob
 from ._plan import shard_timeout
 
 __all__ = ["FUNCTION", "enqueue_reconciliation", "worker_settings"]
