@@ -3,6 +3,7 @@ clear error or a safe retry, never in a report with an account missing or counte
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from uuid import UUID
@@ -11,8 +12,10 @@ import pytest
 import redis.asyncio
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from thoughtcredits._serde.exact_json import format_datetime
 from thoughtcredits.reconcile import AccountReport, reconcile
-from thoughtcredits.testing import FakeCreditsServer, seed_ledger
+from thoughtcredits.testing import FakeCreditsServer, plant_discrepancies, seed_ledger
+from thoughtcredits.testing._ledger.plant import KINDS
 from thoughtcredits.workers import JobStateError, ShardedJob, shard_timeout
 
 KEY = "thoughtcredits:job:{}:{}"
@@ -224,3 +227,47 @@ def test_a_shard_timeout_is_always_a_finite_number_of_seconds(
     """Before: inf, NaN or -1 came back, and an engine crashed on int(inf) or never retried."""
     with pytest.raises(ValueError, match=message):
         shard_timeout(50, **arguments)
+
+
+async def test_a_worker_clock_behind_never_ends_a_run_before_it_started(redis_url: str) -> None:
+    """Workers stamp with their own clocks: one an hour behind the planner's stored the last
+    account (and first marked the shard done), and the reports ended before they started."""
+    probe = redis.asyncio.from_url(redis_url)
+    async with FakeCreditsServer() as server:
+        job, _, _ = await _planned(redis_url, "skewed", server, shard_size=4)
+        plan = await job.load_plan()
+        behind = format_datetime(plan.planned_at - timedelta(hours=1))
+        await probe.hset(KEY.format("skewed", "done"), "0", behind)
+        async with server.client() as client:
+            shard = await job.run_shard(client, 0)
+        await probe.hset(KEY.format("skewed", "stats"), "updatedAt", behind)
+        merged = await job.report()
+        await job.aclose()
+    await probe.aclose()
+    assert shard.started_at <= shard.finished_at
+    assert merged.started_at == plan.planned_at == merged.finished_at
+
+
+async def test_two_workers_on_one_shard_count_every_account_and_finding_once(
+    redis_url: str,
+) -> None:
+    """A worker presumed dead comes back while the shard runs again elsewhere: both runs
+    return the same report, each account once, and each discrepancy is counted once."""
+    async with FakeCreditsServer(latency=0.002) as server:
+        seeded = seed_ledger(server.ledger, accounts=6, actions_per_account=30, seed=9)
+        planted = plant_discrepancies(server.ledger, seeded.account_ids, kinds=KINDS)
+        (client_id,) = seeded.client_ids
+        async with (
+            server.client() as client,
+            ShardedJob(redis_url, "twice") as first,
+            ShardedJob(redis_url, "twice") as second,
+        ):
+            await first.plan(client, client_id, shard_size=6)
+            one, two = await asyncio.gather(
+                first.run_shard(client, 0, concurrency=3), second.run_shard(client, 0)
+            )
+            progress = await second.progress()
+    assert one == two
+    assert [a.account_id for a in one.accounts] == list(seeded.account_ids)
+    assert (progress.accounts_done, progress.shards_done) == (6, 1)
+    assert progress.discrepancies == len(one.discrepancies) == len(planted)

@@ -177,8 +177,8 @@ class ShardedJob:
         stored = await self._store.reports(accounts)
         if len(stored) < len(accounts):  # lost between the check and this read
             raise JobStateError(f"job {self.job_id!r}: shard {index}'s reports left Redis")
-        return ReconciliationReport(
-            plan.client_id, started, finished, tuple(stored[a] for a in accounts)
+        return ReconciliationReport(  # the two stamps may come from two workers' clocks
+            plan.client_id, started, max(started, finished), tuple(stored[a] for a in accounts)
         )
 
     async def _reconcile_and_keep(
@@ -262,7 +262,9 @@ class ShardedJob:
                 f"are not reconciled yet (pending shards: {shown})"
             )
         *_, updated = await self._store.counts()
-        finished = plan.planned_at if updated is None else updated
+        # Each worker stamps with its own clock: one running behind must not end the run
+        # before it started.
+        finished = plan.planned_at if updated is None else max(plan.planned_at, updated)
         return ReconciliationReport(
             plan.client_id, plan.planned_at, finished, tuple(stored[a] for a in order)
         )
