@@ -92,7 +92,7 @@ class JobStore:
 
     def _read(self, key: str, raw: bytes | str, cls: type[T], what: str) -> T:
         try:
-            return structure(loads_exact(raw), cls)
+            return structure(loads_exact(raw, unique_keys=True), cls)
         except (ValueError, ResponseValidationError):
             raise JobStateError(
                 f"{key} holds {what} that this SDK did not write ({len(raw):,} bytes, not "
