@@ -271,3 +271,12 @@ async def test_two_workers_on_one_shard_count_every_account_and_finding_once(
     assert [a.account_id for a in one.accounts] == list(seeded.account_ids)
     assert (progress.accounts_done, progress.shards_done) == (6, 1)
     assert progress.discrepancies == len(one.discrepancies) == len(planted)
+
+
+def test_a_prefix_that_cannot_start_a_key_name_is_refused_at_once(redis_url: str) -> None:
+    """A lone surrogate failed at the first Redis call as a bare UnicodeEncodeError; a newline
+    or an empty prefix made keys no one could type."""
+    for bad in ("\ud800", "a\nb", "", "has space", "x" * 101, b"bytes"):
+        with pytest.raises(ValueError, match="prefix: 1 to 100 printable ASCII characters"):
+            ShardedJob(redis_url, "j", prefix=bad)  # type: ignore[arg-type]
+    ShardedJob(redis_url, "j", prefix="{jobs}:job")

@@ -18,7 +18,7 @@ from .._args import Id
 from .._client import Client
 from ..reconcile import AccountReport, ReconciliationReport, reconcile
 from ..reconcile._run import discover_accounts
-from ._plan import JobPlan, JobProgress, JobStateError, check_job_id, cut
+from ._plan import JobPlan, JobProgress, JobStateError, check_job_id, check_prefix, cut
 from ._store import JobStore
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class ShardedJob:
 
     Raises:
         ValueError: a job id that is empty, too long or holds other than ``[A-Za-z0-9._:@+=-]``,
-            or a ttl under a second.
+            a prefix that is not printable ASCII, or a ttl under a second.
         ImportError: redis-py is not installed (``pip install 'thoughtcredits[redis]'``).
     """
 
@@ -60,6 +60,7 @@ class ShardedJob:
         ttl: timedelta = DEFAULT_TTL,
     ) -> None:
         self.job_id = check_job_id(job_id)
+        check_prefix(prefix)
         if not isinstance(ttl, timedelta) or ttl < timedelta(seconds=1):
             # Redis refuses an expiry of 0 ms: a shorter ttl would fail only at the first write.
             raise ValueError(f"ttl: must be a timedelta of at least 1 second, got {ttl!r}")

@@ -24,6 +24,7 @@ __all__ = [
     "JobStateError",
     "check_job_id",
     "check_plan",
+    "check_prefix",
     "cut",
     "shard_timeout",
 ]
@@ -32,6 +33,7 @@ REQUESTS_PER_ACCOUNT: Final = 4
 """Requests one small account costs a reconciliation: its batches before and after, and one
 page each of credits and debits."""
 _LONGEST: Final = 7 * 24 * 3600  # a week: no engine holds a task longer
+_PREFIX: Final = re.compile(r"[!-~]{1,100}")
 _JOB_ID: Final = re.compile(r"[A-Za-z0-9._:@+=-]{1,200}")
 
 
@@ -43,6 +45,16 @@ def check_job_id(job_id: object) -> str:
             f"job_id: 1 to 200 letters, digits or ._:@+=- (e.g. 'nightly-2026-01-31'), got {shown}"
         )
     return job_id
+
+
+def check_prefix(prefix: object) -> str:
+    """``prefix`` if it can start Redis key names (printable ASCII, no space); ValueError."""
+    if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
+        raise ValueError(
+            "prefix: 1 to 100 printable ASCII characters, no spaces (e.g. 'thoughtcredits:job' "
+            f"or '{{jobs}}:job' for one Redis Cluster slot), got {repr(prefix)[:60]}"
+        )
+    return prefix
 
 
 class JobStateError(RuntimeError):
