@@ -280,3 +280,21 @@ def test_a_prefix_that_cannot_start_a_key_name_is_refused_at_once(redis_url: str
         with pytest.raises(ValueError, match="prefix: 1 to 100 printable ASCII characters"):
             ShardedJob(redis_url, "j", prefix=bad)  # type: ignore[arg-type]
     ShardedJob(redis_url, "j", prefix="{jobs}:job")
+
+
+async def test_progress_of_a_job_whose_redis_lost_its_data_is_an_error_not_zero(
+    redis_url: str,
+) -> None:
+    """Before, a watcher holding the plan saw 0 of 4 accounts done after the restart, and
+    ``wait()`` (and ``job-status --wait``) waited for ever for a job no one would run."""
+    probe = redis.asyncio.from_url(redis_url)
+    async with FakeCreditsServer() as server:
+        job, _, _ = await _planned(redis_url, "restarted", server)
+        async with server.client() as client:
+            await job.run_shard(client, 0)
+        assert (await job.progress()).accounts_done == 2
+        await probe.flushall()
+        with pytest.raises(JobStateError, match=r"its plan .* is gone from Redis"):
+            await asyncio.wait_for(job.wait(poll=0.01), timeout=5)
+        await job.aclose()
+    await probe.aclose()

@@ -184,12 +184,23 @@ class JobStore:
         return set(map(int, indexes))
 
     async def counts(self) -> tuple[int, int, int, datetime | None]:
-        """Accounts done, shards done, discrepancies found, when an account was last stored."""
+        """Accounts done, shards done, discrepancies found, when an account was last stored.
+
+        Raises:
+            JobStateError: the plan is gone (Redis lost its data, or the job expired): the
+                counts would start again from 0, and a wait on them would never end.
+        """
         async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.exists(self._plan)
             pipe.hlen(self._accounts)
             pipe.hlen(self._done)
             pipe.hmget(self._stats, ["discrepancies", "updatedAt"])
-            accounts, shards, (found, updated) = await pipe.execute()
+            planned, accounts, shards, (found, updated) = await pipe.execute()
+        if not planned:
+            raise JobStateError(
+                f"job {self._job_id!r}: its plan ({self._plan}) is gone from Redis (did it "
+                "restart without persistence, or the job expire?): enqueue the job again"
+            )
         found = _text(found or "0")
         if not (found.isdigit() and found.isascii() and len(found) < 20):
             raise JobStateError(f"{self._stats} field discrepancies is not a count")
