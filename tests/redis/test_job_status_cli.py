@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
@@ -87,6 +88,8 @@ async def test_wait_follows_the_job_and_writes_the_merged_report(
     [
         (["job-status", "x"], "needs the job's Redis"),
         (["job-status", "x", "--redis", "URL", "--report", "f"], "--report needs --wait"),
+        (["job-status", "x", "--redis", "redis://u:p\udcffw@h/0"], "URL .* is not printable"),
+        (["job-status", "x", "--redis", "redis://u:pw@h/0\n"], "URL .* is not printable ASCII"),
     ],
 )
 def test_refusals_exit_2_with_one_line(
@@ -97,7 +100,9 @@ def test_refusals_exit_2_with_one_line(
 ) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
     assert run(argv) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert re.search(message, err)
+    assert "pw" not in err
 
 
 async def test_an_unknown_job_exits_1_naming_it(

@@ -50,6 +50,9 @@ async def _status(env: Env) -> int:
     url = args.redis or os.environ.get("REDIS_URL")
     if not url:
         raise UsageError("job-status needs the job's Redis: --redis URL or $REDIS_URL")
+    if not url.isascii() or not url.isprintable():
+        # Never shown: it may hold a password.
+        raise UsageError("the job's Redis URL (--redis or $REDIS_URL) is not printable ASCII")
     if args.report and not args.wait:
         raise UsageError("--report needs --wait (the report exists once every account is done)")
     as_json = args.format == "json"
