@@ -298,3 +298,26 @@ async def test_progress_of_a_job_whose_redis_lost_its_data_is_an_error_not_zero(
             await asyncio.wait_for(job.wait(poll=0.01), timeout=5)
         await job.aclose()
     await probe.aclose()
+
+
+async def test_a_done_shard_whose_reports_were_evicted_is_pending_again(redis_url: str) -> None:
+    """A Redis with an eviction policy dropped an account of a finished shard: before, no shard
+    was pending, so no rerun would ever redo it, and the report was refused for ever."""
+    probe = redis.asyncio.from_url(redis_url)
+    async with FakeCreditsServer() as server:
+        job, accounts, _ = await _planned(redis_url, "evicted", server)
+        async with server.client() as client:
+            for index in (0, 1):
+                await job.run_shard(client, index)
+            await probe.hdel(KEY.format("evicted", "accounts"), str(accounts[3]))
+            assert await job.pending_shards() == [1]
+            server.reset_requests()
+            for index in await job.pending_shards():
+                await job.run_shard(client, index)
+        report = await job.report()
+        assert await job.pending_shards() == []
+        await job.aclose()
+    await probe.aclose()
+    assert [a.account_id for a in report.accounts] == accounts
+    listed = {r.query.get("creditAccountId") for r in server.requests} - {None}
+    assert listed == {str(accounts[3])}

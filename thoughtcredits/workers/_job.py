@@ -145,9 +145,18 @@ class ShardedJob:
         return self._plan
 
     async def pending_shards(self) -> list[int]:
-        """The indexes of the shards not done yet, in order."""
+        """The indexes of the shards not done yet, in order.
+
+        A shard marked done whose reports are no longer all in Redis (evicted by a
+        ``maxmemory-policy`` other than ``noeviction``, deleted by hand) is pending again, so
+        the next enqueue runs it and the job can still finish.
+        """
         plan = await self.load_plan()
         done = await self._store.done()
+        if done:
+            owners = [index for index, shard in enumerate(plan.shards) for _ in shard]
+            order = [account for shard in plan.shards for account in shard]
+            done -= {owners[position] for position in await self._store.missing(order)}
         return [index for index in range(len(plan.shards)) if index not in done]
 
     async def run_shard(

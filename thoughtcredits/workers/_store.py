@@ -65,6 +65,15 @@ redis.call('HSETNX', KEYS[4], ARGV[2], ARGV[3])
     + "return {'done', redis.call('HGET', KEYS[4], ARGV[2]), redis.call('HGET', KEYS[3], ARGV[2])}"
 )
 
+# KEYS: accounts. ARGV: account ids. The 0-based positions of those not stored.
+_MISSING: Final = """
+local missing = {}
+for i = 1, #ARGV do
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 0 then missing[#missing + 1] = i - 1 end
+end
+return missing
+"""
+
 
 def _text(value: bytes | str) -> str:
     # A borrowed client may decode responses already (decode_responses=True).
@@ -88,6 +97,7 @@ class JobStore:
         self._plan, self._accounts, self._done, self._started, self._stats, self._runs = self._keys
         self._keep = redis.register_script(_KEEP)
         self._finish = redis.register_script(_FINISH)
+        self._missing = redis.register_script(_MISSING)
         self._digest = ""  # the SHA-1 of the plan as read, checked when a shard is marked done
 
     def _read(self, key: str, raw: bytes | str, cls: type[T], what: str) -> T:
@@ -140,6 +150,14 @@ class JobStore:
                 )
             found[account] = report
         return found
+
+    async def missing(self, accounts: Sequence[UUID]) -> list[int]:
+        """The positions in ``accounts`` of those whose report is not stored (one round trip,
+        no report sent back)."""
+        if not accounts:
+            return []
+        positions = await self._missing(keys=[self._accounts], args=[str(a) for a in accounts])
+        return [int(position) for position in positions]
 
     async def started(self, index: int) -> None:
         """Note when shard ``index`` first started (later starts keep the first time)."""
