@@ -14,9 +14,18 @@ if TYPE_CHECKING:
     from .._options import ClientOptions
     from .._quota.redis_limit import RedisRateLimit
 
-__all__ = ["make_client", "pending_after_plan", "shard_report_json", "worker_options"]
+__all__ = [
+    "REDIS_RETRY",
+    "make_client",
+    "pending_after_plan",
+    "shard_report_json",
+    "worker_options",
+]
 
 _RESERVE: Final = 0.1  # of an engine's time limit, left to store the last accounts and retry
+REDIS_RETRY: Final = 5.0
+"""Seconds before an engine runs again a shard that a Redis error stopped (a restart, a
+failover, a full memory): the shard was not marked done and keeps every account it stored."""
 
 
 def worker_options(options: ClientOptions | None) -> ClientOptions:
