@@ -55,7 +55,8 @@ endif
 	@set -e; for engine in $(ENGINES); do \
 		echo "== thoughtcredits.workers.$$engine"; \
 		.venv-$$engine/bin/mypy thoughtcredits/workers/$$engine.py tests/workers/$${engine}_app.py; \
-		.venv-$$engine/bin/pytest -q tests/workers/test_$$engine.py tests/test_docs.py tests/test_public_api.py \
+		.venv-$$engine/bin/pytest -q tests/workers/test_$$engine.py tests/workers/test_engine_retries.py \
+			tests/test_docs.py tests/test_public_api.py \
 			-k "test_$$engine or workers.md or workers.$$engine" \
 			--basetemp="$${TMPDIR:-/tmp}/thoughtcredits-test-workers-$$engine"; \
 	done

@@ -334,6 +334,14 @@ def test_bad_arguments_fail_fast() -> None:
         Throttle(120, None, emit=print)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("per_minute", [float("nan"), float("inf"), float("-inf")])
+def test_a_per_minute_that_is_not_a_finite_number_is_refused_by_name(per_minute: float) -> None:
+    """NaN raised "cannot convert float NaN to integer" and inf an OverflowError, from the
+    default burst, before the check that names the argument."""
+    with pytest.raises(ValueError, match=r"^RateLimit\.per_minute: must be positive, got"):
+        tc.RateLimit(per_minute=per_minute)
+
+
 async def test_requests_cancelled_at_any_wait_leave_nothing_in_flight(fake: FakeTime) -> None:
     """Cancel requests while they wait in line, for the share pacing or for the concurrency
     cap: none of them is counted as sent, and the ones that did go are settled on release."""

@@ -111,3 +111,31 @@ async def test_a_failing_account_raises_the_typed_error_not_a_group() -> None:
         async with server.client(sleep=RecordingSleep()) as client:
             with pytest.raises(tc.NotFoundError):
                 await reconcile(client, seeded.client_ids[0])
+
+
+async def test_memory_is_bounded_by_the_concurrency_not_the_accounts() -> None:
+    """Before, a task per account waited from the start: 80 MB of tasks for 50,000 accounts.
+    Now ``concurrency`` workers take the accounts in turn; the report keeps their order."""
+    import asyncio
+
+    async with FakeCreditsServer() as server:
+        seeded = seed_ledger(server.ledger, accounts=120, actions_per_account=2, seed=4)
+        tasks: list[int] = []
+        async with server.client() as client:
+            report = await reconcile(
+                client, seeded.client_ids[0], concurrency=3,
+                on_account=lambda _: tasks.append(len(asyncio.all_tasks())),
+            )  # fmt: skip
+    assert [a.account_id for a in report.accounts] == list(seeded.account_ids)
+    assert len(tasks) == 120
+    assert max(tasks) <= 20  # 3 workers, their listings, the server and the test
+
+
+async def test_an_account_given_twice_is_reported_once() -> None:
+    """``account_ids`` with a repeat reported that account twice (and merge then refused it)."""
+    async with FakeCreditsServer() as server:
+        seeded = seed_ledger(server.ledger, accounts=2, actions_per_account=10, seed=5)
+        first, second = seeded.account_ids
+        async with server.client() as client:
+            report = await reconcile(client, seeded.client_ids[0], [first, second, first])
+    assert [a.account_id for a in report.accounts] == [first, second]

@@ -113,3 +113,23 @@ def test_ok_is_false_for_an_account_that_could_not_be_verified() -> None:
     unsettled = report(account(), account(changed=True))
     assert unsettled.discrepancies == ()
     assert not unsettled.ok
+
+
+def test_from_json_refuses_an_account_twice_and_a_key_twice() -> None:
+    """Both loaded before: an account listed twice (counted twice by whoever sums the report)
+    and a repeated key, of which JSON silently keeps the last (a clientId swapped by an edit)."""
+    one = account(found=1)
+    doubled = report(one).to_json().replace(b'"accounts":[', b'"accounts":[' + _json(one) + b",")
+    with pytest.raises(ValueError, match=f"^not a reconciliation report: account {one.account_id} "
+                       "is reported twice$"):  # fmt: skip
+        ReconciliationReport.from_json(doubled)
+    other = b'{"clientId":"00000000-0000-0000-0000-0000000000c2",'
+    swapped = report(one).to_json().replace(b"{", other, 1)
+    with pytest.raises(ValueError, match="not JSON \\(key 'clientId' appears twice in one obj"):
+        ReconciliationReport.from_json(swapped)
+    assert ReconciliationReport.from_json(report(one).to_json()) == report(one)
+
+
+def _json(one: AccountReport) -> bytes:
+    whole = report(one).to_json()
+    return whole[whole.index(b'"accounts":[') + len(b'"accounts":[') : -2]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
@@ -87,6 +88,8 @@ async def test_wait_follows_the_job_and_writes_the_merged_report(
     [
         (["job-status", "x"], "needs the job's Redis"),
         (["job-status", "x", "--redis", "URL", "--report", "f"], "--report needs --wait"),
+        (["job-status", "x", "--redis", "redis://u:p\udcffw@h/0"], "URL .* is not printable"),
+        (["job-status", "x", "--redis", "redis://u:pw@h/0\n"], "URL .* is not printable ASCII"),
     ],
 )
 def test_refusals_exit_2_with_one_line(
@@ -97,7 +100,9 @@ def test_refusals_exit_2_with_one_line(
 ) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
     assert run(argv) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert re.search(message, err)
+    assert "pw" not in err
 
 
 async def test_an_unknown_job_exits_1_naming_it(
@@ -142,3 +147,44 @@ def test_an_unreachable_redis_with_wait_draws_no_progress_bar(
     assert code == 2
     assert out == ""
     assert err == "error: the job's Redis (--redis or $REDIS_URL) did not answer: ConnectionError\n"
+
+
+async def test_a_report_that_cannot_be_written_is_a_disk_error_not_a_redis_one(
+    redis_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--report into a folder that does not exist: before, "the job's Redis did not answer:
+    FileNotFoundError" (exit 2) sent the reader to the wrong system."""
+    await _half_done(redis_url, "unwritable")
+    async with ShardedJob(redis_url, "unwritable") as job, FakeCreditsServer() as server:
+        seeded = seed_ledger(server.ledger, accounts=6, actions_per_account=30, seed=1)
+        async with server.client() as client:
+            for index in await job.pending_shards():
+                await job.run_shard(client, index)
+        assert (await job.report()).client_id == seeded.client_ids[0]
+    target = tmp_path / "missing" / "report.json"
+    code = await asyncio.to_thread(
+        _cli, "job-status", "unwritable", "--redis", redis_url, "--wait", "--report", str(target)
+    )
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert err == f"error: cannot write {target}: No such file or directory\n"
+    assert out == ""
+    assert not target.parent.exists()
+
+
+async def test_a_job_state_it_cannot_use_is_one_line_exit_1(
+    redis_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan edited by hand: the JobStateError's message, not "unexpected JobStateError"."""
+    import redis.asyncio
+
+    await _half_done(redis_url, "edited")
+    probe = redis.asyncio.from_url(redis_url)
+    await probe.set("thoughtcredits:job:edited:plan", b"{}")
+    await probe.aclose()
+    code = await asyncio.to_thread(_cli, "job-status", "edited", "--redis", redis_url)
+    assert code == 1
+    assert capsys.readouterr().err == (
+        "error: thoughtcredits:job:edited:plan holds a plan that this SDK did not write (2 "
+        "bytes, not readable): delete it (or the job's keys) and run the job again\n"
+    )

@@ -17,7 +17,7 @@ from thoughtcredits.reconcile import reconcile
 from thoughtcredits.testing import FakeCreditsServer, plant_discrepancies, seed_ledger
 from thoughtcredits.testing._ledger.plant import KINDS
 from thoughtcredits.workers import IncompleteJobError, ShardedJob, shard_timeout
-from thoughtcredits.workers._job import worker_options
+from thoughtcredits.workers._engine import worker_options
 
 
 def _account_requests(server: FakeCreditsServer, accounts: set[UUID]) -> int:

@@ -23,7 +23,8 @@ class UsageError(Exception):
 
 
 class OutputError(Exception):
-    """A value the output format cannot hold (e.g. an amount too wide for parquet): exit 1."""
+    """A value the output format cannot hold (e.g. an amount too wide for parquet), or state
+    the command cannot use (a job never planned): one line, exit 1."""
 
 
 # The API has no idempotency key: re-running a create that reached the server issues twice.

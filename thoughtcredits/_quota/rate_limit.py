@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import attrs
@@ -40,6 +41,8 @@ class RateLimit:
 
     @burst.default
     def _default_burst(self) -> int:
+        if not math.isfinite(self.per_minute):
+            return 1  # the validator then refuses per_minute by name (int() raised here first)
         return max(1, min(int(self.per_minute) // 6, 10**9))
 
 

@@ -39,18 +39,34 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"non-finite number {name} in JSON")
 
 
-def loads_exact(raw: bytes | str) -> Any:
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"key {key[:60]!r} appears twice in one object")
+            seen.add(key)
+    return value
+
+
+def loads_exact(raw: bytes | str, *, unique_keys: bool = False) -> Any:
     """Decode JSON with every non-integer number as an exact ``Decimal``.
 
     The text must be valid UTF-8 and hold no lone surrogate (``"\\ud800"``): such a string
     cannot be written out again, so it is refused here rather than crashing an export later.
+    With ``unique_keys``, a key repeated in one object is refused too (JSON keeps the last
+    silently): for what only this SDK writes, such as a saved report.
 
     Raises:
         ValueError: not JSON, not valid text, or nested too deeply to decode (a hostile body).
     """
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        value = json.loads(
+            text, parse_float=Decimal, parse_constant=_reject_constant,
+            object_pairs_hook=_unique_keys if unique_keys else None,
+        )  # fmt: skip
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
     except UnicodeDecodeError as exc:

@@ -81,16 +81,21 @@ class ReconciliationReport:
         """Read back a report written by :meth:`to_json`, amounts exact.
 
         Raises:
-            ValueError: not JSON, or not a report (the message names the bad field).
+            ValueError: not JSON, a key twice in one object, not a report (the message names
+                the bad field), or an account reported twice.
         """
         try:
-            decoded = loads_exact(data)
+            decoded = loads_exact(data, unique_keys=True)
         except ValueError as exc:
             raise ValueError(f"not a reconciliation report: not JSON ({exc})") from None
         try:
-            return structure(decoded, cls)
+            report = structure(decoded, cls)
         except ResponseValidationError as exc:
             raise ValueError(f"not a reconciliation report: {exc.message}") from None
+        twice = _repeated(account.account_id for account in report.accounts)
+        if twice is not None:
+            raise ValueError(f"not a reconciliation report: account {twice} is reported twice")
+        return report
 
     @classmethod
     def merge(cls, reports: Iterable[ReconciliationReport]) -> ReconciliationReport:
@@ -109,17 +114,23 @@ class ReconciliationReport:
         clients = {part.client_id for part in parts}
         if len(clients) > 1:
             raise ValueError(f"merge: reports of {len(clients)} different clients")
-        seen: set[UUID] = set()
-        accounts: list[AccountReport] = []
-        for part in parts:
-            for account in part.accounts:
-                if account.account_id in seen:
-                    raise ValueError(f"merge: account {account.account_id} is reported twice")
-                seen.add(account.account_id)
-                accounts.append(account)
+        accounts = tuple(account for part in parts for account in part.accounts)
+        twice = _repeated(account.account_id for account in accounts)
+        if twice is not None:
+            raise ValueError(f"merge: account {twice} is reported twice")
         return cls(
             client_id=parts[0].client_id,
             started_at=min(part.started_at for part in parts),
             finished_at=max(part.finished_at for part in parts),
-            accounts=tuple(accounts),
+            accounts=accounts,
         )
+
+
+def _repeated(account_ids: Iterable[UUID]) -> UUID | None:
+    """The first account id seen twice, if any."""
+    seen: set[UUID] = set()
+    for account_id in account_ids:
+        if account_id in seen:
+            return account_id
+        seen.add(account_id)
+    return None

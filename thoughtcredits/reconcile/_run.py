@@ -128,7 +128,8 @@ async def reconcile(
     Args:
         client: the client to use (its rate limit and retries apply).
         client_id: the client whose accounts to check.
-        account_ids: the accounts to check; by default every account that has a batch.
+        account_ids: the accounts to check (each once); by default every account that has
+            a batch.
         concurrency: how many accounts to scan at once.
         rereads: how many times to read again an account that changed during its read.
         on_account: called with each account's report as soon as it is done (progress).
@@ -144,18 +145,25 @@ async def reconcile(
     if account_ids is None:
         known = await discover_accounts(client, cid)
         ids = list(known)
-    else:
-        ids = [UUID(_args.uuid_arg("account_ids[]", account)) for account in account_ids]
-    limit = asyncio.Semaphore(concurrency)
+    else:  # an account given twice is reconciled and reported once
+        ids = list({UUID(_args.uuid_arg("account_ids[]", a)): None for a in account_ids})
+    reports: list[AccountReport | None] = [None] * len(ids)
+    queue = iter(enumerate(ids))
 
-    async def run(account_id: UUID) -> AccountReport:
-        async with limit:
-            report = await _check_one(client, cid, account_id, known.get(account_id), rereads)
-        if on_account is not None:
-            on_account(report)
-        return report
+    async def worker() -> None:
+        # ``concurrency`` workers share one iterator: memory stays bounded by the workers, not
+        # by a task per account (80 MB of waiting tasks for 50,000 accounts).
+        for index, account_id in queue:
+            report = await _check_one(client, cid, account_id, known.pop(account_id, None),
+                                      rereads)  # fmt: skip
+            reports[index] = report
+            if on_account is not None:
+                on_account(report)
 
-    reports = await _all(*(run(account_id) for account_id in ids))
+    await _all(*(worker() for _ in range(min(concurrency, len(ids)))))
     return ReconciliationReport(
-        client_id=UUID(cid), started_at=started, finished_at=datetime.now(UTC), accounts=reports
+        client_id=UUID(cid),
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        accounts=tuple(report for report in reports if report is not None),
     )

@@ -19,7 +19,7 @@ those engines (``pip install 'thoughtcredits[arq]'`` or ``'thoughtcredits[celery
 from __future__ import annotations
 
 from ._job import DEFAULT_TTL, IncompleteJobError, ShardedJob
-from ._plan import REQUESTS_PER_ACCOUNT, JobPlan, JobProgress, shard_timeout
+from ._plan import REQUESTS_PER_ACCOUNT, JobPlan, JobProgress, JobStateError, shard_timeout
 
 __all__ = [
     "DEFAULT_TTL",
@@ -27,6 +27,7 @@ __all__ = [
     "IncompleteJobError",
     "JobPlan",
     "JobProgress",
+    "JobStateError",
     "ShardedJob",
     "shard_timeout",
 ]

@@ -9,6 +9,7 @@ try:
     from arq.connections import ArqRedis, RedisSettings
     from arq.jobs import Job
     from arq.worker import func
+    from redis.exceptions import RedisError
 except ModuleNotFoundError as exc:  # pragma: no cover - exercised without the extra
     raise ImportError(
         "thoughtcredits.workers.arq needs arq: pip install 'thoughtcredits[arq]'"
@@ -17,7 +18,8 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised without the e
 from .. import RedisRateLimit
 from .._client import Client
 from .._options import ClientOptions
-from ._job import ShardedJob, make_client, pending_after_plan, shard_report_json, worker_options
+from ._engine import REDIS_RETRY, make_client, pending_after_plan, shard_report_json, worker_options
+from ._job import ShardedJob
 from ._plan import shard_timeout
 
 __all__ = ["FUNCTION", "enqueue_reconciliation", "worker_settings"]
@@ -51,7 +53,8 @@ def worker_settings(
         shard_size: accounts per shard, as the jobs are planned.
         workers: how many worker processes share the key.
         concurrency: accounts each worker reconciles at once.
-        max_tries: runs of one shard before arq gives up on it (each keeps its progress).
+        max_tries: runs of one shard before arq gives up on it (each keeps its progress); a
+            run stopped by a Redis error is retried after 5 s.
         client_options: more ``tc.Client`` arguments (the base URL and key default to
             ``THOUGHTCREDITS_BASE_URL`` and ``THOUGHTCREDITS_API_KEY``).
     """
@@ -76,6 +79,8 @@ def worker_settings(
             )
         except TimeoutError:
             raise Retry(defer=0) from None  # the next run does only the accounts left
+        except RedisError as exc:  # within max_tries, like a time limit
+            raise Retry(defer=REDIS_RETRY) from exc
 
     shard = func(reconcile_shard, name=FUNCTION, timeout=timeout, max_tries=max_tries)
     return type(

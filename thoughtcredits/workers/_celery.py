@@ -11,6 +11,7 @@ try:
     from celery import Celery, Task, group
     from celery.result import GroupResult
     from celery.signals import worker_process_init, worker_process_shutdown, worker_shutdown
+    from redis.exceptions import RedisError
 except ModuleNotFoundError as exc:  # pragma: no cover - exercised without the extra
     raise ImportError(
         "thoughtcredits.workers.celery needs celery: pip install 'thoughtcredits[celery]'"
@@ -19,7 +20,8 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised without the e
 from .. import RedisRateLimit
 from .._client import Client
 from .._options import ClientOptions
-from ._job import ShardedJob, make_client, pending_after_plan, shard_report_json, worker_options
+from ._engine import REDIS_RETRY, make_client, pending_after_plan, shard_report_json, worker_options
+from ._job import ShardedJob
 from ._plan import shard_timeout
 
 __all__ = ["TASK", "enqueue_reconciliation", "install"]
@@ -114,7 +116,8 @@ def install(
         shard_size: accounts per shard, as the jobs are planned.
         workers: how many worker processes (or threads) share the key.
         concurrency: accounts each task reconciles at once.
-        max_retries: retries of a shard that reached its time limit (each keeps its progress).
+        max_retries: retries of a shard that reached its time limit or met a Redis error (each
+            keeps its progress; after a Redis error, 5 s later).
         client_options: more ``tc.Client`` arguments (the base URL and key default to
             ``THOUGHTCREDITS_BASE_URL`` and ``THOUGHTCREDITS_API_KEY``).
     """
@@ -147,6 +150,8 @@ def install(
             return runtime.loop.run_until_complete(run)
         except TimeoutError:
             raise task.retry(countdown=0) from None  # the next run does only the accounts left
+        except RedisError as exc:  # within max_retries, like a time limit
+            raise task.retry(countdown=REDIS_RETRY, exc=exc) from exc
 
     registered: Task = app.task(
         name=TASK, bind=True, shared=False, acks_late=True, reject_on_worker_lost=True,

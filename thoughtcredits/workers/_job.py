@@ -6,6 +6,7 @@ How the state is kept is :mod:`._store`'s job; this module plans, runs shards an
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -17,41 +18,16 @@ from .._args import Id
 from .._client import Client
 from ..reconcile import AccountReport, ReconciliationReport, reconcile
 from ..reconcile._run import discover_accounts
-from ._plan import JobPlan, JobProgress, check_job_id, cut
+from ._plan import JobPlan, JobProgress, JobStateError, check_job_id, check_prefix, cut
 from ._store import JobStore
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from .._options import ClientOptions
-    from .._quota.redis_limit import RedisRateLimit
 
-__all__ = [
-    "DEFAULT_TTL",
-    "IncompleteJobError",
-    "ShardedJob",
-    "make_client",
-    "pending_after_plan",
-    "shard_report_json",
-    "worker_options",
-]
+__all__ = ["DEFAULT_TTL", "IncompleteJobError", "ShardedJob"]
 
 DEFAULT_TTL: Final = timedelta(days=7)
-_RESERVE: Final = 0.1  # of an engine's time limit, left to store the last accounts and retry
-
-
-def worker_options(options: ClientOptions | None) -> ClientOptions:
-    """The user's ``client_options`` for a worker's client, refused at once if they set the
-    rate limit: that is the integration's, the one every worker shares in Redis."""
-    if options and "rate_limit" in options:
-        raise ValueError("client_options: give per_minute=, burst= and key= for rate_limit")
-    return {**(options or {})}
-
-
-def make_client(options: ClientOptions, limit: RedisRateLimit) -> Client:
-    """A worker's client: its ``worker_options`` with the shared limit."""
-    arguments: ClientOptions = {**options, "rate_limit": limit}
-    return Client(**arguments)
 
 
 class IncompleteJobError(RuntimeError):
@@ -70,7 +46,8 @@ class ShardedJob:
         ttl: how long the job's state outlives its last write.
 
     Raises:
-        ValueError: a job id that is empty, too long or holds other than ``[A-Za-z0-9._:@+=-]``.
+        ValueError: a job id that is empty, too long or holds other than ``[A-Za-z0-9._:@+=-]``,
+            a prefix that is not printable ASCII, or a ttl under a second.
         ImportError: redis-py is not installed (``pip install 'thoughtcredits[redis]'``).
     """
 
@@ -83,8 +60,10 @@ class ShardedJob:
         ttl: timedelta = DEFAULT_TTL,
     ) -> None:
         self.job_id = check_job_id(job_id)
-        if ttl <= timedelta(0):
-            raise ValueError(f"ttl: must be positive, got {ttl}")
+        check_prefix(prefix)
+        if not isinstance(ttl, timedelta) or ttl < timedelta(seconds=1):
+            # Redis refuses an expiry of 0 ms: a shorter ttl would fail only at the first write.
+            raise ValueError(f"ttl: must be a timedelta of at least 1 second, got {ttl!r}")
         try:
             from redis.asyncio import from_url
         except ModuleNotFoundError as exc:  # pragma: no cover - exercised without the extra
@@ -166,9 +145,18 @@ class ShardedJob:
         return self._plan
 
     async def pending_shards(self) -> list[int]:
-        """The indexes of the shards not done yet, in order."""
+        """The indexes of the shards not done yet, in order.
+
+        A shard marked done whose reports are no longer all in Redis (evicted by a
+        ``maxmemory-policy`` other than ``noeviction``, deleted by hand) is pending again, so
+        the next enqueue runs it and the job can still finish.
+        """
         plan = await self.load_plan()
         done = await self._store.done()
+        if done:
+            owners = [index for index, shard in enumerate(plan.shards) for _ in shard]
+            order = [account for shard in plan.shards for account in shard]
+            done -= {owners[position] for position in await self._store.missing(order)}
         return [index for index in range(len(plan.shards)) if index not in done]
 
     async def run_shard(
@@ -182,6 +170,8 @@ class ShardedJob:
         Raises:
             IndexError: no such shard in the plan.
             LookupError: the job was never planned.
+            JobStateError: the job's state in Redis was lost or is not what this SDK wrote;
+                the shard is not marked done.
         """
         plan = await self.load_plan()
         _args.integer("index", index, minimum=0)
@@ -192,23 +182,40 @@ class ShardedJob:
         stored = await self._store.reports(accounts)
         pending = [account for account in accounts if account not in stored]
         if pending:
-            writes: set[asyncio.Task[None]] = set()
-
-            def keep(report: AccountReport) -> None:
-                task = asyncio.ensure_future(self._store.keep(report))
-                writes.add(task)
-                task.add_done_callback(writes.discard)
-
-            try:
-                await reconcile(client, plan.client_id, pending, concurrency=concurrency,
-                                on_account=keep)  # fmt: skip
-            finally:
-                await asyncio.gather(*writes)
-            stored = await self._store.reports(accounts)
-        started, finished = await self._store.finished(index)
-        return ReconciliationReport(
-            plan.client_id, started, finished, tuple(stored[a] for a in accounts)
+            await self._reconcile_and_keep(client, plan.client_id, pending, concurrency)
+        started, finished = await self._store.finished(index, accounts)
+        stored = await self._store.reports(accounts)
+        if len(stored) < len(accounts):  # lost between the check and this read
+            raise JobStateError(f"job {self.job_id!r}: shard {index}'s reports left Redis")
+        return ReconciliationReport(  # the two stamps may come from two workers' clocks
+            plan.client_id, started, max(started, finished), tuple(stored[a] for a in accounts)
         )
+
+    async def _reconcile_and_keep(
+        self, client: Client, client_id: UUID, accounts: list[UUID], concurrency: int
+    ) -> None:
+        """Reconcile ``accounts``, storing each report as it comes; raise the first failed
+        write once every write has ended (the account it lost is then done again)."""
+        writes: set[asyncio.Task[None]] = set()
+        failed: list[BaseException] = []
+
+        def ended(task: asyncio.Task[None]) -> None:
+            writes.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                failed.append(task.exception())  # type: ignore[arg-type]
+
+        def keep(report: AccountReport) -> None:
+            task = asyncio.ensure_future(self._store.keep(report))
+            writes.add(task)
+            task.add_done_callback(ended)
+
+        try:
+            await reconcile(client, client_id, accounts, concurrency=concurrency,
+                            on_account=keep)  # fmt: skip
+        finally:
+            await asyncio.gather(*writes, return_exceptions=True)
+        if failed:
+            raise failed[0]
 
     async def new_run(self) -> int:
         """A number no earlier run of the job got (1, 2, ...), e.g. to name engine jobs."""
@@ -225,9 +232,11 @@ class ShardedJob:
         To give up at some point, wrap it: ``async with asyncio.timeout(3600): ...``.
 
         Args:
-            poll: seconds between two looks at the progress.
+            poll: seconds between two looks at the progress (a positive, finite number).
             on_progress: called with the progress after each look.
         """
+        if isinstance(poll, bool) or not isinstance(poll, int | float) or not 0 < poll < math.inf:
+            raise ValueError(f"poll: must be a positive, finite number of seconds, got {poll!r}")
         while True:
             progress = await self.progress()
             if on_progress is not None:
@@ -263,29 +272,9 @@ class ShardedJob:
                 f"are not reconciled yet (pending shards: {shown})"
             )
         *_, updated = await self._store.counts()
-        finished = plan.planned_at if updated is None else updated
+        # Each worker stamps with its own clock: one running behind must not end the run
+        # before it started.
+        finished = plan.planned_at if updated is None else max(plan.planned_at, updated)
         return ReconciliationReport(
             plan.client_id, plan.planned_at, finished, tuple(stored[a] for a in order)
         )
-
-
-async def pending_after_plan(
-    job: ShardedJob, client: Client, client_id: Id, *, shard_size: int
-) -> list[int]:
-    """Plan the job (or read its stored plan); the shards an engine still has to run."""
-    await job.plan(client, client_id, shard_size=shard_size)
-    return await job.pending_shards()
-
-
-async def shard_report_json(
-    job: ShardedJob, client: Client, index: int, *, concurrency: int, time_limit: float
-) -> str:
-    """One engine run of a shard: its report as JSON.
-
-    Raises:
-        TimeoutError: a reserve before the engine's ``time_limit``; the engine retries the shard,
-            and the next run does only the accounts left.
-    """
-    async with asyncio.timeout(time_limit * (1 - _RESERVE)):
-        report = await job.run_shard(client, index, concurrency=concurrency)
-    return report.to_json().decode()

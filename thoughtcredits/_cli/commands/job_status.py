@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..._serde.converter import to_json
-from ...workers import JobProgress, ShardedJob
+from ...reconcile import ReconciliationReport
+from ...workers import JobProgress, JobStateError, ShardedJob
 from ..context import Env
-from ..errors import UsageError
+from ..errors import OutputError, UsageError
 from ..exports.tempfiles import write_atomically
 from ..options import add_output_options, add_progress
 from ..parser import Subcommands
@@ -49,6 +50,9 @@ async def _status(env: Env) -> int:
     url = args.redis or os.environ.get("REDIS_URL")
     if not url:
         raise UsageError("job-status needs the job's Redis: --redis URL or $REDIS_URL")
+    if not url.isascii() or not url.isprintable():
+        # Never shown: it may hold a password.
+        raise UsageError("the job's Redis URL (--redis or $REDIS_URL) is not printable ASCII")
     if args.report and not args.wait:
         raise UsageError("--report needs --wait (the report exists once every account is done)")
     as_json = args.format == "json"
@@ -57,20 +61,27 @@ async def _status(env: Env) -> int:
     except ModuleNotFoundError:
         raise UsageError("job-status needs redis-py: pip install 'thoughtcredits[redis]'") from None
     try:
-        return await _follow(env, url, as_json)
+        progress, report = await _follow(env, url)
     except (RedisError, OSError) as exc:
         raise UsageError(
             f"the job's Redis (--redis or $REDIS_URL) did not answer: {type(exc).__name__}"
         ) from None
+    except (LookupError, JobStateError) as exc:  # never planned, or state it cannot use
+        raise OutputError(str(exc)) from None
+    if args.report and report is not None:
+        # Out of the Redis errors' reach: a full disk is a disk's error, not Redis's.
+        write_atomically(Path(args.report), report.to_json() + b"\n")
+    sys.stdout.write(to_json(progress).decode() + "\n" if as_json else line(progress))
+    return 0 if report is None else exit_code(report)
 
 
-async def _follow(env: Env, url: str, as_json: bool) -> int:
+async def _follow(env: Env, url: str) -> tuple[JobProgress, ReconciliationReport | None]:
+    """The job's progress; with --wait, once done, and its merged report."""
     args: argparse.Namespace = env.args
     async with ShardedJob(url, args.job_id) as job:
         progress = await job.progress()  # a Redis that does not answer fails before any bar
         if not args.wait:
-            sys.stdout.write(to_json(progress).decode() + "\n" if as_json else line(progress))
-            return 0
+            return progress, None
         with env.progress(f"job {args.job_id}", stdout_used=False, unit="accounts") as bar:
 
             def show(progress: JobProgress) -> None:
@@ -78,11 +89,7 @@ async def _follow(env: Env, url: str, as_json: bool) -> int:
                     bar.update(progress.accounts_done, total=progress.accounts)
 
             report = await job.wait(on_progress=show)
-            progress = await job.progress()
-    if args.report:
-        write_atomically(Path(args.report), report.to_json() + b"\n")
-    sys.stdout.write(to_json(progress).decode() + "\n" if as_json else line(progress))
-    return exit_code(report)
+            return await job.progress(), report
 
 
 def line(progress: JobProgress, now: datetime | None = None) -> str:
