@@ -86,7 +86,9 @@ class ExportFile:
         self.merge: Merge | None = None
         self._text: io.TextIOWrapper | None = None
         self._since = -CHECKPOINT_SECONDS  # the first page is checkpointed at once
-        self._segment_start = self.items
+        # Where the open file's items start: a resumed text file holds them all (its one part
+        # is rewritten whole), a new parquet segment only those written after the resumed ones.
+        self._segment_start = self.items if self.rolls else 0
         self._ours: list[Path] = []  # segments this run closed
         self._writing = True  # self.path is open (not yet a closed segment)
 
