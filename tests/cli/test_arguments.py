@@ -246,3 +246,25 @@ def test_serve_fake_refuses_a_port_out_of_range(
     out, err = capsys.readouterr()
     assert out == ""
     assert err == f"error: argument --port: {problem} (see 'thoughtcredits serve-fake --help')\n"
+
+
+@pytest.mark.parametrize("given", ["environment", "--api-key"])
+def test_a_key_pasted_as_another_argument_is_not_echoed_in_a_note(
+    fake: ThreadedServer, cli: Cli, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """``--type KEY`` lists nothing (an unknown type is not an error) and warns; the warning
+    names the type as ``[redacted]``, as an error would, whether the key came from
+    ``$THOUGHTCREDITS_API_KEY`` or from ``--api-key``."""
+    cid, account, _ = _seed(fake, actions=5)
+    key_args: list[str] = []
+    if given == "--api-key":
+        monkeypatch.delenv("THOUGHTCREDITS_API_KEY")
+        key_args = ["--api-key", API_KEY]
+    result = cli("actions", "list", cid, account, "--type", API_KEY, "--format", "jsonl",
+                 *key_args)  # fmt: skip
+    assert result.code == 0, result
+    assert API_KEY not in result.out + result.err
+    assert result.err == (
+        "warning: no actions of type '[redacted]'; the known types are credit and debit "
+        "(case-sensitive)\n"
+    )
