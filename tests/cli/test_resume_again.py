@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -50,3 +52,46 @@ def test_an_export_stopped_twice_resumes_twice_and_holds_each_item_once(
     assert third.code == 0, third
     assert read_ids(target, fmt) == debits
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"debits.{fmt}"]
+
+
+class FullFromFile:
+    """``os.write`` that refuses with ENOSPC from the ``nth`` file written to on."""
+
+    def __init__(self, nth: int) -> None:
+        self.nth = nth
+        self.files: list[int] = []
+
+    def __call__(self, fd: int, data: memoryview) -> int:
+        inode = os.fstat(fd).st_ino
+        if inode not in self.files:
+            self.files.append(inode)
+        if self.files.index(inode) + 1 >= self.nth:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return os.write(fd, data)
+
+
+def test_a_full_disk_at_the_final_parquet_merge_leaves_no_hidden_segment(
+    fake: ThreadedServer, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last segment is closed after the last checkpoint, then the merge finds the disk
+    full: the checkpointed segment is kept as FILE.partial, the later one is removed (it was
+    left as a hidden ``.FILE.<hex>.tmp``), and --resume finishes with each item once."""
+    pytest.importorskip("pyarrow")
+    from thoughtcredits._cli.exports import disk
+
+    cid, aid, debits = _seed(fake)
+    # Files written: the first page's segment, the rest's segment, then the merge.
+    monkeypatch.setattr(disk, "write_bytes", FullFromFile(3))
+    target = tmp_path / "debits.parquet"
+    argv = ("actions", "list", cid, aid, "--type", "debit", "--page-size", "10", "-o", str(target))
+    failed = cli(*argv)
+    assert failed.code == 1, failed
+    assert failed.err.splitlines()[-1] == f"error: No space left on device ({target})"
+    assert f"stopped: 10 items kept in {target}.partial" in failed.err
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["debits.parquet.checkpoint", "debits.parquet.partial"]
+    monkeypatch.setattr(disk, "write_bytes", os.write)  # room again
+    resumed = cli(*resume_words(failed.err))
+    assert resumed.code == 0, resumed
+    assert read_ids(target, "parquet") == debits
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["debits.parquet"]

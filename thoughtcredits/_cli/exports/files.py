@@ -245,6 +245,9 @@ class ExportFile:
         for file in files:
             if file != self.partial:
                 file.unlink(missing_ok=True)
+        for path in self._ours:  # closed after the mark (the last one, before the merge)
+            path.unlink(missing_ok=True)  # a kept one was renamed: its name is gone
+        self._ours.clear()
         merged = Checkpoint(identity=kept.identity, parts=tuple(parts), position=kept.position)
         merged.save(self.checkpoint)
         self.parts = parts
