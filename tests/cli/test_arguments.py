@@ -268,3 +268,23 @@ def test_a_key_pasted_as_another_argument_is_not_echoed_in_a_note(
         "warning: no actions of type '[redacted]'; the known types are credit and debit "
         "(case-sensitive)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("\uff11\uff12\uff10/20", "'\uff11\uff12\uff10/20'"),
+        ("9" * 5000, f"'{'9' * 40}' (5,000 characters)"),
+    ],
+)
+def test_a_rate_limit_in_other_digits_or_of_5000_digits_is_refused_in_one_line(
+    cli: Cli, value: str, shown: str
+) -> None:
+    """ASCII digits only (``int()`` reads fullwidth ones); the value is quoted cut to 40."""
+    cid = "11111111-1111-4111-8111-111111111111"
+    result = cli("batches", "list", cid, "--api-key", "k" * 8, "--rate-limit", value)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"error: argument --rate-limit: expected PER_MIN or PER_MIN/BURST, got {shown} "
+        "(see 'thoughtcredits batches list --help')\n"
+    )
