@@ -251,3 +251,45 @@ def test_serve_fake_refuses_a_port_out_of_range(
     out, err = capsys.readouterr()
     assert out == ""
     assert err == f"error: argument --port: {problem} (see 'thoughtcredits serve-fake --help')\n"
+
+
+@pytest.mark.parametrize("given", ["environment", "--api-key"])
+def test_a_key_pasted_as_another_argument_is_not_echoed_in_a_note(
+    fake: ThreadedServer, cli: Cli, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """``--type KEY`` lists nothing (an unknown type is not an error) and warns; the warning
+    names the type as ``[redacted]``, as an error would, whether the key came from
+    ``$THOUGHTCREDITS_API_KEY`` or from ``--api-key``."""
+    cid, account, _ = _seed(fake, actions=5)
+    key_args: list[str] = []
+    if given == "--api-key":
+        monkeypatch.delenv("THOUGHTCREDITS_API_KEY")
+        key_args = ["--api-key", API_KEY]
+    result = cli("actions", "list", cid, account, "--type", API_KEY, "--format", "jsonl",
+                 *key_args)  # fmt: skip
+    assert result.code == 0, result
+    assert API_KEY not in result.out + result.err
+    assert result.err == (
+        "warning: no actions of type '[redacted]'; the known types are credit and debit "
+        "(case-sensitive)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("\uff11\uff12\uff10/20", "'\uff11\uff12\uff10/20'"),
+        ("9" * 5000, f"'{'9' * 40}' (5,000 characters)"),
+    ],
+)
+def test_a_rate_limit_in_other_digits_or_of_5000_digits_is_refused_in_one_line(
+    cli: Cli, value: str, shown: str
+) -> None:
+    """ASCII digits only (``int()`` reads fullwidth ones); the value is quoted cut to 40."""
+    cid = "11111111-1111-4111-8111-111111111111"
+    result = cli("batches", "list", cid, "--api-key", "k" * 8, "--rate-limit", value)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"error: argument --rate-limit: expected PER_MIN or PER_MIN/BURST, got {shown} "
+        "(see 'thoughtcredits batches list --help')\n"
+    )

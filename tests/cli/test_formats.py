@@ -261,3 +261,44 @@ def test_parquet_without_pyarrow_is_a_usage_error_before_any_request(
     )
     assert fake.server.requests == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ten_thousand_unknown_columns_are_refused_in_one_short_line(
+    fake: ThreadedServer, cli: Cli
+) -> None:
+    """The refusal names the first three (each cut to 40 characters) and counts the rest."""
+    cid, _ = _seed(fake)
+    wanted = ",".join(["x" * 100, *(f"c{n}" for n in range(10_000))])
+    result = cli("batches", "list", cid, "--format", "csv", "--columns", wanted)
+    assert result.code == 2
+    assert result.err.startswith(
+        f"error: --columns: unknown column {'x' * 39}…, c0, c1 (and 9,998 more); choose from id,"
+    )
+    assert len(result.err) < 600
+    assert fake.server.requests == []
+
+
+def test_a_column_named_twice_is_refused(fake: ThreadedServer, cli: Cli) -> None:
+    """``id,amount,id`` would give a CSV whose readers keep one of two ``id`` cells."""
+    cid, _ = _seed(fake)
+    result = cli("batches", "list", cid, "--format", "csv", "--columns", "id,currentBalance,id")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == "error: --columns: id is given more than once\n"
+    assert fake.server.requests == []
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "parquet"])
+def test_columns_with_a_format_that_holds_every_field_is_refused(
+    fake: ThreadedServer, cli: Cli, tmp_path: Path, fmt: str
+) -> None:
+    """JSON and parquet hold every field; --columns is refused rather than ignored."""
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    cid, _ = _seed(fake)
+    target = tmp_path / f"batches.{fmt}"
+    result = cli("batches", "list", cid, "--columns", "id", "-o", str(target))
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"error: --columns applies to table and csv output, not to {fmt} (add --format csv)\n"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -281,3 +281,40 @@ async def test_clients_register_on_first_use(http: Http, fake: FakeCreditsServer
     made = await http.post(f"/clients/{other}/creditAccounts", account_body())
     assert made.status == 201
     assert list(fake.ledger.clients) == [cid, other]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"kind": "status", "kind": "drop"}', "body: not valid JSON (duplicate key 'kind')"),
+        (
+            b'{"kind": "body", "rawBody": "\\ud800"}',
+            "rawBody: must be text without lone surrogates",
+        ),
+    ],
+)
+async def test_a_fault_that_reads_two_ways_is_400_naming_the_problem(
+    http: Http, fake: FakeCreditsServer, raw: bytes, message: str
+) -> None:
+    """A key given twice (Python keeps the last, other parsers the first) and a rawBody that
+    has no UTF-8 bytes are refused with the exact message; nothing is queued."""
+    reply = await admin(http, "POST", "/faults", data=raw)
+    assert (reply.status, reply.json["message"]) == (400, message)
+    assert fake.faults.pending() == []
+
+
+async def test_a_state_with_a_key_twice_is_400_and_changes_nothing(
+    http: Http, fake: FakeCreditsServer
+) -> None:
+    """``PUT /_fake/state`` of a snapshot with ``seq`` twice is refused; the ledger stays."""
+    seed_demo(fake.ledger)
+    before = fake.snapshot()
+    raw = dumps(before)
+    assert raw.startswith('{"format":')
+    twice = '{"seq": 1, ' + raw[1:]
+    reply = await admin(http, "PUT", "/state", data=twice.encode())
+    assert (reply.status, reply.json["message"]) == (
+        400,
+        "body: not valid JSON (duplicate key 'seq')",
+    )
+    assert fake.snapshot() == before

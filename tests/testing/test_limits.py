@@ -175,6 +175,18 @@ def test_sliding_window_frees_each_request_one_window_after_it() -> None:
     assert limiter.take("other").remaining == 2  # per key
 
 
+@pytest.mark.parametrize("spec", [FixedWindow(2, 10), SlidingWindow(2, 10)])
+def test_a_clock_that_goes_back_does_not_hold_the_window_for_as_long(spec: LimiterSpec) -> None:
+    """The system clock is set back an hour (an NTP step): the requests a window had seen
+    are not held "in the future" for that hour (Retry-After: 3610)."""
+    clock = Clock()
+    limiter = limiter_for(spec, clock=clock)
+    assert [limiter.take("k").allowed for _ in range(3)] == [True, True, False]
+    clock.now = START - 3600.0
+    again = limiter.take("k")
+    assert (again.allowed, again.retry_after, again.remaining) == (True, 0, 1)
+
+
 def test_unknown_keys_are_not_remembered_by_any_model() -> None:
     for spec in (TokenBucket(60, 3), FixedWindow(3), SlidingWindow(3)):
         limiter = limiter_for(spec, clock=Clock())
@@ -213,6 +225,8 @@ def test_limits_parse_from_their_spec(text: str, expected: LimiterSpec) -> None:
         ("9999999999/1", "at most 10\\*\\*9"),
         ("1" * 5000, "expected PER_MIN"),
         ("120/20\ud800", "expected PER_MIN"),
+        ("fixed-window:\uff11/5", "expected PER_MIN"),
+        ("\u0661\u0662\u0660", "expected PER_MIN"),
     ],
 )
 def test_bad_limit_specs_are_refused_by_name(text: str, message: str) -> None:

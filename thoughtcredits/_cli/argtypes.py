@@ -99,14 +99,19 @@ def iso_datetime(value: str) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-_RATE_RE = re.compile(r"(\d+)(?:/(\d+))?")
+# ASCII digits, at most 10: \d would read fullwidth digits, and int() of thousands of digits
+# fails with a message that does not say which argument.
+_RATE_RE = re.compile(r"([0-9]{1,10})(?:/([0-9]{1,10}))?")
 
 
 def rate_limit(value: str) -> tuple[int, int]:
     """``PER_MIN[/BURST]`` as ``(per_minute, burst)``; burst defaults to a sixth of the rate."""
     match = _RATE_RE.fullmatch(value.strip())
     if match is None:
-        raise argparse.ArgumentTypeError(f"expected PER_MIN or PER_MIN/BURST, got {value!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected PER_MIN or PER_MIN/BURST, got {value[:40]!r}"
+            + (f" ({len(value):,} characters)" if len(value) > 40 else "")
+        )
     per_minute = int(match[1])
     burst = int(match[2]) if match[2] is not None else max(1, per_minute // 6)
     if per_minute < 1 or burst < 1:

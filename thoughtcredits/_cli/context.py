@@ -21,6 +21,7 @@ from .output.notes import RICH_MISSING, Notes
 from .output.progress import Progress
 from .output.signals import SdkSignals
 from .output.writers import single_writer
+from .redact import secret_values
 
 __all__ = ["RICH_MISSING", "Env"]
 
@@ -45,7 +46,7 @@ class Env:
     ) -> None:
         self.args = args
         self.argv = tuple(argv)
-        self.notes = Notes(getattr(args, "progress", None))
+        self.notes = Notes(getattr(args, "progress", None), secret_values(self.argv))
         self.signals = SdkSignals(
             self.notes, debug=bool(getattr(args, "debug", False)), sleep=sleep
         )

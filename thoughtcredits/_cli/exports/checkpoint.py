@@ -9,7 +9,10 @@ before anything is sent or touched.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -126,11 +129,7 @@ class Checkpoint:
             UsageError: the file is missing, edited, or not a checkpoint this version reads.
         """
         try:
-            with open(path, "rb") as stream:
-                raw = stream.read(_MAX_BYTES + 1)
-            if len(raw) > _MAX_BYTES:
-                raise ValueError(f"over {_MAX_BYTES:,} bytes")
-            data = loads_exact(raw)
+            data = loads_exact(_read_regular(path))
         except FileNotFoundError:
             raise UsageError(f"nothing to resume: {path} does not exist") from None
         except (OSError, ValueError) as exc:
@@ -159,6 +158,29 @@ class Checkpoint:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UsageError(f"{path} is not a checkpoint this version can read ({exc})") from None
         return checkpoint
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of ``path``, a regular file of at most ``_MAX_BYTES``.
+
+    ``O_NONBLOCK``: a FIFO planted at the name would block ``open()`` for ever, and with it
+    the signal handlers that let Ctrl-C and SIGTERM stop the command. ``O_NOFOLLOW``: a
+    checkpoint is only ever renamed into place, so a symlink there is not one of ours.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ValueError("a symbolic link, not a file") from None
+        raise
+    with os.fdopen(fd, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file")
+        raw = stream.read(_MAX_BYTES + 1)
+    if len(raw) > _MAX_BYTES:
+        raise ValueError(f"over {_MAX_BYTES:,} bytes")
+    return raw
 
 
 def _checksum(body: Mapping[str, Any]) -> str:

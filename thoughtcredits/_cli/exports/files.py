@@ -86,7 +86,9 @@ class ExportFile:
         self.merge: Merge | None = None
         self._text: io.TextIOWrapper | None = None
         self._since = -CHECKPOINT_SECONDS  # the first page is checkpointed at once
-        self._segment_start = self.items
+        # Where the open file's items start: a resumed text file holds them all (its one part
+        # is rewritten whole), a new parquet segment only those written after the resumed ones.
+        self._segment_start = self.items if self.rolls else 0
         self._ours: list[Path] = []  # segments this run closed
         self._writing = True  # self.path is open (not yet a closed segment)
 
@@ -243,6 +245,9 @@ class ExportFile:
         for file in files:
             if file != self.partial:
                 file.unlink(missing_ok=True)
+        for path in self._ours:  # closed after the mark (the last one, before the merge)
+            path.unlink(missing_ok=True)  # a kept one was renamed: its name is gone
+        self._ours.clear()
         merged = Checkpoint(identity=kept.identity, parts=tuple(parts), position=kept.position)
         merged.save(self.checkpoint)
         self.parts = parts

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from ..errors import UsageError
+from ..redact import scrub
 from .progress import Outcome, PlainProgress, Progress, RichProgress
 from .safe import safe
 from .table import rich_available
@@ -28,16 +29,20 @@ class Notes:
 
     Args:
         progress: ``--progress``/``--no-progress``, or None to decide from the terminals.
+        secrets: the API key as given (see :func:`..redact.secret_values`), shown as
+            ``[redacted]`` in every note, as in every error: a note may quote an argument
+            (``--type``) that a slip of the paste filled with the key.
     """
 
-    def __init__(self, progress: bool | None) -> None:
+    def __init__(self, progress: bool | None, secrets: Sequence[str] = ()) -> None:
         self._wanted = progress
+        self._secrets = tuple(secrets)
         self._display: Progress | None = None
         self._warned_rich = False
 
     def note(self, text: str) -> None:
         """Print a line on stderr; control characters in it are shown as escapes."""
-        text = safe(text)
+        text = safe(scrub(text, self._secrets))
         if self._display is not None:
             self._display.print(text)
         else:

@@ -66,19 +66,36 @@ def stdout_stream(args: argparse.Namespace) -> Iterator[TextIO]:
         yield stream
 
 
-def _columns(args: argparse.Namespace, cls: type[Any], extra: Sequence[str]) -> tuple[str, ...]:
+def _columns(
+    args: argparse.Namespace, cls: type[Any], extra: Sequence[str], fmt: str
+) -> tuple[str, ...]:
     known = columns_of(cls, extra)
     chosen: str | None = getattr(args, "columns", None)
     if not chosen:
         return known
     names = tuple(name.strip() for name in chosen.split(",") if name.strip())
-    unknown = [name for name in names if name not in known]
+    unknown = list(dict.fromkeys(name for name in names if name not in known))
     if unknown or not names:
         raise UsageError(
-            f"--columns: unknown column {', '.join(unknown) or '(none given)'}; "
+            f"--columns: unknown column {_some(unknown) or '(none given)'}; "
             f"choose from {', '.join(known)}"
         )
+    twice = next((name for index, name in enumerate(names) if name in names[:index]), None)
+    if twice is not None:
+        raise UsageError(f"--columns: {twice} is given more than once")
+    if fmt not in ("table", "csv"):
+        # JSON and parquet always hold every field: --columns would be silently ignored.
+        raise UsageError(
+            f"--columns applies to table and csv output, not to {fmt} (add --format csv)"
+        )
     return names
+
+
+def _some(names: Sequence[str], shown: int = 3) -> str:
+    """The first few ``names``, each cut to 40 characters: one line, whatever was given."""
+    cut = [name if len(name) <= 40 else name[:39] + "…" for name in names[:shown]]
+    more = f" (and {len(names) - shown:,} more)" if len(names) > shown else ""
+    return ", ".join(cut) + more
 
 
 def _text_writer(
@@ -92,6 +109,7 @@ def _text_writer(
     items_before: int = 0,
     continued: bool = False,
 ) -> Writer:
+    columns = _columns(args, cls, extra, fmt)
     if fmt == "jsonl":
         return JsonLinesWriter(stream)
     if fmt == "json":
@@ -99,7 +117,7 @@ def _text_writer(
     if fmt == "csv":
         return CsvWriter(
             stream,
-            _columns(args, cls, extra),
+            columns,
             dialect=getattr(args, "csv_dialect", None) or "rfc4180",
             continued=continued,
             terminal=stream.isatty(),
@@ -112,12 +130,12 @@ def stdout_writer(
 ) -> Writer:
     """A writer to ``stream`` (see :func:`stdout_stream`) in the chosen format."""
     fmt = output_format(args)
-    _columns(args, cls, ())  # a misspelt --columns fails before anything is sent
+    _columns(args, cls, (), fmt)  # a misspelt --columns fails before anything is sent
     if fmt != "table":
         return _text_writer(fmt, stream, args, cls, single=single)
     wide = bool(getattr(args, "wide", False))
     chosen = getattr(args, "columns", None)
-    columns = _columns(args, cls, ()) if (chosen or wide) else table_columns(cls)
+    columns = _columns(args, cls, (), fmt) if (chosen or wide) else table_columns(cls)
     if not notes.need_rich():
         return PlainTable(stream, columns, single=single)
     from rich.console import Console
@@ -175,7 +193,7 @@ def export_writer(
 ) -> Writer:
     """A writer that continues ``export``'s file (empty, or a partial being resumed)."""
     items_before = 0 if export.resumed is None else export.resumed.items
-    _columns(args, cls, extra)
+    _columns(args, cls, extra, fmt)
     if fmt == "parquet":
         from .parquet import ParquetWriter
 

@@ -58,6 +58,10 @@ def fault_from_json(data: object) -> Fault:
     if "body" in data and "rawBody" in data:
         raise ValueError("fault: give body or rawBody, not both")
     raw = _field(data, "rawBody", str, None)
+    try:
+        body = raw.encode() if raw is not None else data.get("body")
+    except UnicodeEncodeError:
+        raise ValueError("rawBody: must be text without lone surrogates") from None
     delay = data.get("delay") or 0
     if isinstance(delay, bool) or not isinstance(delay, int | float | Decimal):
         raise ValueError(f"delay: must be a number, got {type(delay).__name__}")
@@ -73,7 +77,7 @@ def fault_from_json(data: object) -> Fault:
         count=count,
         route=_field(data, "route", str, None),
         headers=_headers(data.get("headers")),
-        body=raw.encode() if raw is not None else data.get("body"),
+        body=body,
         when=cast(Literal["before", "after"], _field(data, "when", str, "before")),
         delay=float(delay),
     )

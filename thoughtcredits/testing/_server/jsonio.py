@@ -61,11 +61,25 @@ def _constant(name: str) -> object:
     raise JSONError(f"non-finite number {name}")
 
 
+def _object(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    # Python keeps the last of two equal keys, other parsers the first: a body that means
+    # one thing here and another elsewhere (a fault's "kind" twice) is refused.
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise JSONError(f"duplicate key {key[:60]!r}")
+            seen.add(key)
+    return found
+
+
 def loads(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> object:
-    """Decode JSON with exact ``Decimal`` non-integers, refusing ``NaN`` and deep nesting.
+    """Decode JSON with exact ``Decimal`` non-integers, refusing ``NaN``, deep nesting and
+    an object with the same key twice.
 
     Raises:
-        JSONError: not UTF-8, not JSON, or nested deeper than ``max_depth``.
+        JSONError: not UTF-8, not JSON, nested deeper than ``max_depth``, or a key repeated.
     """
     data = raw.encode() if isinstance(raw, str) else raw
     if len(data) > _DENSE_FROM:
@@ -76,7 +90,10 @@ def loads(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> object:
     if nesting_too_deep(data, max_depth):
         raise JSONError(f"nested deeper than {max_depth} levels")
     try:
-        return json.loads(data, parse_float=Decimal, parse_int=_int, parse_constant=_constant)
+        return json.loads(
+            data, parse_float=Decimal, parse_int=_int, parse_constant=_constant,
+            object_pairs_hook=_object,
+        )  # fmt: skip
     except JSONError:
         raise
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:

@@ -142,7 +142,10 @@ class SlidingWindow(_Window):
 LimiterSpec: TypeAlias = TokenBucket | FixedWindow | SlidingWindow
 """What ``FakeCreditsServer(rate_limit=...)`` and ``serve-fake --rate-limit`` accept."""
 
-_SPEC_RE = re.compile(r"(?:(token-bucket|fixed-window|sliding-window):)?(\d{1,10})(?:/(\d{1,10}))?")
+# ASCII digits only: \d would also read fullwidth or Arabic-Indic digits, as int() does.
+_SPEC_RE = re.compile(
+    r"(?:(token-bucket|fixed-window|sliding-window):)?([0-9]{1,10})(?:/([0-9]{1,10}))?"
+)
 
 
 def parse_limit(text: str) -> LimiterSpec:
@@ -231,6 +234,8 @@ class _SlidingWindowLimiter(Limiter):
         spec, now = self.spec, self.clock()
         kept = self._state.get(key) if key is not None else None
         log: deque[float] = kept if isinstance(kept, deque) else deque()
+        while log and log[-1] > now:  # the clock went back: a request "later" than now
+            log.pop()  # would hold its slot until the clock caught up again, maybe hours
         while log and log[0] <= now - spec.seconds:
             log.popleft()
         allowed = len(log) < spec.limit

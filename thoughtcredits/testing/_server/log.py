@@ -1,8 +1,10 @@
 """The fake server's request log: a ring buffer of :class:`RecordedRequest`, bounded in size.
 
 Memory stays bounded whatever callers send: at most ``size`` entries, each body cut to
-:data:`MAX_BODY_KEPT` bytes, at most :data:`MAX_HEADERS_KEPT` bytes of headers, and no body
-at all for a request without the right key (the server does not even read it).
+:data:`MAX_BODY_KEPT` bytes, at most :data:`MAX_HEADERS_KEPT` bytes of headers, no body at all
+for a request without the right key (the server does not even read it), and at most
+:data:`MAX_BODIES_KEPT` bytes of bodies in all: past that, the oldest entries lose their body
+(``body_size`` still says how large it was).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .jsonio import JSONError, loads
 
 __all__ = [
     "DEFAULT_LOG_SIZE",
+    "MAX_BODIES_KEPT",
     "MAX_BODY_KEPT",
     "MAX_HEADERS_KEPT",
     "RecordedRequest",
@@ -28,6 +31,8 @@ DEFAULT_LOG_SIZE: Final = 10_000
 """Requests kept by default; older ones are dropped first."""
 MAX_BODY_KEPT: Final = 64 * 1024
 """Bytes of each request body kept in the log (``body_size`` has the full size)."""
+MAX_BODIES_KEPT: Final = 64 * 2**20
+"""Bytes of bodies the whole log keeps (10,000 bodies of 64 KiB, decoded too, took 1.2 GB)."""
 MAX_HEADERS_KEPT: Final = 8 * 1024
 """Bytes of names and values of each request's headers kept in the log."""
 
@@ -122,13 +127,34 @@ def capped_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 class RequestLog:
-    """The last ``size`` requests, oldest first; ``total`` counts every request ever logged."""
+    """The last ``size`` requests, oldest first; ``total`` counts every request ever logged.
 
-    def __init__(self, size: int = DEFAULT_LOG_SIZE) -> None:
+    Bodies are kept (:meth:`keep_body`) up to ``body_bytes`` in all, the newest first.
+    """
+
+    def __init__(self, size: int = DEFAULT_LOG_SIZE, body_bytes: int = MAX_BODIES_KEPT) -> None:
         if size < 1:
             raise ValueError("log_size: must be at least 1")
         self._entries: deque[RecordedRequest] = deque(maxlen=size)
+        self._bodies: deque[tuple[RecordedRequest, int]] = deque()  # in the order kept
+        self._body_bytes = 0
+        self._budget = body_bytes
         self.total = 0
+
+    def keep_body(self, entry: RecordedRequest, raw: bytes) -> None:
+        """Record ``raw`` as the body of ``entry`` (logged already); older bodies go when
+        the log holds more than its bytes of bodies."""
+        entry.keep_body(raw)
+        if not entry.body:
+            return
+        self._bodies.append((entry, len(entry.body)))
+        self._body_bytes += len(entry.body)
+        while len(self._bodies) > self.size:  # its entry has left the ring by now
+            self._body_bytes -= self._bodies.popleft()[1]
+        while self._body_bytes > self._budget and len(self._bodies) > 1:
+            old, size = self._bodies.popleft()
+            self._body_bytes -= size
+            old.body, old.json = b"", None
 
     @property
     def size(self) -> int:
@@ -143,6 +169,8 @@ class RequestLog:
     def clear(self) -> None:
         """Forget every entry (``total`` keeps counting)."""
         self._entries.clear()
+        self._bodies.clear()
+        self._body_bytes = 0
 
     def recent(self, limit: int | None = None) -> list[RecordedRequest]:
         """The last ``limit`` entries (all when None), oldest first."""

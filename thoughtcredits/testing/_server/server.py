@@ -270,7 +270,7 @@ class FakeCreditsServer:
         if raw is None:
             record.body_size = request.content_length or MAX_BODY + 1
             return too_large(MAX_BODY, headers)
-        record.keep_body(raw)
+        self.log.keep_body(record, raw)
         BODY.set(raw)
         if self.latency:
             await asyncio.sleep(self.latency)

@@ -22,6 +22,7 @@ import errno
 import glob
 import os
 import re
+import stat
 import sys
 import tempfile
 import time
@@ -80,7 +81,7 @@ class StateFile:
             try:
                 # Held read-only: a filesystem with no file open for writing can still turn
                 # read-only under the server, and the save at stop then finds another way.
-                fd = os.open(self.lock_path, os.O_RDONLY | os.O_CREAT, 0o600)
+                fd = os.open(self.lock_path, os.O_RDONLY | os.O_CREAT | _NONBLOCK, 0o600)
             except OSError as exc:
                 raise StateFileError(
                     f"--state {self.path}: cannot create the lock file {self.lock_path} "
@@ -121,12 +122,21 @@ class StateFile:
             StateFileError: FILE is unreadable, too large, not JSON, or its key is unusable.
         """
         try:
-            with open(self.path, "rb") as file:
-                raw = file.read(MAX_STATE_BODY + 1)
+            # O_NONBLOCK: opening a FIFO planted at FILE would wait for a writer for ever, and
+            # SIGTERM could not stop the server that waits.
+            fd = os.open(self.path, os.O_RDONLY | _NONBLOCK)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise StateFileError(f"--state {self.path}: cannot read it: {exc.strerror}") from None
+        with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise StateFileError(f"--state {self.path}: not a regular file")
+            try:
+                raw = file.read(MAX_STATE_BODY + 1)
+            except OSError as exc:
+                message = f"--state {self.path}: cannot read it: {exc.strerror}"
+                raise StateFileError(message) from None
         if len(raw) > MAX_STATE_BODY:
             raise StateFileError(f"--state {self.path}: larger than {MAX_STATE_BODY} bytes")
         try:
@@ -179,6 +189,8 @@ class StateFile:
         raise NotSavedError(first.errno or errno.EIO, f"cannot save the state: {first.strerror}")
 
 
+_NONBLOCK: Final = getattr(os, "O_NONBLOCK", 0)
+"""Opens a FIFO without waiting for its other end (POSIX; Windows has no FIFOs to plant)."""
 _TEMP: Final = re.compile(r"[a-z0-9_]{8}\.tmp")
 """The random part ``tempfile.mkstemp`` puts between our prefix and suffix."""
 
