@@ -107,7 +107,7 @@ def test_batches_list_keeps_every_id_and_balance_whole_at_80_columns(
     for batch in batches:
         row = _row(screen, batch.id)
         assert row.split()[-1] == money(batch.current_balance), row
-    assert any("hidden to fit 80 columns" in line for line in screen)
+    assert any(line.endswith("hidden to fit 80 columns;") for line in screen), screen
     assert any(line.startswith("use --wide or --columns to choose") for line in screen), screen
     header = _row(screen, "currentBalance")
     assert header.split() == ["id", "name", "status", "currentBalance"]

@@ -99,7 +99,9 @@ class RichTable:
         if dropped and self._note is not None:
             why = "" if self._blocks else f" to fit {width} columns"
             text = f"note: {', '.join(dropped)} hidden{why}; use --wide or --columns to choose"
-            self._note(textwrap.fill(text, width - 1, break_on_hyphens=False))
+            # One note a line: a note escapes control characters, a newline included.
+            for line in textwrap.wrap(text, width - 1, break_on_hyphens=False):
+                self._note(line)
         return self._shown
 
     def _cells(self, shown: Sequence[str]) -> list[list[str]]:
