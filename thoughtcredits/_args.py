@@ -223,8 +223,7 @@ def amount(name: str, value: object, *, integral: bool = False) -> Decimal:
     return number
 
 
-MAX_INTEGER = 2**53
-"""The largest count or size the SDK sends (every JSON reader holds it exactly)."""
+MAX_INTEGER = 2**53  # the largest count or size sent: every JSON reader holds it exactly
 
 
 def integer(name: str, value: object, *, minimum: int = 0) -> int:

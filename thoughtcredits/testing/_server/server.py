@@ -152,12 +152,8 @@ class FakeCreditsServer:
         load_ledger(snapshot, self.ledger)
 
     def client(self, **options: Unpack[ClientOptions]) -> Client:
-        """A ``thoughtcredits.Client`` pointed at this server (close it when done).
-
-        Args:
-            **options: any other ``Client`` argument (``retry=``, ``sleep=``, ...); the base
-                URL and key are this server's.
-        """
+        """A ``thoughtcredits.Client`` pointed at this server (close it when done); ``options``
+        are any other ``Client`` arguments (``retry=``, ``sleep=``, ...)."""
         from thoughtcredits import Client
 
         mine: ClientOptions = {**options, "base_url": self.url, "api_key": self.api_key}
