@@ -126,6 +126,13 @@ def test_debug_output_cannot_drive_the_terminal(fake: ThreadedServer) -> None:
          "argument --page-size: must be at most 2**53, got 1" + "0" * 23),
         (["export", "{cid}", "--to", "{tmp}", "--page-size", str(2**53 + 1)],
          "argument --page-size: must be at most 2**53"),
+        # ASCII digits only, and a long value quoted short, like --rate-limit's.
+        (["batches", "list", "{cid}", "--max-items", "1_0"],
+         "argument --max-items: expected a whole number, got '1_0'"),
+        (["batches", "list", "{cid}", "--max-items", "\uff11\uff12"],
+         "argument --max-items: expected a whole number, got '\uff11\uff12'"),
+        (["batches", "list", "{cid}", "--page-size", "9" * 5000],
+         "expected a whole number, got '" + "9" * 40 + "' (5,000 characters)"),
     ],
 )  # fmt: skip
 def test_an_option_a_command_cannot_use_is_refused(

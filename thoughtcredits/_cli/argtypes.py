@@ -48,11 +48,19 @@ def whole_amount(value: str) -> Decimal:
         raise argparse.ArgumentTypeError(_drop_name(exc)) from None
 
 
+def _shown(value: str) -> str:
+    """An argument as an error line quotes it: at most 40 characters, and its length past that."""
+    return f"{value[:40]!r}" + (f" ({len(value):,} characters)" if len(value) > 40 else "")
+
+
+# ASCII digits only (int() also reads "1_0" and fullwidth digits), and few enough for int().
+_WHOLE_RE = re.compile(r"[+-]?[0-9]{1,30}")
+
+
 def _whole_number(value: str, minimum: int, problem: str) -> int:
-    try:
-        number = int(value, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if _WHOLE_RE.fullmatch(value.strip()) is None:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {_shown(value)}")
+    number = int(value)
     if number < minimum:
         raise argparse.ArgumentTypeError(f"{problem}, got {number}")
     if number > _args.MAX_INTEGER:  # named here, by its option, not later by the SDK's argument
@@ -93,7 +101,7 @@ def iso_datetime(value: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected an ISO 8601 date or datetime like 2027-01-01 or "
-            f"2027-01-01T12:00:00Z, got {value!r}"
+            f"2027-01-01T12:00:00Z, got {_shown(value)}"
         ) from None
     # The API speaks UTC; a bare local-looking time would otherwise depend on the machine.
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
@@ -108,14 +116,11 @@ def rate_limit(value: str) -> tuple[int, int]:
     """``PER_MIN[/BURST]`` as ``(per_minute, burst)``; burst defaults to a sixth of the rate."""
     match = _RATE_RE.fullmatch(value.strip())
     if match is None:
-        raise argparse.ArgumentTypeError(
-            f"expected PER_MIN or PER_MIN/BURST, got {value[:40]!r}"
-            + (f" ({len(value):,} characters)" if len(value) > 40 else "")
-        )
+        raise argparse.ArgumentTypeError(f"expected PER_MIN or PER_MIN/BURST, got {_shown(value)}")
     per_minute = int(match[1])
     burst = int(match[2]) if match[2] is not None else max(1, per_minute // 6)
     if per_minute < 1 or burst < 1:
-        raise argparse.ArgumentTypeError(f"rate and burst must be at least 1, got {value!r}")
+        raise argparse.ArgumentTypeError(f"rate and burst must be at least 1, got {_shown(value)}")
     return per_minute, burst
 
 
@@ -123,7 +128,7 @@ def _decimal(value: str) -> Decimal:
     try:
         return Decimal(value.strip())
     except InvalidOperation:
-        raise ValueError(f"value: not a number: {value!r}") from None
+        raise ValueError(f"value: not a number: {_shown(value)}") from None
 
 
 def _drop_name(exc: BaseException) -> str:
